@@ -1,0 +1,48 @@
+"""The ``colim`` command line: one module per subcommand, gathered here.
+
+User errors (:class:`colim.errors.ColimError`) print as one ``Error: ...`` line with exit status 1;
+``colim --traceback ...`` shows the full trace instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from colim import __version__
+from colim.errors import ColimError
+
+#: modules that each define a click command or group named ``command``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "colim.cli.plugins_cmd",
+    "colim.cli.inspect_cmd",
+)
+
+
+class ColimGroup(click.Group):
+    """A click group that turns :class:`ColimError` into one clean error line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ColimError as exc:
+            root = ctx.find_root()
+            if root.params.get("traceback"):
+                raise
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=ColimGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="colim")
+@click.option("--traceback", is_flag=True, help="Show the full Python traceback on errors instead of one line.")
+def cli(traceback: bool) -> None:
+    """colim: which protective ligands stabilise a designed coinage-metal nanocluster core?
+
+    Build a core–ligand dataset from cluster structures, train the CoLiM dual-encoder model, edit
+    cores atom by atom, and screen thousands of ligand sets against every edited core.
+    """
+
+
+for _path in COMMAND_MODULES:
+    cli.add_command(importlib.import_module(_path).command)

@@ -1,0 +1,35 @@
+"""The hooks a colim plugin can implement.
+
+A plugin module (built-in or from the ``colim`` entry-point group) implements any of these with
+``@colim.hookimpl``; each hook receives a typed registrar and calls ``registry.add(SomeClass)``.
+The registered name is the class's ``name`` attribute.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from colim.registry import Registrar
+
+PROJECT_NAME = "colim"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def colim_register_core_encoders(registry: "Registrar") -> None:
+    """Register :class:`colim.encoders.CoreEncoder` subclasses (graph or descriptor encoders of a core)."""
+
+
+@hookspec
+def colim_register_ligand_encoders(registry: "Registrar") -> None:
+    """Register :class:`colim.encoders.LigandEncoder` subclasses (per-ligand embeddings pooled over a set)."""
+
+
+@hookspec
+def colim_register_edit_operators(registry: "Registrar") -> None:
+    """Register :class:`colim.editing.EditOperator` subclasses (pure, site-based core edits)."""

@@ -1,0 +1,185 @@
+"""Reading structures into ``ase.Atoms``: cores and whole clusters from XYZ/extXYZ/CIF/PDB/GRO/mol2.
+
+Every failure is a :class:`StructureError` with one line naming the file and the problem. Finite
+clusters stored in a periodic box (CIF from Materials Studio, GROMACS boxes) are unwrapped into
+non-periodic Atoms; truly extended structures (crystals, slabs) are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.data import atomic_numbers, covalent_radii
+from ase.io import read as ase_read
+
+from colim.errors import StructureError
+
+#: file suffix -> ASE format name; ``mol2`` is read through RDKit.
+FORMATS = {
+    ".xyz": "extxyz",
+    ".extxyz": "extxyz",
+    ".cif": "cif",
+    ".pdb": "proteindatabank",
+    ".gro": "gromacs",
+    ".mol2": "mol2",
+}
+
+BOND_TOLERANCE = 1.2  # bonded if d < tolerance * (r_cov,i + r_cov,j)
+
+
+def _read_mol2(path: Path) -> Atoms:
+    from rdkit import Chem
+
+    mol = Chem.MolFromMol2File(str(path), sanitize=False, removeHs=False)
+    if mol is None or mol.GetNumConformers() == 0:
+        raise StructureError(
+            f"{path}: RDKit cannot read this mol2 file (Open Babel's aromatic carboxylates are a known cause; "
+            "convert it to XYZ or CIF)"
+        )
+    symbols = [atom.GetSymbol() for atom in mol.GetAtoms()]
+    positions = mol.GetConformer().GetPositions()
+    return Atoms(symbols=symbols, positions=positions)
+
+
+def _read_bare_xyz(path: Path) -> Atoms | None:
+    """Read an XYZ file without the count and comment lines (``El x y z`` rows only), else None."""
+    rows = [line.split() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    if not rows or rows[0][0].isdigit() or any(len(r) != 4 for r in rows):
+        return None
+    try:
+        positions = [[float(x) for x in r[1:]] for r in rows]
+    except ValueError:
+        return None
+    return Atoms(symbols=[r[0] for r in rows], positions=positions)
+
+
+def _guess_format(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        choices = ", ".join(sorted(FORMATS))
+        raise StructureError(f"{path}: unknown structure format '{path.suffix or path.name}'; colim reads {choices}") from None
+
+
+def bonded_pairs(atoms: Atoms, tolerance: float = BOND_TOLERANCE, mic: bool = False) -> np.ndarray:
+    """Index pairs ``(i, j), i < j`` closer than ``tolerance`` times the sum of covalent radii."""
+    n = len(atoms)
+    if n < 2:
+        return np.zeros((0, 2), dtype=int)
+    radii = covalent_radii[atoms.numbers]
+    dist = atoms.get_all_distances(mic=mic)
+    cutoff = tolerance * (radii[:, None] + radii[None, :])
+    i, j = np.nonzero(np.triu(dist < cutoff, k=1))
+    return np.stack([i, j], axis=1)
+
+
+def _unwrap_finite(atoms: Atoms, path: Path) -> Atoms:
+    """Make a cluster stored in a periodic box whole and non-periodic, or refuse an extended structure."""
+    cell = atoms.cell
+    if cell.rank < 3 or not atoms.pbc.any():
+        out = atoms.copy()
+        out.pbc = False
+        out.cell = None
+        return out
+    frac = atoms.get_scaled_positions(wrap=False)
+    n = len(atoms)
+    radii = covalent_radii[atoms.numbers]
+    # Bonds under the minimum-image convention, with the lattice shift each one crosses.
+    delta = frac[None, :, :] - frac[:, None, :]
+    shift = -np.round(delta)
+    cart = (delta + shift) @ cell.array
+    dist = np.linalg.norm(cart, axis=-1)
+    bonded = dist < BOND_TOLERANCE * (radii[:, None] + radii[None, :])
+    np.fill_diagonal(bonded, False)
+    unwrapped = frac.copy()
+    seen = np.zeros(n, dtype=bool)
+    for start in range(n):
+        if seen[start]:
+            continue
+        seen[start] = True
+        stack = [start]
+        while stack:
+            i = stack.pop()
+            for j in np.nonzero(bonded[i])[0]:
+                target = unwrapped[i] + delta[i, j] + shift[i, j]
+                if not seen[j]:
+                    seen[j] = True
+                    unwrapped[j] = target
+                    stack.append(j)
+                elif np.abs(unwrapped[j] - target).max() > 1e-3:
+                    raise StructureError(f"{path}: the structure is periodic (bonds run across the cell); colim needs a finite cluster")
+    out = Atoms(numbers=atoms.numbers, positions=unwrapped @ cell.array, pbc=False)
+    # Fragments (e.g. separate ligands) are brought next to the largest fragment's centre.
+    return out
+
+
+def validate_atoms(atoms: Atoms, source: str, min_distance: float = 0.5) -> Atoms:
+    """Check coordinates are finite, elements known and no two atoms overlap; return ``atoms``."""
+    if len(atoms) == 0:
+        raise StructureError(f"{source}: no atoms")
+    positions = atoms.get_positions()
+    if not np.isfinite(positions).all():
+        raise StructureError(f"{source}: coordinates contain NaN or infinity")
+    if (atoms.numbers <= 0).any():
+        raise StructureError(f"{source}: unknown element (atomic number 0)")
+    if len(atoms) > 1:
+        dist = atoms.get_all_distances()
+        np.fill_diagonal(dist, np.inf)
+        i, j = np.unravel_index(np.argmin(dist), dist.shape)
+        if dist[i, j] < min_distance:
+            raise StructureError(
+                f"{source}: atoms {min(i, j)} and {max(i, j)} overlap ({dist[i, j]:.2f} Å apart, minimum {min_distance} Å)"
+            )
+    return atoms
+
+
+def read_structure(path: str | os.PathLike, index: int = 0, fmt: str | None = None) -> Atoms:
+    """Read one structure (frame ``index``) from ``path`` as non-periodic, validated ``ase.Atoms``.
+
+    The structure's id (``atoms.info['id']``) defaults to the file's stem.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StructureError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise StructureError(f"{path}: empty file")
+    ase_format = _guess_format(path, fmt)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if ase_format == "mol2":
+                atoms = _read_mol2(path)
+            else:
+                bare = _read_bare_xyz(path) if ase_format == "extxyz" else None
+                atoms = bare if bare is not None else ase_read(path, index=index, format=ase_format)
+    except StructureError:
+        raise
+    except KeyError as exc:
+        raise StructureError(f"{path}: unknown element {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - every reader failure becomes one clear line
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StructureError(f"{path}: cannot read as {ase_format}: {message}") from None
+    if not isinstance(atoms, Atoms):
+        raise StructureError(f"{path}: not a single structure")
+    atoms = _unwrap_finite(atoms, path)
+    validate_atoms(atoms, str(path))
+    atoms.info = {k: v for k, v in atoms.info.items() if isinstance(v, (str, int, float))}
+    atoms.info.setdefault("id", path.stem)
+    atoms.info["source"] = str(path)
+    return atoms
+
+
+def read_structures(paths: list[str | os.PathLike]) -> list[Atoms]:
+    """Read several structure files (one frame each)."""
+    return [read_structure(p) for p in paths]
+
+
+def element_symbol_ok(symbol: str) -> bool:
+    """True if ``symbol`` is a chemical element ASE knows."""
+    return symbol in atomic_numbers and atomic_numbers[symbol] > 0
