@@ -10,3 +10,68 @@ FORMAT = "colim_format"
 FORMAT_VERSION = "colim_format_version"
 #: attribute with the colim version that wrote the file.
 COLIM_VERSION = "colim_version"
+
+# --- matching dataset (colim/dataset/records.py) ---------------------------------------------
+#: format name of a core–ligand matching dataset file.
+DATASET_FORMAT = "colim-dataset"
+#: version of the dataset file layout.
+DATASET_FORMAT_VERSION = 1
+#: attribute: JSON of every builder parameter (seed included).
+DS_PARAMS = "params"
+#: attribute: JSON {input file: sha256}.
+DS_INPUT_HASHES = "input_hashes"
+#: attribute: content hash of cores and pairs (sha256 hex).
+DS_CONTENT_HASH = "content_hash"
+#: group of the unique cores, stored as concatenated atoms with offsets.
+DS_CORES = "cores"
+DS_CORE_NUMBERS = "numbers"
+DS_CORE_POSITIONS = "positions"
+DS_CORE_OFFSETS = "offsets"
+DS_CORE_IDS = "ids"
+DS_CORE_TYPES = "core_type"
+DS_CORE_SOURCES = "source"
+DS_CORE_INFO = "info_json"
+#: group of the core–ligand-set pairs, one row per pair.
+DS_PAIRS = "pairs"
+DS_PAIR_CORE = "core_index"
+DS_PAIR_LIGANDS = "ligands"
+DS_PAIR_RATIOS = "ratios_json"
+DS_PAIR_LABEL = "label"
+DS_PAIR_SPLIT = "split"
+DS_PAIR_GROUP = "group"
+DS_PAIR_ORIGIN = "origin"
+
+# --- libraries (colim/libraries): shared by the core and ligand library formats -------------------
+#: FORMAT value of a core library.
+CORE_LIBRARY_FORMAT = "colim-core-library"
+#: FORMAT value of a ligand library.
+LIGAND_LIBRARY_FORMAT = "colim-ligand-library"
+#: FORMAT value of a screening results file.
+SCREEN_RESULTS_FORMAT = "colim-screen-results"
+#: group holding the embeddings and the encoder that made them.
+LIB_EMBEDDINGS = "embeddings"
+#: attributes of LIB_EMBEDDINGS: encoder name, version, JSON init args, sha256 of the encoder weights.
+LIB_ENCODER_NAME = "encoder_name"
+LIB_ENCODER_VERSION = "encoder_version"
+LIB_ENCODER_ARGS = "encoder_init_args"
+LIB_WEIGHTS_HASH = "weights_hash"
+#: attribute on the root: sha256 over the library's item content hashes (order-sensitive).
+LIB_CONTENT_HASH = "content_hash"
+
+# --- core library -------------------------------------------------------------------------------
+#: group of cores; atoms of all cores concatenated, ``offsets[i]:offsets[i+1]`` are core i's.
+CORES = "cores"
+CORE_NUMBERS = "numbers"
+CORE_POSITIONS = "positions"
+CORE_OFFSETS = "offsets"
+CORE_IDS = "ids"
+CORE_HASHES = "hashes"
+#: provenance datasets (text, "" when absent; depth is int, 0 for an unedited core).
+CORE_PARENT = "parent"
+CORE_OPERATOR = "operator"
+CORE_SITE = "site"
+CORE_ELEMENT = "element"
+CORE_DEPTH = "depth"
+CORE_SOURCE = "source"
+#: dataset in LIB_EMBEDDINGS: core embeddings [C, D] float32.
+CORE_EMBEDDINGS = "core"
