@@ -1,0 +1,77 @@
+"""The shipped ligand list (libraries/ligands): every SMILES parses, names are unique, families valid."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from pathlib import Path
+
+import pytest
+from rdkit import Chem
+from rdkit.Chem import Descriptors
+
+from colim.ligands import LigandSet, canonical_smiles
+
+LIBRARY = Path(__file__).resolve().parents[1] / "libraries" / "ligands"
+FAMILIES = {
+    "thiolate", "selenolate", "phosphine", "alkynyl", "carboxylate", "halide", "amine",
+    "dithiophosphate", "dithiocarbamate", "other",
+}
+#: X-type ligands are written with a radical anchor; L-type donors as neutral closed-shell molecules.
+RADICAL_FAMILIES = FAMILIES - {"phosphine", "amine"}
+
+
+def read_rows() -> list[dict[str, str]]:
+    with open(LIBRARY / "ligands.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+ROWS = read_rows()
+
+
+def test_csv_has_the_documented_columns_and_a_useful_size():
+    with open(LIBRARY / "ligands.csv", newline="") as handle:
+        assert next(csv.reader(handle)) == ["name", "smiles", "family"]
+    assert 40 <= len(ROWS) <= 60
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["name"] for r in ROWS])
+def test_every_smiles_parses_as_one_ligand(row):
+    canon = canonical_smiles(row["smiles"])
+    assert LigandSet.of([row["smiles"]]).smiles == (canon,)
+
+
+def test_names_and_molecules_are_unique():
+    names = [r["name"] for r in ROWS]
+    assert len(set(names)) == len(names)
+    canon = [canonical_smiles(r["smiles"]) for r in ROWS]
+    assert len(set(canon)) == len(canon)
+
+
+def test_every_family_is_a_documented_family():
+    assert {r["family"] for r in ROWS} <= FAMILIES
+    readme = (LIBRARY / "README.md").read_text()
+    for family in FAMILIES:
+        assert family in readme
+
+
+def test_anchor_convention_radicals_for_x_type_neutral_for_l_type():
+    for row in ROWS:
+        mol = Chem.MolFromSmiles(row["smiles"])
+        radicals = Descriptors.NumRadicalElectrons(mol)
+        assert Chem.GetFormalCharge(mol) == 0, row["name"]
+        if row["family"] in RADICAL_FAMILIES:
+            assert radicals >= 1, row["name"]
+        else:
+            assert radicals == 0, row["name"]
+
+
+def test_every_ligand_is_documented_in_the_readme():
+    readme = (LIBRARY / "README.md").read_text()
+    for row in ROWS:
+        assert f"| {row['name']} |" in readme, row["name"]
+
+
+def test_smi_file_matches_the_csv():
+    lines = (LIBRARY / "ligands.smi").read_text().splitlines()
+    assert [line.split(maxsplit=1) for line in lines] == [[r["smiles"], r["name"]] for r in ROWS]
