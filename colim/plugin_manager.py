@@ -28,6 +28,8 @@ ENTRY_POINT_GROUP = "colim"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "colim.plugins.fingerprint",
     "colim.plugins.cgcnn",
+    "colim.plugins.schnet",
+    "colim.plugins.gin",
 )
 
 
