@@ -30,6 +30,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "colim.plugins.cgcnn",
     "colim.plugins.schnet",
     "colim.plugins.gin",
+    "colim.plugins.molgnn",
+    "colim.plugins.unimol",
 )
 
 
