@@ -9,8 +9,9 @@ depth, source``; see docs/formats.md.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import h5py
 import numpy as np
@@ -21,7 +22,7 @@ from colim.atomic import atomic_output
 from colim.core import core_id, structure_hash
 from colim.errors import LibraryError
 from colim.libraries.encoder_info import EncoderInfo, text_hash
-from colim.libraries.h5file import open_colim_h5, read_text, write_header, write_text
+from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
 
 FORMAT_VERSION = 1
 
@@ -35,19 +36,36 @@ class CoreLibrary:
 
     Attributes:
         ids, hashes: one per core. provenance: field name → list of text (``depth`` as int).
-        embeddings: ``[C, D]`` float32, or None when the library was written without a model.
-        encoder: the encoder that made ``embeddings`` (None without embeddings).
+        embeddings: one ``(encoder, [C, D] float32)`` per encoder that embedded the library (several
+            for an ensemble whose members have their own weights); empty without a model.
     """
 
     path: str
     ids: list[str]
     hashes: list[str]
     provenance: dict[str, list]
-    embeddings: np.ndarray | None
-    encoder: EncoderInfo | None
+    embeddings: list[tuple[EncoderInfo, np.ndarray]]
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def embeddings_for(self, encoder: EncoderInfo, model_name: str = "the model") -> np.ndarray:
+        """The embeddings made by ``encoder``; LibraryError (one line) when the library has none."""
+        return find_embeddings(self.path, "core", self.embeddings, encoder, model_name)
+
+
+def find_embeddings(path: str, what: str, groups: list[tuple[EncoderInfo, np.ndarray]], encoder: EncoderInfo, model_name: str) -> np.ndarray:
+    """Pick the embeddings of ``encoder`` among a library's groups, or explain in one line why none fit."""
+    if not groups:
+        raise LibraryError(f"{path}: the {what} library has no embeddings; build it with 'colim library {what}s --model {model_name}'")
+    for info, arr in groups:
+        if encoder.mismatch(info) is None:
+            return arr
+    made_by = ", ".join(info.describe() for info, _ in groups)
+    raise LibraryError(
+        f"{path}: {what} library was embedded by {made_by}, not by the {what} encoder of {model_name}, {encoder.describe()}; "
+        f"rebuild it with 'colim library {what}s ... --model {model_name}'"
+    )
 
 
 def _text(value) -> str:
@@ -97,10 +115,30 @@ def write_core_library(
         for info_key, name in TEXT_PROVENANCE.items():
             write_text(g, name, [_text(c.info.get(info_key)) for c in cores])
         g.create_dataset(keys.CORE_DEPTH, data=np.array([int(c.info.get("depth") or 0) for c in cores], dtype=np.int32))
+        e = f.create_group(keys.LIB_EMBEDDINGS)
         if emb is not None:
-            e = f.create_group(keys.LIB_EMBEDDINGS)
-            EncoderInfo.coerce(encoder_info).write_attrs(e)
-            e.create_dataset(keys.CORE_EMBEDDINGS, data=emb)
+            _write_embeddings(e, EncoderInfo.coerce(encoder_info), emb)
+
+
+def _write_embeddings(parent: h5py.Group, info: EncoderInfo, emb: np.ndarray) -> None:
+    name = embedding_group_name(info.weights_hash)
+    if name in parent:
+        del parent[name]
+    g = parent.create_group(name)
+    info.write_attrs(g)
+    g.create_dataset(keys.CORE_EMBEDDINGS, data=np.asarray(emb, dtype=np.float32))
+
+
+def add_core_embeddings(path: str | os.PathLike, embeddings, encoder_info: EncoderInfo | Mapping) -> None:
+    """Add (or replace) the embeddings of one more encoder, e.g. another ensemble member's."""
+    lib = load_core_library(path)
+    emb = np.asarray(embeddings.detach().cpu() if hasattr(embeddings, "detach") else embeddings, dtype=np.float32)
+    if emb.ndim != 2 or emb.shape[0] != len(lib):
+        raise LibraryError(f"core embeddings have shape {emb.shape}, expected ({len(lib)}, D)")
+    with atomic_output(path, overwrite=True) as tmp:
+        shutil.copyfile(path, tmp)
+        with h5py.File(tmp, "a") as f:
+            _write_embeddings(f.require_group(keys.LIB_EMBEDDINGS), EncoderInfo.coerce(encoder_info), emb)
 
 
 def _check_shapes(path, g: h5py.Group) -> np.ndarray:
@@ -145,43 +183,38 @@ def load_core_library(path: str | os.PathLike) -> CoreLibrary:
         hashes = read_text(g, keys.CORE_HASHES)
         prov: dict[str, list] = {k: read_text(g, name) for k, name in TEXT_PROVENANCE.items()}
         prov["depth"] = [int(x) for x in g[keys.CORE_DEPTH][()]]
-        emb, info = None, None
-        if keys.LIB_EMBEDDINGS in f:
-            e = f[keys.LIB_EMBEDDINGS]
+        groups = []
+        for name, e in f.get(keys.LIB_EMBEDDINGS, {}).items():
             info = EncoderInfo.read_attrs(e, str(path))
             emb = np.asarray(e[keys.CORE_EMBEDDINGS][()], dtype=np.float32)
             if emb.ndim != 2 or emb.shape[0] != len(ids):
                 raise LibraryError(f"{path}: corrupt core library: {emb.shape[0] if emb.ndim else 0} embeddings for {len(ids)} cores")
-    return CoreLibrary(str(path), ids, hashes, prov, emb, info)
+            groups.append((info, emb))
+    return CoreLibrary(str(path), ids, hashes, prov, groups)
 
 
 def read_core_embeddings(path: str | os.PathLike) -> tuple[list[str], np.ndarray, EncoderInfo]:
-    """``(ids, [C, D] embeddings, encoder)``; a library without embeddings raises LibraryError."""
+    """``(ids, [C, D] embeddings, encoder)`` of the library's first embedding group; LibraryError without one."""
     lib = load_core_library(path)
-    if lib.embeddings is None:
+    if not lib.embeddings:
         raise LibraryError(f"{path}: the core library has no embeddings; build it with 'colim library cores --model CKPT'")
-    return lib.ids, lib.embeddings, lib.encoder
+    info, emb = lib.embeddings[0]
+    return lib.ids, emb, info
 
 
 def append_core_library(
     path: str | os.PathLike,
     cores: Sequence[Atoms],
-    embed=None,
-    encoder_info: EncoderInfo | Mapping | None = None,
+    embedders: Sequence[tuple[EncoderInfo, Callable[[list[Atoms]], np.ndarray]]] = (),
 ) -> tuple[int, int]:
-    """Add ``cores`` not yet in the library at ``path`` (same content hash), embedding only the new ones.
+    """Add the ``cores`` not yet in the library at ``path`` (by content hash) and embed what is missing.
 
-    ``embed(list[Atoms]) -> [N, D]`` computes embeddings of new cores; it must come from the same
-    encoder as the library's (else LibraryError). Returns ``(added, skipped)``.
+    ``embedders`` are ``(encoder info, embed(list[Atoms]) -> [N, D])`` pairs, one per model: for an
+    encoder the library already holds, only the new cores are embedded; a new encoder embeds all.
+    Returns ``(added, skipped)`` core counts.
     """
     old_cores = read_core_library(path)
     old = load_core_library(path)
-    if (old.embeddings is None) != (embed is None):
-        raise LibraryError(f"{path}: cannot append {'with' if embed else 'without'} a model to a library {'without' if old.embeddings is None else 'with'} embeddings")
-    if embed is not None and old.encoder is not None:
-        why = old.encoder.mismatch(EncoderInfo.coerce(encoder_info))
-        if why:
-            raise LibraryError(f"{path}: the library was embedded by {old.encoder.describe()}; the model has {why}")
     known = set(old.hashes)
     new = []
     for c in cores:
@@ -189,11 +222,21 @@ def append_core_library(
         if h not in known:
             known.add(h)
             new.append(c)
-    if not new:
-        return 0, len(cores)
-    emb = None
-    if embed is not None:
-        new_emb = np.asarray(embed(new), dtype=np.float32)
-        emb = np.concatenate([old.embeddings, new_emb])
-    write_core_library(path, old_cores + new, overwrite=True, embeddings=emb, encoder_info=old.encoder if embed is not None else None)
+    groups = {embedding_group_name(info.weights_hash): (info, emb) for info, emb in old.embeddings}
+    for info, embed in embedders:
+        name = embedding_group_name(info.weights_hash)
+        if name in groups and groups[name][0].mismatch(info) is None:
+            if new:
+                groups[name] = (info, np.concatenate([groups[name][1], np.asarray(embed(new), dtype=np.float32)]))
+        else:
+            groups[name] = (info, np.asarray(embed(old_cores + new), dtype=np.float32))
+    stale = [info.describe() for info, emb in groups.values() if len(emb) != len(old_cores) + len(new)]
+    if stale:
+        raise LibraryError(f"{path}: cannot append without the model of embeddings {stale[0]}; pass every --model the library was built with")
+    all_cores = old_cores + new
+    infos = list(groups.values())
+    first = infos[0] if infos else (None, None)
+    write_core_library(path, all_cores, overwrite=True, embeddings=first[1], encoder_info=first[0])
+    for info, emb in infos[1:]:
+        add_core_embeddings(path, emb, info)
     return len(new), len(cores) - len(new)

@@ -72,3 +72,8 @@ def write_text(group: h5py.Group, name: str, values: Sequence[str], resizable: b
         del group[name]
     data = np.array(list(values), dtype=object)
     group.create_dataset(name, data=data, dtype=STR, maxshape=(None,) if resizable else None)
+
+
+def embedding_group_name(weights_hash: str) -> str:
+    """Name of the subgroup of ``embeddings`` holding one encoder's vectors (weights hash prefix)."""
+    return (weights_hash or "unhashed")[:16]
