@@ -1,0 +1,97 @@
+"""Ligand functional-group families and carbon counts, the two features of the negative-sampling rules.
+
+A ligand's family follows its anchoring group: the radical atom when the SMILES marks one (the
+``[S]CCc1ccccc1`` convention), else the first SMARTS pattern in :data:`FAMILY_PATTERNS` that matches
+(so a neutral thiol, phosphine or carboxylic acid from a ligand library gets a family too).
+Reused by ``colim dataset stats`` and the ligand library.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from rdkit import Chem
+
+from colim.errors import LigandError
+
+FAMILIES = (
+    "thiolate",
+    "selenolate",
+    "phosphine",
+    "alkynyl",
+    "carboxylate",
+    "halide",
+    "amine",
+    "dithiolate",  # dithiophosphate / dithiocarbamate / xanthate
+    "other",
+)
+
+#: (family, SMARTS) tried in order on ligands without a radical anchor.
+FAMILY_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("dithiolate", "[#16;X1,X2&H1]~[#6,#15](~[#16])"),
+    ("thiolate", "[#16;X1,X2&H1;!$([#16]~[#16])]"),
+    ("selenolate", "[#34;X1,X2&H1]"),
+    ("halide", "[F,Cl,Br,I;X0,X1&H1]"),
+    ("alkynyl", "[#6;X1,X2&H1]#[#6]"),
+    ("carboxylate", "[CX3](=O)[OX1,OX2&H1]"),
+    ("phosphine", "[PX3;!$(P=*)]"),
+    ("amine", "[NX3;!$(N-[CX3]=[O,S]);!$(N=*);!$(N#*)]"),
+    ("amine", "[nX2]"),
+)
+_COMPILED = tuple((family, Chem.MolFromSmarts(smarts)) for family, smarts in FAMILY_PATTERNS)
+
+
+def _mol(smiles: str) -> Chem.Mol:
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        raise LigandError(f"invalid SMILES '{smiles}'")
+    return mol
+
+
+def _radical_family(mol: Chem.Mol) -> str | None:
+    """Family from the radical (anchoring) atom, or None when no atom is a radical."""
+    anchors = [a for a in mol.GetAtoms() if a.GetNumRadicalElectrons() > 0]
+    if not anchors:
+        return None
+    atom = anchors[0]
+    symbol = atom.GetSymbol()
+    if symbol in ("F", "Cl", "Br", "I") and atom.GetDegree() == 0:
+        return "halide"
+    if symbol == "S":
+        centre = [n for n in atom.GetNeighbors() if n.GetSymbol() in ("C", "P")]
+        if centre and any(n.GetSymbol() == "S" for n in centre[0].GetNeighbors() if n.GetIdx() != atom.GetIdx()):
+            return "dithiolate"
+        return "thiolate"
+    if symbol == "Se":
+        return "selenolate"
+    if symbol == "O":
+        centre = [n for n in atom.GetNeighbors() if n.GetSymbol() == "C"]
+        if centre and any(b.GetBondType() == Chem.BondType.DOUBLE and b.GetOtherAtom(centre[0]).GetSymbol() == "O" for b in centre[0].GetBonds()):
+            return "carboxylate"
+        return "other"
+    if symbol == "C" and any(b.GetBondType() == Chem.BondType.TRIPLE for b in atom.GetBonds()):
+        return "alkynyl"
+    if symbol == "P":
+        return "phosphine"
+    if symbol == "N":
+        return "amine"
+    return "other"
+
+
+@functools.lru_cache(maxsize=65536)
+def ligand_family(smiles: str) -> str:
+    """The functional-group family of one ligand (one of :data:`FAMILIES`)."""
+    mol = _mol(smiles)
+    family = _radical_family(mol)
+    if family is not None:
+        return family
+    for name, pattern in _COMPILED:
+        if mol.HasSubstructMatch(pattern):
+            return name
+    return "other"
+
+
+@functools.lru_cache(maxsize=65536)
+def carbon_count(smiles: str) -> int:
+    """Number of carbon atoms of one ligand."""
+    return sum(1 for a in _mol(smiles).GetAtoms() if a.GetAtomicNum() == 6)
