@@ -1,5 +1,5 @@
 """Atom-level editing of cores: operators (plugins) and symmetry-unique enumeration of edits."""
 
-from colim.editing.operator import EditOperator, EditSite
+from colim.editing.operator import PROVENANCE_KEYS, EditError, EditOperator, EditSite
 
-__all__ = ["EditOperator", "EditSite"]
+__all__ = ["PROVENANCE_KEYS", "EditError", "EditOperator", "EditSite"]

@@ -2,6 +2,7 @@
 
 An operator lists the places it can act on a core (:meth:`EditOperator.sites`) and applies one of
 them (:meth:`EditOperator.apply`), returning a new ``ase.Atoms`` and never touching its input.
+:meth:`EditOperator.child` stamps the provenance every edited core carries in ``atoms.info``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,17 @@ from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
 from ase import Atoms
+
+from colim.core import core_id
+from colim.errors import ColimError
+from colim.structures import element_symbol_ok
+
+#: provenance keys written into ``atoms.info`` of every edited core.
+PROVENANCE_KEYS = ("id", "parent", "operator", "site", "element", "depth")
+
+
+class EditError(ColimError):
+    """An edit operator was given bad arguments or an edit does not fit the core."""
 
 
 @dataclass(frozen=True)
@@ -29,17 +41,45 @@ class EditSite:
     position: tuple[float, float, float] | None = None
     label: str = ""
 
+    @property
+    def text(self) -> str:
+        """The site as provenance text: ``"12"``, ``"3-17"``, ``"hollow:3-5-7"``."""
+        where = "-".join(str(i) for i in self.indices)
+        return f"{self.label}:{where}" if self.label else where
+
+    def key(self) -> tuple:
+        """Identity of the site up to the order of its atoms (used to match symmetry images)."""
+        return (self.label, tuple(sorted(self.indices)), self.element)
+
 
 class EditOperator:
     """Subclass, set ``name``, implement :meth:`sites` and :meth:`apply`; register through
     ``colim_register_edit_operators``. ``elements`` are the operator's argument from the CLI
-    (``substitute:Ag+Au`` → ``("Ag", "Au")``)."""
+    (``substitute:Ag+Au`` → ``("Ag", "Au")``).
+
+    Class attributes ``needs_elements`` / ``takes_elements`` say whether the argument is required /
+    allowed; unknown element symbols are refused.
+    """
 
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
+    needs_elements: ClassVar[bool] = False
+    takes_elements: ClassVar[bool] = False
 
     def __init__(self, elements: Sequence[str] = ()):
         self.elements = tuple(elements)
+        if self.elements and not self.takes_elements:
+            raise EditError(f"operator '{self.name}' takes no elements, got '{self.spec}'")
+        if self.needs_elements and not self.elements:
+            raise EditError(f"operator '{self.name}' needs elements, e.g. {self.name}:Ag+Cu")
+        for element in self.elements:
+            if not element_symbol_ok(element):
+                raise EditError(f"unknown element '{element}' in '{self.spec}'; use chemical symbols such as Ag, Au, Cu")
+
+    @property
+    def spec(self) -> str:
+        """The operator as written on the command line: ``substitute:Ag+Au``."""
+        return self.name + (":" + "+".join(self.elements) if self.elements else "")
 
     def init_args(self) -> dict:
         return {"elements": list(self.elements)}
@@ -51,3 +91,21 @@ class EditOperator:
     def apply(self, core: Atoms, site: EditSite) -> Atoms:
         """A new core with the edit at ``site`` applied; ``core`` is left unchanged."""
         raise NotImplementedError
+
+    def child(self, parent: Atoms, atoms: Atoms, site: EditSite, element: str | None = None) -> Atoms:
+        """``atoms`` (a new object) with provenance: parent id, operator, site, element, depth, id."""
+        pid = core_id(parent)
+        element = element if element is not None else (site.element or "")
+        label = site.text + (f":{site.element}" if site.element else "")
+        atoms.pbc = False
+        atoms.info = {
+            "id": f"{pid}~{self.name}:{label}",
+            "parent": pid,
+            "operator": self.name,
+            "site": site.text,
+            "element": element,
+            "depth": int(parent.info.get("depth") or 0) + 1,
+        }
+        if parent.info.get("source"):
+            atoms.info["source"] = parent.info["source"]
+        return atoms

@@ -1,0 +1,113 @@
+"""``colim edit``: atom-level editing of a core (``enumerate`` all unique edits, ``apply`` one)."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from colim.atomic import check_output_path
+from colim.core import core_id
+from colim.editing.enumerate import Enumeration, enumerate_edits
+from colim.editing.io import check_output_suffix, load_core, write_cores
+from colim.editing.operator import EditError, EditSite
+from colim.editing.sanity import check_core
+from colim.editing.spec import parse_operator, parse_operators
+from colim.editing.symmetry import DEFAULT_TOLERANCE
+
+
+@click.group("edit")
+def command() -> None:
+    """Edit cores atom by atom: remove, substitute, add at surface sites, swap.
+
+    Operators are plugins (see ``colim plugins``); edited cores carry provenance (parent, operator,
+    site, element, depth) and are checked for overlapping, isolated or disconnected atoms.
+    """
+
+
+def format_summary(result: Enumeration) -> list[str]:
+    """Summary table: per depth and operator, sites, symmetry classes, kept, duplicates, rejected."""
+    head = ("depth", "operator", "candidates", "classes", "unique", "duplicates", "rejected")
+    rows = [head]
+    for s in result.stats:
+        rej = ", ".join(f"{k} {v}" for k, v in sorted(s.rejected.items())) or "0"
+        rows.append((str(s.depth), s.operator, str(s.candidates), str(s.classes), str(s.unique), str(s.duplicates), rej))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+@command.command("enumerate")
+@click.argument("core", type=click.Path(dir_okay=False))
+@click.option("--ops", required=True, help="Operators, e.g. remove,substitute:Ag+Au,add:Cu,swap.")
+@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="Number of successive edits.")
+@click.option("--max", "max_cores", type=click.IntRange(min=1), default=None, help="Stop after this many edited cores.")
+@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TOLERANCE, show_default=True,
+              help="Largest atom displacement (Å) for two edited cores to count as the same.")
+@click.option("--chiral", is_flag=True, help="Keep mirror images apart (default: an enantiomer is the same core).")
+@click.option("--core-only", is_flag=True, help="Keep only the metal atoms of the input (a whole cluster → its metal core).")
+@click.option("--include-parent", is_flag=True, help="Also write the input core (depth 0) first.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Core library (.h5) or extXYZ (.xyz).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--silent", is_flag=True, help="No progress bar.")
+def enumerate_command(core, ops, depth, max_cores, tol, chiral, core_only, include_parent, output, overwrite, silent) -> None:
+    """Enumerate every symmetry-unique edit of CORE (to --depth edits) into a core library."""
+    operators = parse_operators(ops)
+    check_output_suffix(output, many=True)
+    check_output_path(output, overwrite)
+    parent = load_core(core, core_only)
+    result = enumerate_edits(parent, operators, depth=depth, max_cores=max_cores, tol=tol, mirror=not chiral, progress=not silent)
+    cores = ([parent] if include_parent else []) + result.cores
+    if not cores:
+        raise EditError(f"no edited core of {core_id(parent)} passed the sanity checks; nothing written")
+    write_cores(output, cores, overwrite=overwrite)
+    for line in format_summary(result):
+        click.echo(line)
+    if result.capped:
+        click.echo(f"stopped at --max {max_cores} edited cores")
+    click.echo(f"wrote {len(cores)} cores to {output}")
+
+
+def parse_site(text: str) -> tuple[str, tuple[int, ...]]:
+    """``12`` / ``3,17`` / ``3-17`` / ``hollow:3-5-7`` → (label, indices)."""
+    label, _, where = text.rpartition(":")
+    parts = [p for p in re.split(r"[,\-\s]+", where.strip()) if p]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise EditError(f"bad site '{text}'; give atom indices like 12, 3,17 or hollow:3,5,7")
+    return label.strip().lower(), tuple(int(p) for p in parts)
+
+
+@command.command("apply")
+@click.argument("core", type=click.Path(dir_okay=False))
+@click.option("--op", "op_spec", required=True, help="One operator: remove, substitute, add or swap (or name:El).")
+@click.option("--site", required=True, help="Atom index/indices: 12, 3,17 (swap) or hollow:3,5,7 (add).")
+@click.option("--element", default=None, help="Element put in place (substitute, add).")
+@click.option("--core-only", is_flag=True, help="Keep only the metal atoms of the input.")
+@click.option("--no-check", is_flag=True, help="Write the edited core even if it fails the sanity checks.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file (.xyz, .extxyz, .cif, .pdb, .h5).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def apply_command(core, op_spec, site, element, core_only, no_check, output, overwrite) -> None:
+    """Apply one edit to CORE and write the edited core."""
+    if element:
+        op_spec = f"{op_spec.partition(':')[0]}:{element}"
+    operator = parse_operator(op_spec)
+    if len(operator.elements) > 1:
+        raise EditError(f"'colim edit apply' makes one edit; give one element, not {'+'.join(operator.elements)}")
+    check_output_suffix(output, many=False)
+    check_output_path(output, overwrite)
+    parent = load_core(core, core_only)
+    label, indices = parse_site(site)
+    matches = [
+        s for s in operator.sites(parent)
+        if sorted(s.indices) == sorted(indices) and (not label or s.label == label)
+    ]
+    if not matches:
+        raise EditError(f"no {operator.spec} site {site} on {core_id(parent)} ({len(parent)} atoms)")
+    chosen: EditSite = matches[0]
+    edited = operator.apply(parent, chosen)
+    problem = check_core(edited)
+    if problem is not None and not no_check:
+        raise EditError(f"{edited.info['id']} fails the sanity checks ({problem.reason}: {problem.detail}); pass --no-check to write it anyway")
+    write_cores(output, [edited], overwrite=overwrite)
+    click.echo(f"wrote {edited.info['id']} ({edited.get_chemical_formula()}) to {output}")
