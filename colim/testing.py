@@ -101,7 +101,9 @@ def _check_gradients(enc: Any, loss_of: Callable[[Any], Tensor]) -> None:
     trial = copy.deepcopy(enc).train()
     params = [p for p in trial.parameters() if p.requires_grad]
     assert params, f"{enc.name}: trainable is True but the encoder has no parameter requiring gradients"
-    loss_of(trial).backward()
+    loss = loss_of(trial)
+    assert loss.requires_grad, f"{enc.name}: no parameter receives a gradient from the embeddings (detached output?)"
+    loss.backward()
     grads = [p.grad for p in params if p.grad is not None]
     assert grads and any(bool(g.abs().sum() > 0) for g in grads), f"{enc.name}: no parameter receives a gradient from the embeddings (detached output?)"
     assert all(bool(torch.isfinite(g).all()) for g in grads), f"{enc.name}: non-finite gradients"
@@ -210,11 +212,11 @@ def check_ligand_encoder(
 
             for i, ls in enumerate(sets):
                 ratios = list(ls.ratios) if ls.ratios is not None else None
-                twice = LigandSet.of(list(ls.smiles[::-1]) * 2, None if ratios is None else ratios[::-1] * 2)
-                _assert_close(enc([twice])[0], out[i], f"{name}: ligand set {ls} with members reversed and duplicated differs", atol, rtol)
                 if ratios is not None:
                     scaled = LigandSet(ls.smiles, tuple(3.0 * r for r in ratios))
                     _assert_close(enc([scaled])[0], out[i], f"{name}: ligand set {ls} with ratios scaled by 3 differs (use normalised weights)", atol, rtol)
+                twice = LigandSet.of(list(ls.smiles[::-1]) * 2, None if ratios is None else ratios[::-1] * 2)
+                _assert_close(enc([twice])[0], out[i], f"{name}: ligand set {ls} with members reversed and duplicated differs", atol, rtol)
                 uniform = LigandSet(ls.smiles, tuple(1.0 for _ in ls.smiles))
                 plain = LigandSet(ls.smiles)
                 _assert_close(enc([uniform]), enc([plain]), f"{name}: ligand set {ls.key} with equal ratios differs from the same set without ratios", atol, rtol)

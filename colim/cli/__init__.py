@@ -17,6 +17,8 @@ from colim.errors import ColimError
 COMMAND_MODULES: tuple[str, ...] = (
     "colim.cli.plugins_cmd",
     "colim.cli.inspect_cmd",
+    "colim.cli.library_cmd",
+    "colim.cli.screen_cmd",
     "colim.cli.dataset_cmd",
     "colim.cli.weights_cmd",
     "colim.cli.explain_cmd",
