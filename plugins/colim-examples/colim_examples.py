@@ -20,7 +20,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from colim import hookimpl
-from colim.editing import EditOperator, EditSite
+from colim.editing import EditError, EditOperator, EditSite
 from colim.encoders import CoreEncoder
 from colim.errors import PluginError
 
@@ -103,15 +103,18 @@ class BreatheOperator(EditOperator):
     shell_tolerance = 0.3
 
     def __init__(self, elements: Sequence[str] = ("1.05",)):
-        super().__init__(elements)
-        if len(self.elements) != 1:
-            raise PluginError(f"breathe takes one argument, the scale factor (e.g. breathe:1.05), got {len(self.elements)}")
+        args = tuple(elements)
+        if len(args) != 1:
+            raise EditError(f"breathe takes one argument, the scale factor (e.g. breathe:1.05), got {len(args)}")
         try:
-            factor = float(self.elements[0])
+            factor = float(args[0])
         except ValueError:
             factor = float("nan")
         if not (0.5 <= factor <= 2.0):
-            raise PluginError(f"breathe: the scale factor must be a number between 0.5 and 2, got '{self.elements[0]}'")
+            raise EditError(f"breathe: the scale factor must be a number between 0.5 and 2, got '{args[0]}'")
+        # the base class checks its argument as element symbols; ours is a number, checked above
+        super().__init__(())
+        self.elements = args
         self.factor = factor
 
     def sites(self, core: Atoms) -> list[EditSite]:
@@ -119,15 +122,15 @@ class BreatheOperator(EditOperator):
         return [EditSite(indices=shell, label=f"shell{k}") for k, shell in enumerate(radial_shells(core, self.shell_tolerance), start=1)]
 
     def apply(self, core: Atoms, site: EditSite) -> Atoms:
-        """A copy of ``core`` whose ``site.indices`` atoms moved radially by ``factor`` about the centroid."""
+        """A copy of ``core`` whose ``site.indices`` atoms moved radially by ``factor`` about the centroid,
+        with provenance (parent, operator, site) stamped by :meth:`EditOperator.child`."""
         edited = core.copy()
-        edited.info = dict(core.info)
         positions = edited.get_positions()
         centre = core.get_positions().mean(axis=0)
         index = list(site.indices)
         positions[index] = centre + self.factor * (positions[index] - centre)
         edited.set_positions(positions)
-        return edited
+        return self.child(core, edited, site)
 
 
 @hookimpl

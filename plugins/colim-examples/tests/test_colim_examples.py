@@ -16,7 +16,9 @@ from click.testing import CliRunner
 
 from colim.cli import cli
 from colim.core import make_core
-from colim.errors import PluginError
+from colim.editing import EditError
+from colim.editing.enumerate import enumerate_edits
+from colim.editing.spec import parse_operators
 from colim.ligands import LigandSet
 from colim.model import CoLiMModel
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder, edit_operators, reset_plugins
@@ -118,6 +120,7 @@ def test_breathe_is_pure_and_scales_only_its_shell(plugins, cores):
     np.testing.assert_allclose(radii(edited)[moved], 1.05 * radii(core)[moved], rtol=1e-9)
     np.testing.assert_array_equal(edited.get_positions()[still], core.get_positions()[still])
     make_core(edited)  # still a valid core: finite, no overlapping atoms, has a metal
+    assert (edited.info["parent"], edited.info["operator"], edited.info["depth"]) == ("au25_opt", "breathe", 1)
 
 
 @pytest.mark.parametrize("path", ["au_sch3_dft/au25_opt.xyz", "au_sch3_dft/au38_opt.xyz", "au_sch3_dft/au44_opt.xyz"])
@@ -139,6 +142,19 @@ def test_every_breathe_edit_of_a_real_core_is_a_valid_core(plugins, path):
     ],
 )
 def test_breathe_refuses_a_bad_factor_with_one_line(plugins, args, message):
-    with pytest.raises(PluginError) as info:
+    with pytest.raises(EditError) as info:
         edit_operators().get("breathe")(args)
     assert str(info.value) == message
+
+
+def test_colim_enumerates_breathe_edits_from_the_command_line_spec(plugins, cores):
+    operators = parse_operators("breathe:0.97,breathe:1.05")
+    assert [op.spec for op in operators] == ["breathe:0.97", "breathe:1.05"]
+    result = enumerate_edits(cores[0], operators)
+    shells = len(operators[0].sites(cores[0]))
+    # each shell is its own symmetry class; every kept core is one breathed shell of the parent
+    assert 0 < len(result.cores) <= 2 * shells
+    assert sum(s.unique + s.duplicates + sum(s.rejected.values()) for s in result.stats) == 2 * shells
+    for core in result.cores:
+        assert core.info["operator"] == "breathe" and core.info["parent"] == "au25_opt"
+        assert len(core) == len(cores[0])
