@@ -75,3 +75,27 @@ CORE_DEPTH = "depth"
 CORE_SOURCE = "source"
 #: dataset in LIB_EMBEDDINGS: core embeddings [C, D] float32.
 CORE_EMBEDDINGS = "core"
+
+# --- ligand library -----------------------------------------------------------------------------
+#: group of ligands: canonical SMILES, names, families, content hashes (sha256 of the SMILES).
+LIGANDS = "ligands"
+LIGAND_SMILES = "smiles"
+LIGAND_NAMES = "names"
+LIGAND_FAMILIES = "families"
+LIGAND_HASHES = "hashes"
+#: group of ligand sets: members [S, 4] int32 rows into LIGANDS (-1 padded), ratios [S, 4] float32
+#: (all 0 for a set without ratios), text keys (``str(LigandSet)``).
+SETS = "sets"
+SET_MEMBERS = "members"
+SET_RATIOS = "ratios"
+SET_KEYS = "keys"
+#: datasets of one embedding group: per-ligand [L, D], per-set [S, D] float32, FAISS index of set rows (uint8).
+LIGAND_EMBEDDINGS = "ligand"
+SET_EMBEDDINGS = "set"
+SET_FAISS_INDEX = "set_faiss_index"
+
+# --- screening results (HDF5 form) ------------------------------------------------------------
+#: group with one dataset per hit-table column (core_id, rank, ligand_set, probability, ...).
+HITS = "hits"
+#: root attribute: JSON summary of the screen (models, libraries, overlap@k between members...).
+HITS_SUMMARY = "summary"

@@ -45,6 +45,7 @@ class CoreLibrary:
     hashes: list[str]
     provenance: dict[str, list]
     embeddings: list[tuple[EncoderInfo, np.ndarray]]
+    content_hash: str = ""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -190,7 +191,8 @@ def load_core_library(path: str | os.PathLike) -> CoreLibrary:
             if emb.ndim != 2 or emb.shape[0] != len(ids):
                 raise LibraryError(f"{path}: corrupt core library: {emb.shape[0] if emb.ndim else 0} embeddings for {len(ids)} cores")
             groups.append((info, emb))
-    return CoreLibrary(str(path), ids, hashes, prov, groups)
+        content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
+    return CoreLibrary(str(path), ids, hashes, prov, groups, content)
 
 
 def read_core_embeddings(path: str | os.PathLike) -> tuple[list[str], np.ndarray, EncoderInfo]:

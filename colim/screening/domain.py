@@ -18,7 +18,7 @@ import torch
 from colim.dataset.records import load_dataset
 from colim.errors import LibraryError
 from colim.model import CoLiMModel
-from colim.screening import faiss_adapter
+from colim.libraries import faiss_adapter
 
 
 @dataclass

@@ -50,6 +50,12 @@ class BlockResult:
     top_score: np.ndarray
     member_index: np.ndarray
     member_score: np.ndarray
+    num_sets: int = 0
+
+    @property
+    def pairs(self) -> int:
+        """Pairs scored for this block."""
+        return (self.stop - self.start) * self.num_sets
 
 
 def tile_shape(num_sets: int, hidden_dims: Sequence[int], memory_mb: float, block_pairs: int | None = None) -> tuple[int, int]:
@@ -133,7 +139,7 @@ class ScreenEngine:
                     mem_s[m, c0:c1], mem_i[m, c0:c1] = member_best[m]
         if not self.ensemble:
             mem_s, mem_i = top_s[None], top_i[None]
-        return BlockResult(start, stop, top_i.cpu().numpy(), top_s.float().cpu().numpy(), mem_i.cpu().numpy(), mem_s.float().cpu().numpy())
+        return BlockResult(start, stop, top_i.cpu().numpy(), top_s.float().cpu().numpy(), mem_i.cpu().numpy(), mem_s.float().cpu().numpy(), self.num_sets)
 
     def run(self, start: int = 0, on_block: Callable[[BlockResult], None] | None = None) -> list[BlockResult]:
         """Score every core block from ``start``; ``on_block`` sees each finished block (to save or report it)."""

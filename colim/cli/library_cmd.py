@@ -1,0 +1,84 @@
+"""``colim library ligands|cores``: build the HDF5 libraries that ``colim screen`` reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+from tqdm import tqdm
+
+from colim.checkpoint import load_ensemble
+from colim.core import read_core
+from colim.libraries.core_library import add_core_embeddings, append_core_library, read_core_library, write_core_library
+from colim.libraries.encoder_info import encoder_info
+from colim.libraries.ligand_library import build_ligand_library, read_ligand_file, read_set_file
+
+_MODEL_HELP = "Model checkpoint (.pt), ensemble directory or manifest; repeat for several models. Embeds the library with each model's encoder."
+
+
+@click.group("library")
+def command() -> None:
+    """Build screening libraries: ligand libraries (SMILES → embeddings, sets, FAISS index) and core libraries."""
+
+
+@command.command("ligands")
+@click.argument("ligand_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Ligand library to write (.h5).")
+@click.option("--model", "models", multiple=True, help=_MODEL_HELP)
+@click.option("--max-kinds", default=2, show_default=True, help="Sets are every combination of 1..N ligand kinds (without --sets).")
+@click.option("--sets", "sets_file", type=click.Path(dir_okay=False), help="Screen only these sets: one 'A.B [r1:r2]' per line.")
+@click.option("--append", is_flag=True, help="Add to an existing library, embedding only ligands it does not hold yet.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+def ligands_cmd(ligand_file: str, output: str, models: tuple[str, ...], max_kinds: int, sets_file: str | None, append: bool, overwrite: bool) -> None:
+    """Build a ligand library from LIGAND_FILE (.smi: 'SMILES [name]' lines; .csv: smiles[,name,family] columns)."""
+    ligands = read_ligand_file(ligand_file)
+    sets = read_set_file(sets_file) if sets_file else None
+    encoders = [model.ligand_encoder for model, _ in load_ensemble(list(models))] if models else []
+    counts = build_ligand_library(output, ligands, encoders, sets=sets, max_kinds=max_kinds, append=append, overwrite=overwrite)
+    click.echo(f"{output}: {counts['ligands']} ligands ({counts['new_ligands']} new), {counts['sets']} ligand sets, "
+               f"{counts['embedded']} ligand embeddings computed for {len(encoders)} model(s)")
+
+
+def _read_cores(files: tuple[str, ...]) -> list:
+    cores = []
+    for path in files:
+        if Path(path).suffix.lower() in (".h5", ".hdf5"):
+            cores.extend(read_core_library(path))
+        else:
+            cores.append(read_core(path))
+    return cores
+
+
+@command.command("cores")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Core library to write (.h5).")
+@click.option("--model", "models", multiple=True, help=_MODEL_HELP)
+@click.option("--batch-size", default=64, show_default=True, help="Cores embedded per batch.")
+@click.option("--append", is_flag=True, help="Add to an existing library, embedding only cores it does not hold yet (by content hash).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+@click.option("--silent", is_flag=True, help="No progress bar.")
+def cores_cmd(files: tuple[str, ...], output: str, models: tuple[str, ...], batch_size: int, append: bool, overwrite: bool, silent: bool) -> None:
+    """Build a core library from core FILES (XYZ/extXYZ/CIF/...; or core libraries .h5, e.g. from 'colim edit enumerate')."""
+    cores = _read_cores(files)
+    loaded = load_ensemble(list(models)) if models else []
+
+    def embedder(model):
+        def embed(items: list) -> np.ndarray:
+            rows = []
+            for start in tqdm(range(0, len(items), batch_size), desc="embedding cores", unit="batch", disable=silent, leave=False):
+                rows.append(model.core_encoder.encode(items[start : start + batch_size], batch_size=batch_size).numpy())
+            return np.concatenate(rows) if rows else np.zeros((0, model.core_encoder.embedding_dim), np.float32)
+        return embed
+
+    embedders = [(encoder_info(model.core_encoder), embedder(model)) for model, _ in loaded]
+    if append and Path(output).exists():
+        added, skipped = append_core_library(output, cores, embedders)
+        click.echo(f"{output}: {added} cores added, {skipped} already present")
+        return
+    first = embedders[0] if embedders else None
+    write_core_library(output, cores, overwrite=overwrite or append, embeddings=first[1](cores) if first else None,
+                       encoder_info=first[0] if first else None)
+    for info, embed in embedders[1:]:
+        add_core_embeddings(output, embed(cores), info)
+    click.echo(f"{output}: {len(cores)} cores, embedded by {len(embedders)} model(s)")

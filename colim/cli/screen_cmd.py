@@ -1,0 +1,65 @@
+"""``colim screen``: rank the top-k ligand sets of every core of a core library."""
+
+from __future__ import annotations
+
+import click
+from tqdm import tqdm
+
+from colim.atomic import check_output_path
+from colim.checkpoint import load_ensemble
+from colim.screening.domain import reference_from_dataset
+from colim.screening.engine import resolve_device
+from colim.screening.outputs import output_format
+from colim.screening.screen import ScreenOptions, screen
+
+
+@click.command("screen")
+@click.option("--core-lib", required=True, type=click.Path(dir_okay=False), help="Core library (.h5) from 'colim library cores' or 'colim edit enumerate'.")
+@click.option("--ligand-lib", required=True, type=click.Path(dir_okay=False), help="Ligand library (.h5) from 'colim library ligands'.")
+@click.option("--model", "models", multiple=True, required=True, help="Checkpoint (.pt), ensemble directory or manifest; repeat for an ensemble.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Hits file: .csv, .parquet or .h5.")
+@click.option("--top-k", default=10, show_default=True, help="Ligand sets kept per core.")
+@click.option("--depth", type=int, default=None, help="Per-member list length for rank stability (default 2 × top-k).")
+@click.option("--train-dataset", type=click.Path(dir_okay=False), help="Dataset (.h5) whose training split defines the applicability domain.")
+@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True, help="Where to score.")
+@click.option("--memory-mb", type=float, default=None, help="Memory for one tile's activations (default 64 MiB on CPU, 4 GiB on GPU).")
+@click.option("--block-size", "block_pairs", type=int, default=None, help="Pairs per tile (overrides --memory-mb).")
+@click.option("--core-block", type=int, default=None, help="Cores per resumable block (default: about 4 million pairs per block).")
+@click.option("--restart", is_flag=True, help="Discard a saved state of an earlier, different screen.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+@click.option("--silent", is_flag=True, help="No progress bar or summary.")
+def command(core_lib: str, ligand_lib: str, models: tuple[str, ...], output: str, top_k: int, depth: int | None, train_dataset: str | None,
+            device: str, memory_mb: float | None, block_pairs: int | None, core_block: int | None, restart: bool, overwrite: bool, silent: bool) -> None:
+    """Score every core × every ligand set without re-encoding and write the top-k sets per core.
+
+    An interrupted screen (Ctrl-C) keeps its finished blocks in OUTPUT.state/; the same command resumes it.
+    """
+    check_output_path(output, overwrite)
+    output_format(output)
+    dev = resolve_device(device)
+    loaded = load_ensemble(list(models))
+    named = [(str(spec), model) for spec, (model, _) in zip(_member_names(models, len(loaded)), loaded)]
+    domain = reference_from_dataset(train_dataset, loaded[0][0]) if train_dataset else None
+    options = ScreenOptions(top_k=top_k, depth=depth, device=str(dev), memory_mb=memory_mb, block_pairs=block_pairs,
+                            core_block=core_block, restart=restart, overwrite=overwrite)
+    bar = tqdm(unit="pairs", unit_scale=True, desc="screening", disable=silent, dynamic_ncols=True)
+
+    def on_start(total: int, done: int) -> None:
+        bar.reset(total=total)
+        bar.update(done)
+
+    try:
+        result = screen(core_lib, ligand_lib, named, output, options, domain, lambda block: bar.update(block.pairs), on_start)
+    finally:
+        bar.close()
+    if not silent:
+        s = result.summary
+        click.echo(f"{output}: top {s['top_k']} of {s['sets']} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {dev})")
+        if s["members"] > 1:
+            click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
+                       f"Spearman {s['spearman_mean']:.3f}")
+
+
+def _member_names(specs: tuple[str, ...], count: int) -> list[str]:
+    return list(specs) if len(specs) == count else [f"{specs[0]}#{i}" for i in range(count)] if len(specs) == 1 else [f"member{i}" for i in range(count)]
+

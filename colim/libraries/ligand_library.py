@@ -1,0 +1,272 @@
+"""The ligand library: ligands (canonical SMILES, names, families), the ligand sets to screen, and
+per-ligand and per-set embeddings (one group per encoder weights) with a FAISS index of the sets.
+
+Set embeddings are pooled from cached per-ligand embeddings (``LigandEncoder.pool_sets``), so adding
+a ligand embeds only that ligand. Layout in docs/formats.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import h5py
+import numpy as np
+import torch
+
+from colim import keys
+from colim.atomic import atomic_output
+from colim.encoders import LigandEncoder
+from colim.errors import LibraryError, LigandError
+from colim.libraries.core_library import find_embeddings
+from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
+from colim.libraries.families import ligand_family
+from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
+from colim.ligands import MAX_LIGAND_KINDS, LigandSet, canonical_smiles
+from colim.libraries import faiss_adapter
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Ligand:
+    """One library ligand: canonical SMILES, a display name and a family."""
+
+    smiles: str
+    name: str
+    family: str
+
+
+@dataclass
+class LigandLibrary:
+    """A loaded ligand library. ``embeddings`` holds ``(encoder, [L, D] ligands, [S, D] sets)`` per encoder."""
+
+    path: str
+    ligands: list[Ligand]
+    sets: list[LigandSet]
+    embeddings: list[tuple[EncoderInfo, np.ndarray, np.ndarray]]
+    content_hash: str = ""
+
+    def set_embeddings_for(self, encoder: EncoderInfo, model_name: str = "the model") -> np.ndarray:
+        """Set embeddings made by ``encoder``; a one-line LibraryError when the library has none."""
+        groups = [(info, sets) for info, _, sets in self.embeddings]
+        return find_embeddings(self.path, "ligand", groups, encoder, model_name)
+
+    def set_families(self) -> list[str]:
+        """Families of each set's ligands joined by '+', e.g. ``phosphine+thiolate``."""
+        fam = {lig.smiles: lig.family for lig in self.ligands}
+        return ["+".join(sorted({fam[s] for s in ls.smiles})) for ls in self.sets]
+
+
+def smiles_hash(smiles: str) -> str:
+    """Content hash of one ligand (sha256 of its canonical SMILES)."""
+    return hashlib.sha256(smiles.encode()).hexdigest()
+
+
+def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
+    """Ligands from ``.smi`` (``SMILES [name]`` per line, ``#`` comments) or ``.csv`` (columns ``smiles``,
+    optional ``name`` and ``family``). SMILES are canonicalised; duplicates keep their first name."""
+    target = Path(path)
+    if not target.is_file():
+        raise LibraryError(f"{target}: no such ligand file")
+    rows: list[tuple[str, str, str]] = []
+    if target.suffix.lower() == ".csv":
+        with target.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields = {f.lower(): f for f in reader.fieldnames or []}
+            if "smiles" not in fields:
+                raise LibraryError(f"{target}: a ligand CSV needs a 'smiles' column")
+            for line, row in enumerate(reader, start=2):
+                rows.append((row[fields["smiles"]], row.get(fields.get("name", ""), "") or "", row.get(fields.get("family", ""), "") or ""))
+    else:
+        for line in target.read_text().splitlines():
+            text = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+            if text:
+                parts = text.split(None, 1)
+                rows.append((parts[0], parts[1].strip() if len(parts) > 1 else "", ""))
+    out: dict[str, Ligand] = {}
+    for smi, name, family in rows:
+        try:
+            canon = canonical_smiles(smi)
+        except LigandError as exc:
+            raise LibraryError(f"{target}: {exc}") from None
+        if canon not in out:
+            out[canon] = Ligand(canon, name or canon, family or ligand_family(canon))
+    if not out:
+        raise LibraryError(f"{target}: no ligands found")
+    return list(out.values())
+
+
+def read_set_file(path: str | os.PathLike) -> list[LigandSet]:
+    """Ligand sets, one per line (``A.B`` or ``A.B 12:3``; ``#`` comments)."""
+    target = Path(path)
+    if not target.is_file():
+        raise LibraryError(f"{target}: no such ligand set file")
+    sets = []
+    for number, line in enumerate(target.read_text().splitlines(), start=1):
+        text = line.split("#", 1)[0].strip()
+        if text:
+            try:
+                sets.append(LigandSet.parse(text))
+            except LigandError as exc:
+                raise LibraryError(f"{target}:{number}: {exc}") from None
+    return sets
+
+
+def combination_sets(smiles: Sequence[str], max_kinds: int) -> list[LigandSet]:
+    """Every set of 1..``max_kinds`` distinct ligands of ``smiles``."""
+    if not 1 <= max_kinds <= MAX_LIGAND_KINDS:
+        raise LibraryError(f"--max-kinds must be between 1 and {MAX_LIGAND_KINDS}, got {max_kinds}")
+    return [LigandSet(tuple(sorted(combo))) for k in range(1, max_kinds + 1) for combo in itertools.combinations(sorted(smiles), k)]
+
+
+def _unique_sets(sets: Sequence[LigandSet]) -> list[LigandSet]:
+    return list({str(s): s for s in sets}.values())
+
+
+@torch.no_grad()
+def embed_ligands(encoder: LigandEncoder, smiles: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    """Per-ligand embeddings ``[L, D]`` in eval mode."""
+    was = encoder.training
+    encoder.eval()
+    try:
+        parts = [encoder.embed_ligands(list(smiles[i : i + batch_size])).float().cpu() for i in range(0, len(smiles), batch_size)]
+    finally:
+        encoder.train(was)
+    return torch.cat(parts).numpy() if parts else np.zeros((0, encoder.embedding_dim), np.float32)
+
+
+@torch.no_grad()
+def pool_set_embeddings(encoder: LigandEncoder, per_ligand: np.ndarray, smiles: Sequence[str], sets: Sequence[LigandSet], batch_size: int = 8192) -> np.ndarray:
+    """Set embeddings ``[S, D]`` pooled from cached per-ligand rows (aligned with ``smiles``)."""
+    was = encoder.training
+    encoder.eval()
+    try:
+        table = torch.from_numpy(np.asarray(per_ligand, dtype=np.float32)).to(encoder.device)
+        parts = [encoder.pool_sets(table, list(smiles), list(sets[i : i + batch_size])).float().cpu() for i in range(0, len(sets), batch_size)]
+    finally:
+        encoder.train(was)
+    return torch.cat(parts).numpy() if parts else np.zeros((0, per_ligand.shape[1]), np.float32)
+
+
+def write_ligand_library(path: str | os.PathLike, ligands: Sequence[Ligand], sets: Sequence[LigandSet],
+                         embeddings: Sequence[tuple[EncoderInfo, np.ndarray, np.ndarray]] = (), overwrite: bool = False) -> None:
+    """Write a ligand library; every set member must be one of ``ligands``."""
+    row = {lig.smiles: i for i, lig in enumerate(ligands)}
+    members = np.full((len(sets), MAX_LIGAND_KINDS), -1, dtype=np.int32)
+    ratios = np.zeros((len(sets), MAX_LIGAND_KINDS), dtype=np.float32)
+    for s, ls in enumerate(sets):
+        for m, smi in enumerate(ls.smiles):
+            if smi not in row:
+                raise LibraryError(f"ligand set '{ls}' uses {smi}, which is not in the ligand list")
+            members[s, m] = row[smi]
+        if ls.ratios is not None:
+            ratios[s, : len(ls)] = ls.ratios
+    hashes = [smiles_hash(lig.smiles) for lig in ligands]
+    with atomic_output(path, overwrite=overwrite) as tmp, h5py.File(tmp, "w") as f:
+        write_header(f, keys.LIGAND_LIBRARY_FORMAT, FORMAT_VERSION)
+        f.attrs[keys.LIB_CONTENT_HASH] = text_hash(hashes + [str(s) for s in sets])
+        g = f.create_group(keys.LIGANDS)
+        write_text(g, keys.LIGAND_SMILES, [lig.smiles for lig in ligands])
+        write_text(g, keys.LIGAND_NAMES, [lig.name for lig in ligands])
+        write_text(g, keys.LIGAND_FAMILIES, [lig.family for lig in ligands])
+        write_text(g, keys.LIGAND_HASHES, hashes)
+        sg = f.create_group(keys.SETS)
+        sg.create_dataset(keys.SET_MEMBERS, data=members)
+        sg.create_dataset(keys.SET_RATIOS, data=ratios)
+        write_text(sg, keys.SET_KEYS, [str(s) for s in sets])
+        eg = f.create_group(keys.LIB_EMBEDDINGS)
+        for info, lig_emb, set_emb in embeddings:
+            if lig_emb.shape[0] != len(ligands) or set_emb.shape[0] != len(sets):
+                raise LibraryError(f"embeddings of {info.describe()} do not match {len(ligands)} ligands and {len(sets)} sets")
+            grp = eg.create_group(embedding_group_name(info.weights_hash))
+            info.write_attrs(grp)
+            grp.create_dataset(keys.LIGAND_EMBEDDINGS, data=np.asarray(lig_emb, np.float32))
+            grp.create_dataset(keys.SET_EMBEDDINGS, data=np.asarray(set_emb, np.float32))
+            grp.create_dataset(keys.SET_FAISS_INDEX, data=faiss_adapter.serialize(faiss_adapter.build_index(set_emb)))
+
+
+def load_ligand_library(path: str | os.PathLike) -> LigandLibrary:
+    """Read a ligand library (ligands, sets, every embedding group)."""
+    with open_colim_h5(path, keys.LIGAND_LIBRARY_FORMAT, FORMAT_VERSION) as f:
+        g = f[keys.LIGANDS]
+        smiles = read_text(g, keys.LIGAND_SMILES)
+        ligands = [Ligand(s, n, fam) for s, n, fam in zip(smiles, read_text(g, keys.LIGAND_NAMES), read_text(g, keys.LIGAND_FAMILIES), strict=True)]
+        sg = f[keys.SETS]
+        members, ratios = sg[keys.SET_MEMBERS][()], sg[keys.SET_RATIOS][()]
+        if members.ndim != 2 or members.shape != ratios.shape or (members >= len(ligands)).any():
+            raise LibraryError(f"{path}: corrupt ligand library: set members do not match the ligands")
+        sets = []
+        for row, rat in zip(members, ratios):
+            idx = [int(i) for i in row if i >= 0]
+            if not idx:
+                raise LibraryError(f"{path}: corrupt ligand library: an empty ligand set")
+            has = bool(rat[: len(idx)].any())
+            sets.append(LigandSet.of([smiles[i] for i in idx], [float(r) for r in rat[: len(idx)]] if has else None))
+        groups = []
+        for grp in f.get(keys.LIB_EMBEDDINGS, {}).values():
+            info = EncoderInfo.read_attrs(grp, str(path))
+            lig, st = grp[keys.LIGAND_EMBEDDINGS][()], grp[keys.SET_EMBEDDINGS][()]
+            if lig.shape[0] != len(ligands) or st.shape[0] != len(sets):
+                raise LibraryError(f"{path}: corrupt ligand library: embeddings do not match the ligands and sets")
+            groups.append((info, np.asarray(lig, np.float32), np.asarray(st, np.float32)))
+        content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
+    return LigandLibrary(str(path), ligands, sets, groups, content)
+
+
+def load_set_index(path: str | os.PathLike, encoder: EncoderInfo):
+    """The FAISS index of the set embeddings made by ``encoder``."""
+    with open_colim_h5(path, keys.LIGAND_LIBRARY_FORMAT, FORMAT_VERSION) as f:
+        name = embedding_group_name(encoder.weights_hash)
+        if name not in f[keys.LIB_EMBEDDINGS]:
+            raise LibraryError(f"{path}: no set index for {encoder.describe()}")
+        return faiss_adapter.deserialize(f[keys.LIB_EMBEDDINGS][name][keys.SET_FAISS_INDEX][()], str(path))
+
+
+def build_ligand_library(path: str | os.PathLike, ligands: Sequence[Ligand], encoders: Sequence[LigandEncoder],
+                         sets: Sequence[LigandSet] | None = None, max_kinds: int = 2, append: bool = False,
+                         overwrite: bool = False) -> dict[str, int]:
+    """Build (or with ``append`` extend) a ligand library embedded by each of ``encoders``.
+
+    Sets are ``sets`` when given (their ligands join the list), else every combination of 1..``max_kinds``
+    ligands. Appending keeps the old ligands, sets and embeddings, embeds only new ligands (by content
+    hash) and re-pools set embeddings. Returns counts: ligands, new_ligands, sets, embedded.
+    """
+    old = load_ligand_library(path) if append and Path(path).exists() else None
+    merged: dict[str, Ligand] = {lig.smiles: lig for lig in (old.ligands if old else [])}
+    before = len(merged)
+    for lig in ligands:
+        merged.setdefault(lig.smiles, lig)
+    for ls in sets or []:
+        for smi in ls.smiles:
+            merged.setdefault(smi, Ligand(smi, smi, ligand_family(smi)))
+    all_ligands = list(merged.values())
+    smiles = [lig.smiles for lig in all_ligands]
+    new_sets = list(sets) if sets is not None else combination_sets(smiles, max_kinds)
+    all_sets = _unique_sets((old.sets if old else []) + new_sets)
+    old_groups = {embedding_group_name(info.weights_hash): (info, lig) for info, lig, _ in (old.embeddings if old else [])}
+    groups, embedded = [], 0
+    for enc in encoders:
+        info = encoder_info(enc)
+        cached = old_groups.get(embedding_group_name(info.weights_hash))
+        if cached is not None and cached[0].mismatch(info) is None:
+            fresh = smiles[before:]
+            per = np.concatenate([cached[1], embed_ligands(enc, fresh)]) if fresh else cached[1]
+        else:
+            fresh = smiles
+            per = embed_ligands(enc, smiles)
+        embedded += len(fresh)
+        groups.append((info, per, pool_set_embeddings(enc, per, smiles, all_sets)))
+    write_ligand_library(path, all_ligands, all_sets, groups, overwrite=overwrite or append)
+    return {"ligands": len(all_ligands), "new_ligands": len(all_ligands) - before, "sets": len(all_sets), "embedded": embedded}
+
+
+__all__ = [
+    "Ligand", "LigandLibrary", "build_ligand_library", "combination_sets", "load_ligand_library", "load_set_index",
+    "read_ligand_file", "read_set_file", "write_ligand_library",
+]
