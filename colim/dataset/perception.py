@@ -312,7 +312,7 @@ def perceive(atoms: Atoms, tolerance: float = PERCEPTION_TOLERANCE, anchor_place
     if anchors and not ligands:
         if anchor_placeholder:
             for sym, n in anchors.items():
-                ligands[PLACEHOLDER[sym]] += n
+                ligands[canonical_smiles(PLACEHOLDER[sym])] += n
             notes.append(f"anchor-only: {sum(anchors.values())} truncated anchors written as placeholder ligands")
         else:
             notes.append(f"anchor-only: {', '.join(f'{n} {s}' for s, n in sorted(anchors.items()))} truncated anchors, no ligand set")
