@@ -18,6 +18,8 @@ from colim.libraries.h5file import STR, write_header
 OUTPUT_FORMATS = ("csv", "parquet", "h5")
 _SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".h5": "h5", ".hdf5": "h5"}
 RESULTS_VERSION = 1
+#: hit-table columns that hold text (read back as text from CSV, where "3" must stay "3").
+TEXT_COLUMNS = ("core_id", "parent", "operator", "site", "element", "ligand_set", "ligand_names", "families", "member_ranks")
 
 
 def output_format(path: str | os.PathLike) -> str:
@@ -60,7 +62,11 @@ def read_hits(path: str | os.PathLike) -> pd.DataFrame:
     """Read a hit table written by :func:`write_hits`."""
     fmt = output_format(path)
     if fmt == "csv":
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+        hits = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False)
+        for column in ("core_domain", "set_domain"):
+            if column in hits:
+                hits[column] = pd.to_numeric(hits[column], errors="coerce")
+        return hits
     if fmt == "parquet":
         return pd.read_parquet(path)
     with h5py.File(path, "r") as f:
