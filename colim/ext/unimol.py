@@ -111,6 +111,8 @@ def _read_state_dict(path: Path) -> dict[str, Tensor]:
         with torch.serialization.safe_globals([argparse.Namespace]):
             state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "Unsupported global" not in str(exc):
+            raise WeightsError(f"cannot read Uni-Mol weights {path}: not a torch checkpoint, or corrupt") from exc
         raise WeightsError(f"cannot load {path} safely: it pickles objects other than tensors; save its 'model' state_dict alone with torch.save") from exc
     except Exception as exc:  # noqa: BLE001 - torch raises many types on corrupt files
         raise WeightsError(f"cannot read Uni-Mol weights {path}: not a torch checkpoint, or corrupt") from exc
