@@ -5,7 +5,8 @@ two reference atoms of one core onto any same-element pair of the other, assign 
 (Hungarian, per element) and refine with Kabsch; two cores are the same when the best alignment
 leaves every atom within ``tol``. No invariants, colours or point groups are involved, only the
 sound shortcut that distances (from the centre and between the two reference atoms) move by at
-most ``2 * tol`` under such an alignment. Slow
+most ``2 * tol`` under such an alignment, and that a frame leaving an atom ``FAR`` away after one
+assignment is not refined further. Slow
 (quadratic in cores, cubic-plus in atoms): for tests and benchmarks.
 """
 
@@ -20,6 +21,9 @@ from scipy.spatial.distance import cdist
 
 from colim.editing.operator import EditOperator
 from colim.editing.sanity import SanityRules, check_core
+
+#: a frame whose aligned cores still differ by this much (Å) is not refined further.
+FAR = 1.0
 
 
 def _centred(a: Atoms) -> np.ndarray:
@@ -68,7 +72,9 @@ def best_alignment(a: Atoms, b: Atoms, tol: float, mirror: bool = True) -> float
                 for _ in range(3):
                     perm = _assign(x @ rot.T, y, a.numbers, b.numbers)
                     rot = _kabsch(x, y[perm], np.sign(np.linalg.det(rot)))
-                dev = float(np.linalg.norm(x @ rot.T - y[perm], axis=1).max())
+                    dev = float(np.linalg.norm(x @ rot.T - y[perm], axis=1).max())
+                    if dev > FAR:
+                        break
                 best = min(best, dev)
                 if best <= tol:
                     return best

@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
 from colim.core import core_id
-from colim.editing.operator import EditOperator, EditSite
+from colim.editing.operator import EditError, EditOperator, EditSite
 from colim.editing.sanity import SanityRules, check_core
 from colim.editing.symmetry import DEFAULT_TOLERANCE, CongruenceIndex, Isometry, congruent, point_group, verify_map
 
@@ -144,6 +144,9 @@ def enumerate_edits(
         rules: sanity limits every edited core must meet.
         progress: show a progress bar over (parent, operator) pairs.
     """
+    problem = check_core(core, rules)
+    if problem is not None:
+        raise EditError(f"{core_id(core)}: the input core fails the sanity checks ({problem.reason}: {problem.detail})")
     index = CongruenceIndex(tol, mirror)
     root = core.copy()
     root.info = dict(core.info)
