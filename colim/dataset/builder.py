@@ -84,15 +84,15 @@ def collect_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def read_ligand_pool(path: str | os.PathLike) -> list[str]:
-    """Canonical SMILES from a .smi file (first column; '#' comments and blank lines skipped)."""
+    """Canonical SMILES from a .smi file (first column; blank lines and lines starting with '#' skipped)."""
     path = Path(path)
     if not path.is_file():
         raise LigandError(f"{path}: no such ligand pool file")
     out = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
-        text = line.split("#", 1)[0].strip()
-        if not text or text.lower() == "smiles":
-            continue
+        text = line.strip()
+        if not text or text.startswith("#") or text.split()[0].lower() == "smiles":
+            continue  # '#' starts a comment only at the line start: alkynyl SMILES hold '#'.
         try:
             out.append(canonical_smiles(text.split()[0]))
         except LigandError as exc:

@@ -6,8 +6,10 @@ import pytest
 from click.testing import CliRunner
 
 from colim.cli import cli
-from colim.dataset.builder import build
+from colim.dataset.builder import build, read_ligand_pool
 from colim.dataset.records import load_dataset
+from colim.errors import LigandError
+from colim.ligands import canonical_smiles
 from tests.conftest import STRUCTURES
 
 NM = STRUCTURES / "nanomodeler_au_sr"
@@ -109,3 +111,11 @@ def test_cli_errors_are_one_line(tmp_path):
     bare = runner.invoke(cli, ["dataset", "build", str(STRUCTURES / "au_sch3_dft" / "au20_opt.xyz"), "-o", str(tmp_path / "x.h5"), "--silent"])
     assert bare.exit_code == 1
     assert bare.output.strip() == f"Error: no core with a ligand set among the inputs: skipped {STRUCTURES / 'au_sch3_dft' / 'au20_opt.xyz'}: no ligand perceived (bare Au20 cluster) and none given"
+
+
+def test_ligand_pool_keeps_triple_bonds_and_reports_bad_lines(tmp_path, pool_file):
+    assert read_ligand_pool(pool_file) == sorted(canonical_smiles(s) for s in POOL)
+    (tmp_path / "bad.smi").write_text("C#C\nnot_a_smiles\n")
+    with pytest.raises(LigandError) as err:
+        read_ligand_pool(tmp_path / "bad.smi")
+    assert str(err.value) == f"{tmp_path / 'bad.smi'}:2: invalid SMILES 'not_a_smiles'"
