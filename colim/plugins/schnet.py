@@ -86,6 +86,17 @@ class SchNetEncoder(CoreEncoder):
             raise StructureError(f"schnet: elements with atomic number >= {SCHNET_MAX_Z} are not supported")
         return Data(z=z, pos=torch.as_tensor(core.get_positions(), dtype=torch.float32), num_nodes=len(core))
 
+    def atom_features(self, batch: Any) -> Tensor:
+        """Per-atom features after the interaction blocks, ``[N, embedding_dim]`` (for explanations);
+        :meth:`forward` is their mean per core."""
+        net = self.backbone
+        h = net.embedding(batch.z)
+        edge_index, edge_weight = net.interaction_graph(batch.pos, batch.batch)
+        edge_attr = net.distance_expansion(edge_weight)
+        for interaction in net.interactions:
+            h = h + interaction(h, edge_index, edge_weight, edge_attr)
+        return h
+
     def forward(self, batch: Any) -> Tensor:
         return self.backbone(batch.z, batch.pos, batch.batch)
 

@@ -87,3 +87,14 @@ def test_core_encoder_refuses_a_non_positive_cutoff(name):
     with pytest.raises(PluginError) as err:
         create_core_encoder(name, cutoff=0.0)
     assert str(err.value) == f"{name}: cutoff must be positive, got 0.0"
+
+
+@pytest.mark.parametrize("name", CORE_ENCODERS)
+def test_core_embedding_is_the_mean_of_the_atom_features(name, cores):
+    torch.manual_seed(0)
+    encoder = create_core_encoder(name, embedding_dim=16).eval()
+    batch = encoder.collate([encoder.featurize(c) for c in cores[:2]])
+    with torch.no_grad():
+        atoms = encoder.atom_features(batch)
+        expected = torch.stack([atoms[batch.batch == g].mean(dim=0) for g in range(2)])
+        torch.testing.assert_close(encoder(batch), expected)
