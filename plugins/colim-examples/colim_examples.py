@@ -105,7 +105,7 @@ class BreatheOperator(EditOperator):
     def __init__(self, elements: Sequence[str] = ("1.05",)):
         args = tuple(elements)
         if len(args) != 1:
-            raise EditError(f"breathe takes one argument, the scale factor (e.g. breathe:1.05), got {len(args)}")
+            raise EditError(f"breathe needs exactly one argument, the scale factor (e.g. breathe:1.05), got {len(args)}")
         try:
             factor = float(args[0])
         except ValueError:
@@ -118,8 +118,13 @@ class BreatheOperator(EditOperator):
         self.factor = factor
 
     def sites(self, core: Atoms) -> list[EditSite]:
-        """One site per radial shell, innermost first, labelled ``shell1``, ``shell2``, ..."""
-        return [EditSite(indices=shell, label=f"shell{k}") for k, shell in enumerate(radial_shells(core, self.shell_tolerance), start=1)]
+        """One site per radial shell, innermost first, labelled ``shell1*1.05``, ``shell2*1.05``, ...
+
+        The factor is part of the label so that the edited cores' ids (built from operator name and
+        site) differ between ``breathe:0.97`` and ``breathe:1.05``.
+        """
+        shells = radial_shells(core, self.shell_tolerance)
+        return [EditSite(indices=shell, label=f"shell{k}*{self.elements[0]}") for k, shell in enumerate(shells, start=1)]
 
     def apply(self, core: Atoms, site: EditSite) -> Atoms:
         """A copy of ``core`` whose ``site.indices`` atoms moved radially by ``factor`` about the centroid,

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from ase import Atoms
+from ase.io import read
 from click.testing import CliRunner
 
 from colim.cli import cli
@@ -102,7 +103,7 @@ def test_breathe_sites_are_the_radial_shells_of_au25(plugins, cores):
     assert sorted(i for shell in shells for i in shell) == sorted(set(range(len(core))) - {int(np.argmin(radii(core)))})
     # Au25: 12 icosahedral-surface atoms first (about 2.8 Å out), then the 12 staple Au atoms
     assert len(shells[0]) == 12
-    assert [site.label for site in sites][:2] == ["shell1", "shell2"]
+    assert [site.label for site in sites] == ["shell1*1.05", "shell2*1.05"]
 
 
 def test_breathe_is_pure_and_scales_only_its_shell(plugins, cores):
@@ -138,7 +139,8 @@ def test_every_breathe_edit_of_a_real_core_is_a_valid_core(plugins, path):
     [
         (["huge"], "breathe: the scale factor must be a number between 0.5 and 2, got 'huge'"),
         (["3"], "breathe: the scale factor must be a number between 0.5 and 2, got '3'"),
-        (["1.1", "1.2"], "breathe takes one argument, the scale factor (e.g. breathe:1.05), got 2"),
+        (["1.1", "1.2"], "breathe needs exactly one argument, the scale factor (e.g. breathe:1.05), got 2"),
+        ([], "breathe needs exactly one argument, the scale factor (e.g. breathe:1.05), got 0"),
     ],
 )
 def test_breathe_refuses_a_bad_factor_with_one_line(plugins, args, message):
@@ -158,3 +160,14 @@ def test_colim_enumerates_breathe_edits_from_the_command_line_spec(plugins, core
     for core in result.cores:
         assert core.info["operator"] == "breathe" and core.info["parent"] == "au25_opt"
         assert len(core) == len(cores[0])
+    assert len({core.info["id"] for core in result.cores}) == len(result.cores)
+
+
+def test_colim_edit_enumerate_runs_breathe_from_the_command_line(plugins, tmp_path):
+    out = tmp_path / "breathed.xyz"
+    args = ["edit", "enumerate", str(STRUCTURES / "au_sch3_dft" / "au38_opt.xyz"), "--core-only", "--ops", "breathe:0.9,breathe:1.1", "-o", str(out), "--silent"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    edited = read(str(out), index=":")
+    assert edited and all(atoms.info["operator"] == "breathe" for atoms in edited)
+    assert {atoms.info["site"].split(":")[0].split("*")[1] for atoms in edited} == {"0.9", "1.1"}
