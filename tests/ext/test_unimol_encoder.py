@@ -13,11 +13,13 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from colim.checkpoint import load_checkpoint, save_checkpoint
 from colim.cli import cli
 from colim.errors import LigandError, WeightsError
 from colim.ext import unimol as ext
 from colim.ligands import LigandSet
-from colim.plugin_manager import create_ligand_encoder
+from colim.model import CoLiMModel
+from colim.plugin_manager import create_core_encoder, create_ligand_encoder
 from colim.plugins.unimol import RANDOM_INIT, WEIGHTS_NOT_FOUND
 from colim.testing import check_ligand_encoder
 from colim.weights import import_weights, sha256_file
@@ -156,3 +158,14 @@ def test_ligands_with_metals_or_unknown_elements_are_refused(random_encoder, smi
     with pytest.raises(LigandError) as info:
         random_encoder([ligand_set])
     assert str(info.value) == message
+
+
+def test_a_checkpoint_records_the_weights_hash_not_the_weights(weight_files, isolated_weights, tmp_path):
+    path_a, _ = weight_files["a"]
+    model = CoLiMModel(create_core_encoder("cgcnn"), create_ligand_encoder("unimol", weights_path=str(path_a)))
+    save_checkpoint(model, tmp_path / "model.pt", metadata={})
+    assert (tmp_path / "model.pt").stat().st_size < 5_000_000  # no 180 MiB of frozen Uni-Mol inside
+    loaded, info = load_checkpoint(tmp_path / "model.pt")
+    assert info["ligand_encoder"]["init_args"]["weights_sha256"] == sha256_file(path_a)
+    sets = [LigandSet.parse(SETS[0])]
+    torch.testing.assert_close(loaded.ligand_encoder.encode(sets), model.ligand_encoder.encode(sets), **TOL)
