@@ -54,8 +54,13 @@ def builtin_plugins() -> list[tuple[str, str]]:
         reset_plugins()
 
 
-def all_docs_text() -> str:
-    return "\n".join(path.read_text() for path in sorted(DOCS.glob("*.md")))
+#: pages that introduce colim; a plugin mentioned only there is not documented yet.
+OVERVIEW_PAGES = {"index.md", "quickstart.md", "concepts.md"}
+
+
+def reference_docs_text() -> str:
+    """The text of every docs page except the overview pages (reference pages document plugins)."""
+    return "\n".join(path.read_text() for path in sorted(DOCS.glob("*.md")) if path.name not in OVERVIEW_PAGES)
 
 
 COMMANDS = command_paths(cli)
@@ -83,7 +88,9 @@ def test_every_hook_is_documented_in_plugins_md(hook):
 
 @pytest.mark.parametrize(("kind", "name"), BUILTINS, ids=[f"{k}:{n}" for k, n in BUILTINS])
 def test_every_builtin_plugin_is_mentioned_in_the_docs(kind, name):
-    assert f"`{name}`" in all_docs_text(), f"the built-in {kind} '{name}' is not mentioned (as `{name}`) in any docs/*.md"
+    assert f"`{name}`" in reference_docs_text(), (
+        f"the built-in {kind} '{name}' is not mentioned (as `{name}`) in any reference page of docs/ (e.g. encoders.md, editing.md)"
+    )
 
 
 def test_the_example_plugins_are_the_plugin_tutorials():
