@@ -11,6 +11,7 @@ import csv
 import hashlib
 import itertools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -68,6 +69,12 @@ def smiles_hash(smiles: str) -> str:
     return hashlib.sha256(smiles.encode()).hexdigest()
 
 
+def _strip_comment(line: str) -> str:
+    """``line`` without its ``#`` comment: one starts the line or follows whitespace, since SMILES
+    use ``#`` for triple bonds (``[C]#Cc1ccccc1``)."""
+    return re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
+
+
 def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
     """Ligands from ``.smi`` (``SMILES [name]`` per line, ``#`` comments) or ``.csv`` (columns ``smiles``,
     optional ``name`` and ``family``). SMILES are canonicalised; duplicates keep their first name."""
@@ -85,7 +92,7 @@ def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
                 rows.append((row[fields["smiles"]], row.get(fields.get("name", ""), "") or "", row.get(fields.get("family", ""), "") or ""))
     else:
         for line in target.read_text().splitlines():
-            text = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+            text = _strip_comment(line)
             if text:
                 parts = text.split(None, 1)
                 rows.append((parts[0], parts[1].strip() if len(parts) > 1 else "", ""))
@@ -109,7 +116,7 @@ def read_set_file(path: str | os.PathLike) -> list[LigandSet]:
         raise LibraryError(f"{target}: no such ligand set file")
     sets = []
     for number, line in enumerate(target.read_text().splitlines(), start=1):
-        text = line.split("#", 1)[0].strip()
+        text = _strip_comment(line)
         if text:
             try:
                 sets.append(LigandSet.parse(text))
