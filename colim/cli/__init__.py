@@ -19,9 +19,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "colim.cli.inspect_cmd",
     "colim.cli.library_cmd",
     "colim.cli.screen_cmd",
-    "colim.cli.dataset_cmd",
+    "colim.cli.edit_cmd",
     "colim.cli.weights_cmd",
     "colim.cli.explain_cmd",
+    "colim.cli.dataset_cmd",
+    "colim.cli.train_cmd",
 )
 
 
