@@ -182,7 +182,7 @@ def _convert(
         out.info["gap"] = float(info["gap"])
     if target not in out.info:
         what = "an energy or e_form" if target == "e_form" else "a gap"
-        raise PretrainDataError(f"{src}: frame {index} ({out.info['id']}) has no {what} (target '{target}')")
+        raise PretrainDataError(f"{src}: frame {index} ({out.info['id']}) lacks {what} (target '{target}')")
     return out
 
 
