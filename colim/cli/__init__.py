@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "colim.cli.explain_cmd",
     "colim.cli.dataset_cmd",
     "colim.cli.train_cmd",
+    "colim.cli.pretrain_cmd",
 )
 
 
