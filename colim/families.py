@@ -3,7 +3,7 @@
 A ligand's family follows its anchoring group: the radical atom when the SMILES marks one (the
 ``[S]CCc1ccccc1`` convention), else the first SMARTS pattern in :data:`FAMILY_PATTERNS` that matches
 (so a neutral thiol, phosphine or carboxylic acid from a ligand library gets a family too).
-Reused by ``colim dataset stats`` and the ligand library.
+Shared by the dataset builder, ``colim dataset stats`` and the ligand library.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ FAMILIES = (
     "carboxylate",
     "halide",
     "amine",
-    "dithiolate",  # dithiophosphate / dithiocarbamate / xanthate
+    "dithiophosphate",
+    "dithiocarbamate",
     "other",
 )
 
 #: (family, SMARTS) tried in order on ligands without a radical anchor.
 FAMILY_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("dithiolate", "[#16;X1,X2&H1]~[#6,#15](~[#16])"),
+    ("dithiophosphate", "[#16;X1,X2&H1]~[#15](~[#16])"),
+    ("dithiocarbamate", "[#16;X1,X2&H1]~[#6](~[#16])~[#7]"),
     ("thiolate", "[#16;X1,X2&H1;!$([#16]~[#16])]"),
     ("selenolate", "[#34;X1,X2&H1]"),
     ("halide", "[F,Cl,Br,I;X0,X1&H1]"),
@@ -60,7 +62,11 @@ def _radical_family(mol: Chem.Mol) -> str | None:
     if symbol == "S":
         centre = [n for n in atom.GetNeighbors() if n.GetSymbol() in ("C", "P")]
         if centre and any(n.GetSymbol() == "S" for n in centre[0].GetNeighbors() if n.GetIdx() != atom.GetIdx()):
-            return "dithiolate"
+            if centre[0].GetSymbol() == "P":
+                return "dithiophosphate"
+            if any(n.GetSymbol() == "N" for n in centre[0].GetNeighbors()):
+                return "dithiocarbamate"
+            return "other"
         return "thiolate"
     if symbol == "Se":
         return "selenolate"

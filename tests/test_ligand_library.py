@@ -9,8 +9,7 @@ import pytest
 from rdkit import Chem
 from rdkit.Chem import Descriptors
 
-from colim.dataset.families import ligand_family as dataset_family
-from colim.libraries.families import ligand_family as library_family
+from colim.families import ligand_family
 from colim.libraries.ligand_library import read_ligand_file
 from colim.ligands import LigandSet, canonical_smiles
 
@@ -79,18 +78,9 @@ def test_smi_file_matches_the_csv():
     assert [line.split(maxsplit=1) for line in lines] == [[r["smiles"], r["name"]] for r in ROWS]
 
 
-def test_the_library_smarts_classifier_agrees_with_the_family_column():
-    disagree = {r["name"]: (r["family"], library_family(r["smiles"])) for r in ROWS if library_family(r["smiles"]) != r["family"]}
+def test_the_family_classifier_agrees_with_the_family_column():
+    disagree = {r["name"]: (r["family"], ligand_family(r["smiles"])) for r in ROWS if ligand_family(r["smiles"]) != r["family"]}
     assert disagree == {}
-
-
-#: the dataset builder's negative-sampling families merge both sulfur chelates into "dithiolate".
-DATASET_FAMILY = {"dithiophosphate": "dithiolate", "dithiocarbamate": "dithiolate"}
-
-
-def test_the_dataset_family_classifier_agrees_with_the_family_column():
-    expected = {r["name"]: DATASET_FAMILY.get(r["family"], r["family"]) for r in ROWS}
-    assert {r["name"]: dataset_family(r["smiles"]) for r in ROWS} == expected
 
 
 def test_colim_reads_the_same_ligands_from_the_smi_and_the_csv():

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from colim.dataset.families import carbon_count, ligand_family
+from colim.families import carbon_count, ligand_family
 from colim.ligands import MAX_LIGAND_KINDS, LigandSet
 
 SPLIT_NAMES = ("train", "val", "test")

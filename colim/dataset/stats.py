@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from colim.atomic import atomic_output
 from colim.core import is_metal
-from colim.dataset.families import FAMILIES, ligand_family
+from colim.families import FAMILIES, ligand_family
 from colim.dataset.records import SPLITS, MatchingDataset
 
 ALLOYING = {1: "monometallic", 2: "bimetallic", 3: "trimetallic"}

@@ -26,7 +26,7 @@ from colim.encoders import LigandEncoder
 from colim.errors import LibraryError, LigandError
 from colim.libraries.core_library import find_embeddings
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
-from colim.libraries.families import ligand_family
+from colim.families import ligand_family
 from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
 from colim.ligands import MAX_LIGAND_KINDS, LigandSet, canonical_smiles
 from colim.libraries import faiss_adapter

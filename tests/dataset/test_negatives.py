@@ -7,7 +7,7 @@ import pytest
 from ase import Atoms
 
 from colim.dataset.builder import InputRecord, dataset_from_records
-from colim.dataset.families import carbon_count, ligand_family
+from colim.families import carbon_count, ligand_family
 from colim.dataset.negatives import allowed_pool, grouped_split, sample_class_negatives
 from colim.ligands import LigandSet, canonical_smiles
 
@@ -30,7 +30,8 @@ def test_families_and_carbon_counts_of_real_ligands():
     assert [ligand_family(s) for s in POOL] == [
         "thiolate", "thiolate", "thiolate", "thiolate", "thiolate", "thiolate", "phosphine", "alkynyl", "carboxylate", "halide",
     ]
-    assert ligand_family("c1ccncc1") == "amine" and ligand_family("CCN(CC)C(=S)[S]") == "dithiolate"
+    assert ligand_family("c1ccncc1") == "amine" and ligand_family("CCN(CC)C(=S)[S]") == "dithiocarbamate"
+    assert ligand_family("CCOP(=S)([S])OCC") == "dithiophosphate"
     assert ligand_family("[Se]c1ccccc1") == "selenolate" and ligand_family("SCCc1ccccc1") == "thiolate"
     assert [carbon_count(s) for s in POOL[:4]] == [8, 7, 9, 6]
 

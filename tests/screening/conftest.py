@@ -10,7 +10,7 @@ from colim.checkpoint import save_checkpoint
 from colim.core import read_core
 from colim.libraries.core_library import add_core_embeddings, write_core_library
 from colim.libraries.encoder_info import encoder_info
-from colim.libraries.families import ligand_family
+from colim.families import ligand_family
 from colim.libraries.ligand_library import Ligand, build_ligand_library
 from colim.ligands import canonical_smiles
 from colim.model import CoLiMModel
