@@ -24,8 +24,9 @@ from colim.dataset.geometry import RMSD_THRESHOLD, geometry_classes
 from colim.dataset.negatives import grouped_split, sample_class_negatives
 from colim.dataset.perception import PERCEPTION_TOLERANCE, perceive
 from colim.dataset.records import MatchingDataset, PairRecord, file_sha256
-from colim.errors import ColimError, LigandError, StructureError
-from colim.ligands import LigandSet, canonical_smiles
+from colim.errors import ColimError, StructureError
+from colim.ligand_files import read_ligand_file
+from colim.ligands import LigandSet
 from colim.structures import FORMATS, read_structure
 
 DEFAULT_SPLIT = (0.8, 0.1, 0.1)
@@ -84,20 +85,8 @@ def collect_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def read_ligand_pool(path: str | os.PathLike) -> list[str]:
-    """Canonical SMILES from a .smi file (first column; blank lines and lines starting with '#' skipped)."""
-    path = Path(path)
-    if not path.is_file():
-        raise LigandError(f"{path}: no such ligand pool file")
-    out = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        text = line.strip()
-        if not text or text.startswith("#") or text.split()[0].lower() == "smiles":
-            continue  # '#' starts a comment only at the line start: alkynyl SMILES hold '#'.
-        try:
-            out.append(canonical_smiles(text.split()[0]))
-        except LigandError as exc:
-            raise LigandError(f"{path}:{number}: {exc}") from None
-    return sorted(set(out))
+    """Sorted canonical SMILES of a ligand list (``.smi`` or ``.csv``, see :mod:`colim.ligand_files`)."""
+    return sorted({ligand.smiles for ligand in read_ligand_file(path)})
 
 
 def _core_from(atoms: Atoms, source: str, ligand_set: LigandSet | None, label: int, report: BuildReport, tolerance: float, anchor_placeholder: bool) -> InputRecord | None:

@@ -7,11 +7,9 @@ a ligand embeds only that ligand. Layout in docs/formats.md.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import itertools
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -23,24 +21,16 @@ import torch
 from colim import keys
 from colim.atomic import atomic_output
 from colim.encoders import LigandEncoder
-from colim.errors import LibraryError, LigandError
+from colim.errors import LibraryError
 from colim.libraries.core_library import find_embeddings
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
 from colim.families import ligand_family
 from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
-from colim.ligands import MAX_LIGAND_KINDS, LigandSet, canonical_smiles
+from colim.ligand_files import Ligand, read_ligand_file, read_set_file
+from colim.ligands import MAX_LIGAND_KINDS, LigandSet
 from colim.libraries import faiss_adapter
 
 FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Ligand:
-    """One library ligand: canonical SMILES, a display name and a family."""
-
-    smiles: str
-    name: str
-    family: str
 
 
 @dataclass
@@ -67,62 +57,6 @@ class LigandLibrary:
 def smiles_hash(smiles: str) -> str:
     """Content hash of one ligand (sha256 of its canonical SMILES)."""
     return hashlib.sha256(smiles.encode()).hexdigest()
-
-
-def _strip_comment(line: str) -> str:
-    """``line`` without its ``#`` comment: one starts the line or follows whitespace, since SMILES
-    use ``#`` for triple bonds (``[C]#Cc1ccccc1``)."""
-    return re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
-
-
-def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
-    """Ligands from ``.smi`` (``SMILES [name]`` per line, ``#`` comments) or ``.csv`` (columns ``smiles``,
-    optional ``name`` and ``family``). SMILES are canonicalised; duplicates keep their first name."""
-    target = Path(path)
-    if not target.is_file():
-        raise LibraryError(f"{target}: no such ligand file")
-    rows: list[tuple[str, str, str]] = []
-    if target.suffix.lower() == ".csv":
-        with target.open(newline="") as fh:
-            reader = csv.DictReader(fh)
-            fields = {f.lower(): f for f in reader.fieldnames or []}
-            if "smiles" not in fields:
-                raise LibraryError(f"{target}: a ligand CSV needs a 'smiles' column")
-            for line, row in enumerate(reader, start=2):
-                rows.append((row[fields["smiles"]], row.get(fields.get("name", ""), "") or "", row.get(fields.get("family", ""), "") or ""))
-    else:
-        for line in target.read_text().splitlines():
-            text = _strip_comment(line)
-            if text:
-                parts = text.split(None, 1)
-                rows.append((parts[0], parts[1].strip() if len(parts) > 1 else "", ""))
-    out: dict[str, Ligand] = {}
-    for smi, name, family in rows:
-        try:
-            canon = canonical_smiles(smi)
-        except LigandError as exc:
-            raise LibraryError(f"{target}: {exc}") from None
-        if canon not in out:
-            out[canon] = Ligand(canon, name or canon, family or ligand_family(canon))
-    if not out:
-        raise LibraryError(f"{target}: no ligands found")
-    return list(out.values())
-
-
-def read_set_file(path: str | os.PathLike) -> list[LigandSet]:
-    """Ligand sets, one per line (``A.B`` or ``A.B 12:3``; ``#`` comments)."""
-    target = Path(path)
-    if not target.is_file():
-        raise LibraryError(f"{target}: no such ligand set file")
-    sets = []
-    for number, line in enumerate(target.read_text().splitlines(), start=1):
-        text = _strip_comment(line)
-        if text:
-            try:
-                sets.append(LigandSet.parse(text))
-            except LigandError as exc:
-                raise LibraryError(f"{target}:{number}: {exc}") from None
-    return sets
 
 
 def combination_sets(smiles: Sequence[str], max_kinds: int) -> list[LigandSet]:

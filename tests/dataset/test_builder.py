@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from colim.cli import cli
 from colim.dataset.builder import build, read_ligand_pool
 from colim.dataset.records import load_dataset
-from colim.errors import LigandError
+from colim.errors import LibraryError
 from colim.ligands import canonical_smiles
 from tests.conftest import STRUCTURES
 
@@ -116,6 +116,6 @@ def test_cli_errors_are_one_line(tmp_path):
 def test_ligand_pool_keeps_triple_bonds_and_reports_bad_lines(tmp_path, pool_file):
     assert read_ligand_pool(pool_file) == sorted(canonical_smiles(s) for s in POOL)
     (tmp_path / "bad.smi").write_text("C#C\nnot_a_smiles\n")
-    with pytest.raises(LigandError) as err:
+    with pytest.raises(LibraryError) as err:
         read_ligand_pool(tmp_path / "bad.smi")
     assert str(err.value) == f"{tmp_path / 'bad.smi'}:2: invalid SMILES 'not_a_smiles'"

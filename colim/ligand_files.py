@@ -1,0 +1,81 @@
+"""Ligand list files: ``.smi`` (``SMILES [name]`` per line) and ``.csv`` (``smiles,name,family``) ligand
+lists, and ligand-set files (one ``A.B [r1:r2]`` per line). Shared by the dataset builder (negative
+pools) and the ligand library.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from colim.errors import LibraryError, LigandError
+from colim.families import ligand_family
+from colim.ligands import LigandSet, canonical_smiles
+
+
+@dataclass(frozen=True)
+class Ligand:
+    """One library ligand: canonical SMILES, a display name and a family."""
+
+    smiles: str
+    name: str
+    family: str
+
+
+def _strip_comment(line: str) -> str:
+    """``line`` without its ``#`` comment: one starts the line or follows whitespace, since SMILES
+    use ``#`` for triple bonds (``[C]#Cc1ccccc1``)."""
+    return re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
+
+
+def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
+    """Ligands from ``.smi`` (``SMILES [name]`` per line, ``#`` comments) or ``.csv`` (columns ``smiles``,
+    optional ``name`` and ``family``). SMILES are canonicalised; duplicates keep their first name."""
+    target = Path(path)
+    if not target.is_file():
+        raise LibraryError(f"{target}: no such ligand file")
+    rows: list[tuple[int, str, str, str]] = []
+    if target.suffix.lower() == ".csv":
+        with target.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields = {f.lower(): f for f in reader.fieldnames or []}
+            if "smiles" not in fields:
+                raise LibraryError(f"{target}: a ligand CSV needs a 'smiles' column")
+            for number, row in enumerate(reader, start=2):
+                rows.append((number, row[fields["smiles"]], row.get(fields.get("name", ""), "") or "", row.get(fields.get("family", ""), "") or ""))
+    else:
+        for number, line in enumerate(target.read_text().splitlines(), start=1):
+            text = _strip_comment(line)
+            if text and not (number == 1 and text.split()[0].lower() == "smiles"):
+                parts = text.split(None, 1)
+                rows.append((number, parts[0], parts[1].strip() if len(parts) > 1 else "", ""))
+    out: dict[str, Ligand] = {}
+    for number, smi, name, family in rows:
+        try:
+            canon = canonical_smiles(smi)
+        except LigandError as exc:
+            raise LibraryError(f"{target}:{number}: {exc}") from None
+        if canon not in out:
+            out[canon] = Ligand(canon, name or canon, family or ligand_family(canon))
+    if not out:
+        raise LibraryError(f"{target}: no ligands found")
+    return list(out.values())
+
+
+def read_set_file(path: str | os.PathLike) -> list[LigandSet]:
+    """Ligand sets, one per line (``A.B`` or ``A.B 12:3``; ``#`` comments)."""
+    target = Path(path)
+    if not target.is_file():
+        raise LibraryError(f"{target}: no such ligand set file")
+    sets = []
+    for number, line in enumerate(target.read_text().splitlines(), start=1):
+        text = _strip_comment(line)
+        if text:
+            try:
+                sets.append(LigandSet.parse(text))
+            except LigandError as exc:
+                raise LibraryError(f"{target}:{number}: {exc}") from None
+    return sets
