@@ -25,6 +25,12 @@ def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
     return target
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, overwrite: bool = False, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path to write; it replaces ``path`` only if the block finishes without error.
@@ -43,6 +49,8 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = False, suffix: str 
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.exists():
+            os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600 files; outputs get the usual mode
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
