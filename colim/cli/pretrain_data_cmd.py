@@ -1,0 +1,82 @@
+"""``colim pretrain-data``: generate gas-phase cluster sets for pretraining and summarise existing ones."""
+
+from __future__ import annotations
+
+import collections
+import time
+
+import click
+import numpy as np
+from tqdm import tqdm
+
+from colim.atomic import check_output_path
+from colim.choices import resolve_choice
+from colim.pretrain_data.clusters import ClusterRecipe
+from colim.pretrain_data.generator import BACKENDS, CHUNK_SIZE, generate, parse_elements, parse_sizes
+from colim.pretrain_data.reader import TARGETS, iter_pretraining_set
+
+
+@click.group("pretrain-data")
+def command() -> None:
+    """Pretraining sets of gas-phase clusters: make new ones (EMT / GFN1-xTB) and inspect them."""
+
+
+@command.command("generate")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Extended-XYZ file to write (.extxyz, or .extxyz.gz).")
+@click.option("--n", "n", default=5000, show_default=True, help="Number of clusters.")
+@click.option("--elements", default="Ag,Cu,Au,Pd,Pt", show_default=True, help="Comma-separated elements (EMT: Ag, Cu, Au, Pd, Pt, Ni, Al); Ag/Cu/Au host, the rest dopants.")
+@click.option("--sizes", default="4-100", show_default=True, help="Atoms per cluster, MIN-MAX (inclusive).")
+@click.option("--seed", default=0, show_default=True, help="Seed: the same seed gives the same file.")
+@click.option("--backend", default="emt", show_default=True, help="emt (E_form) or xtb (EMT E_form + GFN1-xTB HOMO-LUMO gap; needs tblite).")
+@click.option("--workers", default=2, show_default=True, help="Worker processes.")
+@click.option("--relax-steps", default=30, show_default=True, help="Maximum FIRE steps of the EMT relaxation.")
+@click.option("--fmax", default=0.1, show_default=True, help="Force threshold (eV/Å) that ends the relaxation early.")
+@click.option("--rattle", default=0.1, show_default=True, help="Standard deviation (Å) of the random displacement of each atom.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--silent", is_flag=True, help="No progress bar or summary.")
+def generate_command(output: str, n: int, elements: str, sizes: str, seed: int, backend: str, workers: int,
+                     relax_steps: int, fmax: float, rattle: float, overwrite: bool, silent: bool) -> None:
+    """Make N relaxed gas-phase clusters (icosahedral/decahedral/fcc/random seeds, alloyed, rattled).
+
+    Resumable: finished chunks of clusters are kept in OUTPUT.parts/, and rerunning the same command
+    continues where it stopped; OUTPUT appears only once complete.
+    """
+    low, high = parse_sizes(sizes)
+    recipe = ClusterRecipe(
+        elements=parse_elements(elements), min_size=low, max_size=high, seed=seed,
+        backend=resolve_choice(backend, BACKENDS, "backend"), relax_steps=relax_steps, fmax=fmax, rattle=rattle,
+    )
+    check_output_path(output, overwrite)
+    start = time.perf_counter()
+    with tqdm(total=n, unit="cluster", disable=silent, desc="clusters") as bar:
+        path = generate(output, n, recipe, workers=workers, overwrite=overwrite, progress=bar.update)
+    elapsed = time.perf_counter() - start
+    if not silent:
+        click.echo(f"wrote {n} clusters to {path} in {elapsed:.1f} s ({n / elapsed:.2f} clusters/s, "
+                   f"{workers} workers, chunks of {CHUNK_SIZE})")
+
+
+@command.command("info")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--target", default="e_form", show_default=True, help="Target every frame must carry: e_form or gap.")
+def info_command(path: str, target: str) -> None:
+    """Summarise a pretraining set: frames, sizes, elements, E_form reference and target statistics."""
+    target = resolve_choice(target, TARGETS, "pretraining target")
+    sizes: collections.Counter = collections.Counter()
+    elements: collections.Counter = collections.Counter()
+    references: collections.Counter = collections.Counter()
+    values = []
+    for atoms in iter_pretraining_set(path, target=target):
+        sizes[len(atoms)] += 1
+        elements.update(set(atoms.get_chemical_symbols()))
+        references[atoms.info.get("e_form_reference", "-")] += 1
+        values.append(atoms.info[target])
+    if not values:
+        click.echo(f"{path}: 0 frames")
+        return
+    v = np.array(values)
+    click.echo(f"{path}: {len(v)} frames, {min(sizes)}-{max(sizes)} atoms ({len(sizes)} sizes)")
+    click.echo("elements (frames containing): " + ", ".join(f"{e} {c}" for e, c in elements.most_common()))
+    click.echo("e_form reference: " + ", ".join(f"{r} ({c})" for r, c in references.most_common()))
+    click.echo(f"{target}: mean {v.mean():.4f}, std {v.std():.4f}, min {v.min():.4f}, max {v.max():.4f} "
+               f"({'eV/atom' if target == 'e_form' else 'eV'})")
