@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "colim.cli.dataset_cmd",
     "colim.cli.train_cmd",
     "colim.cli.pretrain_cmd",
+    "colim.cli.pretrain_data_cmd",
     "colim.cli.evaluate_cmd",
     "colim.cli.benchmark_cmd",
 )
