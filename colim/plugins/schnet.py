@@ -58,7 +58,7 @@ class SchNetEncoder(CoreEncoder):
         num_filters: int = 128,
         num_interactions: int = 3,
         num_gaussians: int = DEFAULT_NUM_GAUSSIANS,
-        cutoff: float = 6.0,
+        cutoff: float = 5.0,
         max_neighbors: int | None = None,
     ):
         super().__init__(

@@ -35,7 +35,7 @@ def test_core_encoder_is_registered_by_name(name):
 @pytest.mark.parametrize("name", CORE_ENCODERS)
 def test_core_encoder_meets_the_plugin_contract(name, cores):
     torch.manual_seed(0)
-    check_core_encoder(create_core_encoder(name), cores)
+    check_core_encoder(create_core_encoder(name), cores[:3])  # Au25, Au24Ag, Au10S10 with default options
 
 
 def test_gin_without_edge_features_meets_the_plugin_contract(cores):
