@@ -168,6 +168,7 @@ def _convert(
     """Turn one raw frame into a clean Atoms with ``id``, ``e_form``/``gap`` and provenance in info."""
     out = _clean(atoms)
     info = atoms.info
+    out.info.update({k: v for k, v in info.items() if isinstance(v, (str, int, float, np.number)) and k != "pbc"})
     out.info["id"] = _frame_id(atoms, stem, index)
     energy = _total_energy(atoms)
     if energy is not None:
