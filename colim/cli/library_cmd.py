@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import click
-import numpy as np
-from tqdm import tqdm
 
 from colim.checkpoint import load_ensemble
 from colim.core import read_core
-from colim.libraries.core_library import add_core_embeddings, append_core_library, read_core_library, write_core_library
+from colim.libraries.core_library import append_core_library, build_core_library, embed_cores, read_core_library
 from colim.libraries.encoder_info import encoder_info
 from colim.libraries.ligand_library import build_ligand_library, read_ligand_file, read_set_file
 
@@ -61,24 +60,11 @@ def _read_cores(files: tuple[str, ...]) -> list:
 def cores_cmd(files: tuple[str, ...], output: str, models: tuple[str, ...], batch_size: int, append: bool, overwrite: bool, silent: bool) -> None:
     """Build a core library from core FILES (XYZ/extXYZ/CIF/...; or core libraries .h5, e.g. from 'colim edit enumerate')."""
     cores = _read_cores(files)
-    loaded = load_ensemble(list(models)) if models else []
-
-    def embedder(model):
-        def embed(items: list) -> np.ndarray:
-            rows = []
-            for start in tqdm(range(0, len(items), batch_size), desc="embedding cores", unit="batch", disable=silent, leave=False):
-                rows.append(model.core_encoder.encode(items[start : start + batch_size], batch_size=batch_size).numpy())
-            return np.concatenate(rows) if rows else np.zeros((0, model.core_encoder.embedding_dim), np.float32)
-        return embed
-
-    embedders = [(encoder_info(model.core_encoder), embedder(model)) for model, _ in loaded]
+    encoders = [model.core_encoder for model, _ in load_ensemble(list(models))] if models else []
     if append and Path(output).exists():
+        embedders = [(encoder_info(enc), partial(embed_cores, enc, batch_size=batch_size, progress=not silent)) for enc in encoders]
         added, skipped = append_core_library(output, cores, embedders)
         click.echo(f"{output}: {added} cores added, {skipped} already present")
         return
-    first = embedders[0] if embedders else None
-    write_core_library(output, cores, overwrite=overwrite or append, embeddings=first[1](cores) if first else None,
-                       encoder_info=first[0] if first else None)
-    for info, embed in embedders[1:]:
-        add_core_embeddings(output, embed(cores), info)
-    click.echo(f"{output}: {len(cores)} cores, embedded by {len(embedders)} model(s)")
+    build_core_library(output, cores, encoders, batch_size=batch_size, overwrite=overwrite or append, progress=not silent)
+    click.echo(f"{output}: {len(cores)} cores, embedded by {len(encoders)} model(s)")

@@ -16,12 +16,14 @@ from typing import Callable, Mapping, Sequence
 import h5py
 import numpy as np
 from ase import Atoms
+from tqdm import tqdm
 
 from colim import keys
 from colim.atomic import atomic_output
 from colim.core import core_id, structure_hash
+from colim.encoders import CoreEncoder
 from colim.errors import LibraryError
-from colim.libraries.encoder_info import EncoderInfo, text_hash
+from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
 from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
 
 FORMAT_VERSION = 1
@@ -119,6 +121,26 @@ def write_core_library(
         e = f.create_group(keys.LIB_EMBEDDINGS)
         if emb is not None:
             _write_embeddings(e, EncoderInfo.coerce(encoder_info), emb)
+
+
+def embed_cores(encoder: CoreEncoder, cores: Sequence[Atoms], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    """``[len(cores), D]`` float32 embeddings of ``cores`` by ``encoder`` (evaluation mode), batch by batch."""
+    rows = [
+        encoder.encode(list(cores[start : start + batch_size]), batch_size=batch_size).numpy()
+        for start in tqdm(range(0, len(cores), batch_size), desc="embedding cores", unit="batch", disable=not progress, leave=False)
+    ]
+    return np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, encoder.embedding_dim), np.float32)
+
+
+def build_core_library(path: str | os.PathLike, cores: Sequence[Atoms], encoders: Sequence[CoreEncoder] = (),
+                       batch_size: int = 64, overwrite: bool = False, progress: bool = False) -> None:
+    """Write ``cores`` to a new core library embedded by each of ``encoders`` (one group per encoder weights)."""
+    cores = list(cores)
+    groups = [(encoder_info(enc), embed_cores(enc, cores, batch_size, progress)) for enc in encoders]
+    first = groups[0] if groups else (None, None)
+    write_core_library(path, cores, overwrite=overwrite, embeddings=first[1], encoder_info=first[0])
+    for info, emb in groups[1:]:
+        add_core_embeddings(path, emb, info)
 
 
 def _write_embeddings(parent: h5py.Group, info: EncoderInfo, emb: np.ndarray) -> None:
