@@ -114,6 +114,8 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     try:
         payload = torch.load(target, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "unsupported global" not in str(exc).lower():
+            raise CheckpointError(f"cannot read checkpoint {target}: not a torch checkpoint file, or corrupt or truncated") from exc
         raise CheckpointError(f"cannot read checkpoint {target}: it holds pickled objects other than tensors and plain data, which colim never loads") from exc
     except Exception as exc:  # noqa: BLE001 - torch raises KeyError/OSError/RuntimeError on corrupt files
         raise CheckpointError(f"cannot read checkpoint {target}: not a torch checkpoint file, or corrupt or truncated") from exc

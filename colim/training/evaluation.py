@@ -149,7 +149,8 @@ def _stability(models: Sequence[tuple[CoLiMModel, dict[str, Any]]], dataset: Mat
                k: int, silent: bool) -> dict[str, Any]:
     """Ranking agreement between models over every (split core × dataset ligand set) combination."""
     cores = sorted({p.core_index for p in pairs})
-    sets = sorted({p.ligand_set for p in dataset.pairs}, key=lambda ls: ls.key)
+    by_key = {p.ligand_set.key: p.ligand_set.smiles for p in dataset.pairs}
+    sets = [LigandSet.of(list(by_key[key])) for key in sorted(by_key)]
     if len(models) < 2 or not cores or len(sets) < 2:
         return {"k": k, "overlap_at_k": float("nan"), "spearman": float("nan"), "cores": len(cores), "ligand_sets": len(sets),
                 "model_pairs": 0, "note": "needs at least two models, one core and two ligand sets"}
