@@ -58,10 +58,12 @@ class BlockResult:
         return (self.stop - self.start) * self.num_sets
 
 
-def tile_shape(num_sets: int, hidden_dims: Sequence[int], memory_mb: float, block_pairs: int | None = None) -> tuple[int, int]:
-    """``(cores_per_tile, sets_per_tile)`` whose activations (``4 B × 2 × sum(hidden)`` per pair) fit ``memory_mb``."""
+def tile_shape(num_sets: int, hidden_dims: Sequence[int], memory_mb: float, block_pairs: int | None = None,
+               bytes_per_pair: int | None = None) -> tuple[int, int]:
+    """``(cores_per_tile, sets_per_tile)`` whose per-pair work memory (default ``4 B × 2 × sum(hidden)``,
+    the torch path's) fits ``memory_mb``."""
     if block_pairs is None:
-        per_pair = 8 * (sum(hidden_dims) + 1)
+        per_pair = bytes_per_pair or 8 * (sum(hidden_dims) + 1)
         block_pairs = max(1, int(memory_mb * 2**20 / per_pair))
     sets_per_tile = max(1, min(num_sets, block_pairs))
     return max(1, block_pairs // sets_per_tile), sets_per_tile
@@ -88,13 +90,16 @@ class ScreenEngine:
                 raise ValueError("every ensemble member must embed the same cores and sets")
         self.top_k = max(1, min(int(top_k), self.num_sets))
         self.depth = max(self.top_k, min(int(depth or 2 * top_k), self.num_sets))
+        with torch.no_grad():
+            self._set_proj = [m.head.project_sets(m.sets) for m in self.members]
+            self._fused = _fused_scorers(self.members, self._set_proj) if self.device.type == "cpu" else None
         budget = memory_mb if memory_mb is not None else DEFAULT_MEMORY_MB["cuda" if self.device.type == "cuda" else "cpu"]
-        self.cores_per_tile, self.sets_per_tile = tile_shape(self.num_sets, first.head.hidden_dims, budget, block_pairs)
+        # fused kernels need little memory per pair: big tiles, few kernel launches (each costs a thread wake-up)
+        per_pair = self._fused[0].bytes_per_pair() + 24 * len(self.members) if self._fused else None
+        self.cores_per_tile, self.sets_per_tile = tile_shape(self.num_sets, first.head.hidden_dims, budget, block_pairs, per_pair)
         if core_block is None:
             core_block = max(1, int(4e6 // max(1, self.num_sets)))
         self.core_block = max(1, int(core_block))
-        with torch.no_grad():
-            self._set_proj = [m.head.project_sets(m.sets) for m in self.members]
 
     @property
     def ensemble(self) -> bool:
@@ -121,18 +126,20 @@ class ScreenEngine:
             member_best = [empty] * m_count
             for s0 in range(0, self.num_sets, self.sets_per_tile):
                 s1 = min(s0 + self.sets_per_tile, self.num_sets)
-                ids = torch.arange(s0, s1, device=dev).expand(c1 - c0, s1 - s0)
                 total = None
                 for m, member in enumerate(self.members):
-                    logits = member.head.logits(core_proj[m][c0:c1], self._set_proj[m][s0:s1])
+                    if self._fused is not None:
+                        logits = self._fused[m].logits(core_proj[m][c0:c1], s0, s1)
+                    else:
+                        logits = member.head.logits(core_proj[m][c0:c1], self._set_proj[m][s0:s1])
                     if self.ensemble:
-                        member_best[m] = _merge(member_best[m], logits, ids, depth)
+                        member_best[m] = _merge(member_best[m], logits, s0, depth)
                         prob = torch.sigmoid(logits)
                         total = prob if total is None else total.add_(prob)
                     else:
                         total = logits
                 score = total / m_count if self.ensemble else total
-                best = _merge(best, score, ids, k)
+                best = _merge(best, score, s0, k)
             top_s[c0:c1], top_i[c0:c1] = best
             if self.ensemble:
                 for m in range(m_count):
@@ -167,10 +174,22 @@ class ScreenEngine:
         return torch.stack(rows).numpy() if rows else np.zeros((0, len(ci)), np.float32)
 
 
-def _merge(current: tuple[Tensor, Tensor], scores: Tensor, ids: Tensor, k: int) -> tuple[Tensor, Tensor]:
-    values = torch.cat([current[0], scores], dim=1)
-    index = torch.cat([current[1], ids], dim=1)
-    keep = min(k, values.shape[1])
-    best, pos = torch.topk(values, keep, dim=1, sorted=True)
-    return best, torch.gather(index, 1, pos)
+def _fused_scorers(members: Sequence[Member], set_proj: Sequence[Tensor]) -> list | None:
+    """CPU fused-kernel scorers (numba), or None when numba is missing (the torch path then runs)."""
+    try:  # optional heavy dependency, imported only when a CPU engine is built (keeps CLI start-up fast)
+        from colim.screening.fused import FusedScorer
+    except ImportError:
+        return None
+    return [FusedScorer(m.head, p) for m, p in zip(members, set_proj)]
 
+
+def _merge(current: tuple[Tensor, Tensor], scores: Tensor, offset: int, k: int) -> tuple[Tensor, Tensor]:
+    """Running top-k: the tile's own top-k (set ids = column + ``offset``) merged with ``current`` [B, ≤k]."""
+    best, pos = torch.topk(scores, min(k, scores.shape[1]), dim=1, sorted=True)
+    pos += offset
+    if current[0].shape[1] == 0:
+        return best, pos
+    values = torch.cat([current[0], best], dim=1)
+    index = torch.cat([current[1], pos], dim=1)
+    best, where = torch.topk(values, min(k, values.shape[1]), dim=1, sorted=True)
+    return best, torch.gather(index, 1, where)
