@@ -60,8 +60,9 @@ def _read_bare_xyz(path: Path) -> Atoms | None:
 def _guess_format(path: Path, fmt: str | None) -> str:
     if fmt is not None:
         return fmt
+    suffix = Path(path.stem).suffix.lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
     try:
-        return FORMATS[path.suffix.lower()]
+        return FORMATS[suffix]
     except KeyError:
         choices = ", ".join(sorted(FORMATS))
         raise StructureError(f"{path}: unknown structure format '{path.suffix or path.name}'; colim reads {choices}") from None
@@ -139,12 +140,8 @@ def validate_atoms(atoms: Atoms, source: str, min_distance: float = 0.5) -> Atom
     return atoms
 
 
-def read_structure(path: str | os.PathLike, index: int = 0, fmt: str | None = None) -> Atoms:
-    """Read one structure (frame ``index``) from ``path`` as non-periodic, validated ``ase.Atoms``.
-
-    The structure's id (``atoms.info['id']``) defaults to the file's stem.
-    """
-    path = Path(path)
+def _read_raw(path: Path, index: int | str, fmt: str | None) -> Atoms | list[Atoms]:
+    """Frame ``index`` (or ``":"`` for all) of ``path``, every failure turned into one StructureError line."""
     if not path.is_file():
         raise StructureError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -154,10 +151,11 @@ def read_structure(path: str | os.PathLike, index: int = 0, fmt: str | None = No
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if ase_format == "mol2":
-                atoms = _read_mol2(path)
-            else:
-                bare = _read_bare_xyz(path) if ase_format == "extxyz" else None
-                atoms = bare if bare is not None else ase_read(path, index=index, format=ase_format)
+                return _read_mol2(path)
+            bare = _read_bare_xyz(path) if ase_format == "extxyz" and path.suffix.lower() != ".gz" else None
+            if bare is not None:
+                return bare
+            return ase_read(path, index=index, format=ase_format)
     except StructureError:
         raise
     except KeyError as exc:
@@ -165,14 +163,41 @@ def read_structure(path: str | os.PathLike, index: int = 0, fmt: str | None = No
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes one clear line
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StructureError(f"{path}: cannot read as {ase_format}: {message}") from None
-    if not isinstance(atoms, Atoms):
-        raise StructureError(f"{path}: not a single structure")
+
+
+def _finish(atoms: Atoms, path: Path, default_id: str) -> Atoms:
+    """Unwrap, validate and label one frame read from ``path``."""
+    info = {k: v for k, v in atoms.info.items() if isinstance(v, (str, int, float))}
     atoms = _unwrap_finite(atoms, path)
-    validate_atoms(atoms, str(path))
-    atoms.info = {k: v for k, v in atoms.info.items() if isinstance(v, (str, int, float))}
-    atoms.info.setdefault("id", path.stem)
+    validate_atoms(atoms, f"{path} ({default_id})" if default_id != path.stem else str(path))
+    atoms.info = info
+    atoms.info.setdefault("id", default_id)
     atoms.info["source"] = str(path)
     return atoms
+
+
+def read_structure(path: str | os.PathLike, index: int = 0, fmt: str | None = None) -> Atoms:
+    """Read one structure (frame ``index``) from ``path`` as non-periodic, validated ``ase.Atoms``.
+
+    The structure's id (``atoms.info['id']``) defaults to the file's stem.
+    """
+    path = Path(path)
+    atoms = _read_raw(path, index, fmt)
+    if not isinstance(atoms, Atoms):
+        raise StructureError(f"{path}: not a single structure")
+    return _finish(atoms, path, path.stem)
+
+
+def read_frames(path: str | os.PathLike, fmt: str | None = None) -> list[Atoms]:
+    """Every frame of a (multi-frame) structure file; ids default to ``<stem>#<frame>`` (the stem for one frame)."""
+    path = Path(path)
+    frames = _read_raw(path, ":", fmt)
+    frames = [frames] if isinstance(frames, Atoms) else list(frames)
+    if not frames:
+        raise StructureError(f"{path}: no structures")
+    if len(frames) == 1:
+        return [_finish(frames[0], path, path.stem)]
+    return [_finish(atoms, path, f"{path.stem}#{i}") for i, atoms in enumerate(frames)]
 
 
 def read_structures(paths: list[str | os.PathLike]) -> list[Atoms]:

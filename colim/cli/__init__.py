@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "colim.cli.pretrain_data_cmd",
     "colim.cli.evaluate_cmd",
     "colim.cli.benchmark_cmd",
+    "colim.cli.demo_cmd",
 )
 
 

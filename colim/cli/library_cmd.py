@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from colim.checkpoint import load_ensemble
-from colim.core import read_core
+from colim.core import make_core
+from colim.dataset.records import is_dataset_file, load_dataset
+from colim.structures import read_frames
 from colim.libraries.core_library import append_core_library, build_core_library, embed_cores, read_core_library
 from colim.libraries.encoder_info import encoder_info
 from colim.libraries.ligand_library import build_ligand_library, read_ligand_file, read_set_file
@@ -40,12 +42,13 @@ def ligands_cmd(ligand_file: str, output: str, models: tuple[str, ...], max_kind
 
 
 def _read_cores(files: tuple[str, ...]) -> list:
+    """Cores from core files (every frame of a multi-frame extXYZ), core libraries and dataset files (.h5)."""
     cores = []
     for path in files:
         if Path(path).suffix.lower() in (".h5", ".hdf5"):
-            cores.extend(read_core_library(path))
+            cores.extend(load_dataset(path).cores if is_dataset_file(path) else read_core_library(path))
         else:
-            cores.append(read_core(path))
+            cores.extend(make_core(atoms) for atoms in read_frames(path))
     return cores
 
 
@@ -58,7 +61,8 @@ def _read_cores(files: tuple[str, ...]) -> list:
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--silent", is_flag=True, help="No progress bar.")
 def cores_cmd(files: tuple[str, ...], output: str, models: tuple[str, ...], batch_size: int, append: bool, overwrite: bool, silent: bool) -> None:
-    """Build a core library from core FILES (XYZ/extXYZ/CIF/...; or core libraries .h5, e.g. from 'colim edit enumerate')."""
+    """Build a core library from core FILES: XYZ/extXYZ (every frame)/CIF/..., core libraries (.h5, e.g.
+    from 'colim edit enumerate') or the cores of a dataset file from 'colim dataset build'."""
     cores = _read_cores(files)
     encoders = [model.core_encoder for model, _ in load_ensemble(list(models))] if models else []
     if append and Path(output).exists():

@@ -135,6 +135,16 @@ def _decode(values) -> list[str]:
     return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
 
 
+def is_dataset_file(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a readable HDF5 file whose format attribute says colim dataset."""
+    try:
+        with h5py.File(path, "r") as f:
+            fmt = f.attrs.get(keys.FORMAT)
+    except OSError:
+        return False
+    return (fmt.decode() if isinstance(fmt, bytes) else fmt) == keys.DATASET_FORMAT
+
+
 def load_dataset(path: str | os.PathLike) -> MatchingDataset:
     """Read a dataset file; a missing, corrupt or non-dataset file raises :class:`LibraryError`."""
     path = Path(path)
