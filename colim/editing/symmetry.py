@@ -161,6 +161,7 @@ def find_isometries(
     mirror: bool = True,
     first_only: bool = False,
     colours: tuple[np.ndarray, np.ndarray] | None = None,
+    fingerprints: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Isometry]:
     """Every orthogonal map (with ``mirror``, rotoreflections too) taking core ``a`` onto core ``b``.
 
@@ -171,6 +172,7 @@ def find_isometries(
     Args:
         colours: per-atom labels comparable between ``a`` and ``b`` (e.g. ``site_colours`` of one
             core when ``a is b``); default: element fingerprints compared with tolerance.
+        fingerprints: precomputed :func:`element_fingerprints` of ``a`` and ``b``.
     """
     n = len(a)
     if n != len(b) or sorted(a.numbers) != sorted(b.numbers):
@@ -180,25 +182,30 @@ def find_isometries(
     if n == 1:
         return [Isometry(np.eye(3), np.zeros(1, dtype=int), 0.0, 0.0)]
     rx, ry = np.linalg.norm(x, axis=1), np.linalg.norm(y, axis=1)
-    fa = fb = None
-    if colours is None:
-        fa, fb = element_fingerprints(a), element_fingerprints(b)
+    near_radius = np.abs(rx[:, None] - ry[None, :]) <= 2 * tol
+    if colours is not None:
+        compat = (colours[0][:, None] == colours[1][None, :]) & near_radius
+        counts = compat.sum(axis=1)
 
-    def compatible(i: int) -> np.ndarray:
-        if colours is not None:
-            ok = colours[1] == colours[0][i]
-        else:
-            ok = np.abs(fb - fa[i]).max(axis=1) <= 2 * tol
-        return np.nonzero(ok & (np.abs(ry - rx[i]) <= 2 * tol))[0]
+        def compatible(i: int) -> np.ndarray:
+            return np.nonzero(compat[i])[0]
+
+    else:  # rows of the compatibility matrix only for the two anchors (O(n^2) each)
+        fa, fb = fingerprints if fingerprints is not None else (element_fingerprints(a), element_fingerprints(b))
+        counts = np.zeros(n, dtype=int)
+
+        def compatible(i: int) -> np.ndarray:
+            return np.nonzero(near_radius[i] & (np.abs(fb - fa[i]).max(axis=1) <= 2 * tol))[0]
 
     far = np.nonzero(rx > max(0.5, 4 * tol))[0]
     if len(far) == 0:
         far = np.array([int(np.argmax(rx))])
-    counts = {int(i): len(compatible(int(i))) for i in far}
-    a1 = min(far, key=lambda i: (counts[int(i)], -rx[i]))
-    sin = np.linalg.norm(np.cross(x[a1], x[far]), axis=1) / (rx[a1] * rx[far])
-    side = far[sin > 0.3]
-    a2 = min(side, key=lambda i: (counts[int(i)], -np.linalg.norm(np.cross(x[a1], x[i])))) if len(side) else None
+    a1 = int(far[np.lexsort((-rx[far], counts[far]))[0]])
+    cross = np.linalg.norm(np.cross(x[a1], x[far]), axis=1)
+    ok = cross / (rx[a1] * rx[far]) > 0.3
+    side = far[ok]
+    a2 = int(side[np.lexsort((-cross[ok], counts[side]))[0]]) if len(side) else None
+    c2 = compatible(a2) if a2 is not None else None
     signs = (1.0, -1.0) if mirror else (1.0,)
     match_tol = _match_tol(y, tol)
     dab = np.linalg.norm(x[a1] - x[a2]) if a2 is not None else 0.0
@@ -208,7 +215,6 @@ def find_isometries(
     for b1 in compatible(int(a1)):
         partners = [None]
         if a2 is not None:
-            c2 = compatible(int(a2))
             partners = [j for j in c2 if j != b1 and abs(np.linalg.norm(y[b1] - y[j]) - dab) <= 2 * tol]
         for b2 in partners:
             for s in signs:
@@ -272,29 +278,33 @@ class CongruenceIndex:
         self.tol = tol
         self.mirror = mirror
         self._buckets: dict[tuple, list[tuple[float, np.ndarray, int]]] = {}
+        self._fingerprints: list[np.ndarray] = []
         self.cores: list[Atoms] = []
 
     def find(self, core: Atoms) -> int | None:
         """Index (into ``cores``) of a kept core congruent to ``core``, else None."""
         key, spec = distance_spectrum(core)
-        return self._find(core, key, spec)
+        return self._find(core, key, spec, element_fingerprints(core))
 
-    def _find(self, core: Atoms, key: tuple, spec: np.ndarray) -> int | None:
+    def _find(self, core: Atoms, key: tuple, spec: np.ndarray, prints: np.ndarray) -> int | None:
         mean = float(spec.mean()) if len(spec) else 0.0
         for m, other, idx in self._buckets.get(key, []):
             if abs(m - mean) > 2 * self.tol or (len(spec) and np.abs(other - spec).max() > 2 * self.tol):
                 continue
-            if find_isometries(self.cores[idx], core, self.tol, mirror=self.mirror, first_only=True):
+            pair = (self._fingerprints[idx], prints)
+            if find_isometries(self.cores[idx], core, self.tol, mirror=self.mirror, first_only=True, fingerprints=pair):
                 return idx
         return None
 
     def add(self, core: Atoms) -> tuple[int, bool]:
         """Add ``core`` unless a congruent one is kept; returns (index of the kept core, added)."""
         key, spec = distance_spectrum(core)
-        found = self._find(core, key, spec)
+        prints = element_fingerprints(core)
+        found = self._find(core, key, spec, prints)
         if found is not None:
             return found, False
         self.cores.append(core)
+        self._fingerprints.append(prints)
         self._buckets.setdefault(key, []).append((float(spec.mean()) if len(spec) else 0.0, spec, len(self.cores) - 1))
         return len(self.cores) - 1, True
 

@@ -68,8 +68,11 @@ class AddOperator(EditOperator):
         ]
 
     def apply(self, core: Atoms, site: EditSite) -> Atoms:
-        if site.position is None or site.element is None:
-            matches = [s for s in self.sites(core) if s.key() == site.key() or (not site.label and sorted(s.indices) == sorted(site.indices) and s.element == site.element)]
+        if site.position is None:  # a site given by its atoms only: look its position up
+            matches = [
+                s for s in self.sites(core)
+                if sorted(s.indices) == sorted(site.indices) and s.element == site.element and site.label in ("", s.label)
+            ]
             if not matches:
                 raise EditError(f"no add site {site.text} for {site.element} on {core.get_chemical_formula()}")
             site = matches[0]
