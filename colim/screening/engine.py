@@ -134,13 +134,12 @@ class ScreenEngine:
                         logits = member.head.logits(core_proj[m][c0:c1], self._set_proj[m][s0:s1])
                     if self.ensemble:
                         member_best[m] = _merge(member_best[m], logits, s0, depth)
-                        prob = torch.sigmoid(logits)
+                        prob = logits.sigmoid_()  # logits are the scorer's fresh tile: reuse its memory
                         total = prob if total is None else total.add_(prob)
                     else:
                         total = logits
-                score = total / m_count if self.ensemble else total
-                best = _merge(best, score, s0, k)
-            top_s[c0:c1], top_i[c0:c1] = best
+                best = _merge(best, total, s0, k)  # the sum ranks like the mean; divide only the kept top-k
+            top_s[c0:c1], top_i[c0:c1] = (best[0] / m_count if self.ensemble else best[0]), best[1]
             if self.ensemble:
                 for m in range(m_count):
                     mem_s[m, c0:c1], mem_i[m, c0:c1] = member_best[m]
