@@ -29,6 +29,8 @@ from colim.screening.engine import ScreenEngine
 from colim.screening.screen import ScreenOptions, build_members, screen
 
 DEFAULT_OPS = "remove,substitute:Ag+Cu"
+#: symmetry tolerance (Å) of the demo: the shipped DFT Au25 core is Th-symmetric within 0.2 Å.
+DEFAULT_TOLERANCE = 0.2
 OUTPUT_FILES = ("edited_cores.h5", "hits.csv", "heatmap.png")
 
 
@@ -44,7 +46,7 @@ class DemoResult:
 
 def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, ops: str = DEFAULT_OPS, top_k: int = 5,
              models: Sequence[str | os.PathLike] = (), ligand_library: str | os.PathLike | None = None,
-             overwrite: bool = False, progress: bool = True) -> DemoResult:
+             tol: float = DEFAULT_TOLERANCE, overwrite: bool = False, progress: bool = True) -> DemoResult:
     """Enumerate the unique single-atom edits of ``core`` (default: the shipped Au25 core), screen them
     with ``models`` (default: the shipped ensemble) against ``ligand_library`` and write
     ``edited_cores.h5``, ``hits.csv`` and ``heatmap.png`` into ``outdir``."""
@@ -58,7 +60,7 @@ def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, o
     loaded = load_ensemble(model_specs)
     ligand_lib = Path(ligand_library) if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
 
-    enumeration = enumerate_edits(parent, operators, depth=1, progress=progress)
+    enumeration = enumerate_edits(parent, operators, depth=1, tol=tol, progress=progress)
     cores = [parent] + enumeration.cores
     build_core_library(files["edited_cores.h5"], cores, [model.core_encoder for model, _ in loaded], overwrite=overwrite, progress=progress)
     named = [(f"member{i}", model) for i, (model, _) in enumerate(loaded)]

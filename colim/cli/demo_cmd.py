@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from colim.demo import DEFAULT_OPS, run_demo
+from colim.demo import DEFAULT_OPS, DEFAULT_TOLERANCE, run_demo
 
 
 @click.command("demo")
@@ -14,13 +14,15 @@ from colim.demo import DEFAULT_OPS, run_demo
 @click.option("--top-k", default=5, show_default=True, help="Ligand sets printed and kept per edited core.")
 @click.option("--model", "models", multiple=True, help="Checkpoint, ensemble folder or manifest (default: the shipped model).")
 @click.option("--ligand-lib", type=click.Path(dir_okay=False), help="Ligand library (default: the shipped one).")
+@click.option("--tol", default=DEFAULT_TOLERANCE, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Largest atom displacement (Å) for two edited cores to count as the same.")
 @click.option("--overwrite", is_flag=True, help="Replace the demo's files from an earlier run.")
 @click.option("--silent", is_flag=True, help="No progress bars; print only the file names.")
-def command(outdir: str, core: str | None, ops: str, top_k: int, models: tuple[str, ...], ligand_lib: str | None, overwrite: bool, silent: bool) -> None:
+def command(outdir: str, core: str | None, ops: str, top_k: int, models: tuple[str, ...], ligand_lib: str | None, tol: float, overwrite: bool, silent: bool) -> None:
     """Run the inverse-design loop on shipped defaults: enumerate every symmetry-unique single-atom edit
     of a known core, screen each edited core against the ligand library with the default model, and
     print and plot (heat map PNG) the top ligand sets per edited core."""
-    result = run_demo(outdir, core, ops, top_k, models, ligand_lib, overwrite=overwrite, progress=not silent)
+    result = run_demo(outdir, core, ops, top_k, models, ligand_lib, tol=tol, overwrite=overwrite, progress=not silent)
     if not silent:
         counts = ", ".join(f"{s.operator}: {s.unique}" for s in result.enumeration.stats)
         click.echo(f"{result.parent.info['id']}: {len(result.enumeration.cores)} unique single-atom edits ({counts})")
