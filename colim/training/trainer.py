@@ -167,7 +167,7 @@ def train_model(
             loss = loss_fn(model(core_batch, sets), labels)
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(labels)
+            total += float(loss.detach()) * len(labels)
             count += len(labels)
         row = {"epoch": epoch, "train_loss": total / count}
         if val_pairs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from colim.core import read_core
 from colim.dataset.records import MatchingDataset, PairRecord, save_dataset
@@ -37,3 +38,12 @@ def tiny_ds_path(tmp_path_factory, tiny_ds) -> str:
     path = tmp_path_factory.mktemp("ds") / "tiny.h5"
     save_dataset(tiny_ds, path)
     return str(path)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models run far faster on one thread than on two contended ones (CI shares its cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
