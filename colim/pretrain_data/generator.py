@@ -162,10 +162,14 @@ def generate(
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(generate_chunk, recipe, chunks[c], str(work / _chunk_name(c))) for c in todo]
-            for future in as_completed(futures):
-                done = future.result()
-                if progress is not None:
-                    progress(done)
+            try:
+                for future in as_completed(futures):
+                    done = future.result()
+                    if progress is not None:
+                        progress(done)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # finished chunks stay; rerun resumes
+                raise
     _join(work, len(chunks), target, overwrite)
     shutil.rmtree(work)
     return target
