@@ -135,7 +135,7 @@ def pretrain_encoder(
             loss = nn.functional.mse_loss(pred, y_norm[rows])
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(rows)
+            total += float(loss.detach()) * len(rows)
         val_pred = _predict(encoder, head, feats, splits["val"], 256) * std + mean
         val = regression_metrics(y[splits["val"]], val_pred)
         history.append({"epoch": epoch, "train_mse_normalised": total / len(train_idx), "val_mae": val["mae"], "val_mse": val["mse"]})
