@@ -7,6 +7,7 @@ trainable weights (``trainable = False``); ``forward`` returns the featurised ve
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -19,6 +20,9 @@ from colim.encoders import CoreEncoder
 from colim.errors import StructureError
 
 __version__ = "0.1.0"
+
+# dscribe 2.1.2 calls Atoms.get_calculator(), which ase 3.26 deprecates; the warning is not the user's to act on.
+warnings.filterwarnings("ignore", message="Please use atoms.calc", category=FutureWarning)
 
 #: elements every descriptor covers by default: coinage and neighbouring metals plus common core/ligand anchors.
 DEFAULT_SPECIES: tuple[str, ...] = ("Au", "Ag", "Cu", "Pd", "Pt", "S", "Cl", "Br", "I", "Se", "O", "H", "C", "P", "N")
