@@ -77,10 +77,12 @@ class ScreenEngine:
         top_k: hits kept per core. depth: per-member list length (for rank stability).
         memory_mb / block_pairs: tile size, by memory budget or as pairs per tile.
         core_block: cores per resumable block (default: about 4 million pairs per block).
+        fused: on CPU, score with the fused numba kernels (False: the plain torch path, the reference).
     """
 
     def __init__(self, members: Sequence[Member], top_k: int, depth: int | None = None, device: str | torch.device | None = None,
-                 memory_mb: float | None = None, block_pairs: int | None = None, core_block: int | None = None):
+                 memory_mb: float | None = None, block_pairs: int | None = None, core_block: int | None = None,
+                 fused: bool = True):
         self.device = resolve_device(device) if not isinstance(device, torch.device) else device
         self.members = [Member(m.head.to(self.device), m.cores, m.sets) for m in members]
         first = self.members[0]
@@ -92,7 +94,7 @@ class ScreenEngine:
         self.depth = max(self.top_k, min(int(depth or 2 * top_k), self.num_sets))
         with torch.no_grad():
             self._set_proj = [m.head.project_sets(m.sets) for m in self.members]
-            self._fused = _fused_scorers(self.members, self._set_proj) if self.device.type == "cpu" else None
+            self._fused = _fused_scorers(self.members, self._set_proj) if fused and self.device.type == "cpu" else None
         budget = memory_mb if memory_mb is not None else DEFAULT_MEMORY_MB["cuda" if self.device.type == "cuda" else "cpu"]
         # fused kernels need little memory per pair: big tiles, few kernel launches (each costs a thread wake-up)
         per_pair = self._fused[0].bytes_per_pair() + 24 * len(self.members) if self._fused else None

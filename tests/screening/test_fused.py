@@ -68,7 +68,7 @@ def test_softplus_kernel_matches_torch_over_the_float_range():
     torch.testing.assert_close(out, torch.nn.functional.softplus(x.double()).float(), atol=2e-6, rtol=2e-7)
 
 
-def test_engine_uses_fused_kernels_on_cpu_and_ranks_like_brute_force():
+def test_engine_uses_fused_kernels_on_cpu_and_ranks_like_brute_force_as_the_torch_path_does():
     head = _head((256,), seed=3)
     torch.manual_seed(3)
     cores, sets = torch.randn(11, 256), torch.randn(300, 256)
@@ -79,3 +79,6 @@ def test_engine_uses_fused_kernels_on_cpu_and_ranks_like_brute_force():
     np.testing.assert_array_equal(np.concatenate([b.top_index for b in blocks]), expect.indices.numpy())
     np.testing.assert_allclose(np.concatenate([b.top_score for b in blocks]), expect.values.numpy(), atol=1e-5)
     assert engine._fused[0].fallback_tiles == 0
+    plain = ScreenEngine([Member(FoldedHead(head), cores, sets)], top_k=5, device="cpu", block_pairs=1000, core_block=4, fused=False)
+    assert plain._fused is None
+    np.testing.assert_array_equal(np.concatenate([b.top_index for b in plain.run()]), expect.indices.numpy())
