@@ -56,15 +56,10 @@ def _open_text(path: Path):
 
 
 def _total_energy(atoms: Atoms) -> float | None:
-    """Total energy of a frame from its info or its (single-point) calculator, else None."""
+    """Total energy of a frame from its header (ASE writes a calculator's energy there as ``energy``), else None."""
     for key in ENERGY_KEYS:
         if key in atoms.info:
             return float(atoms.info[key])
-    if atoms.calc is not None:
-        try:
-            return float(atoms.calc.get_potential_energy(atoms))
-        except Exception:  # noqa: BLE001 - a calculator without stored energy: treated as missing
-            return None
     return None
 
 
@@ -176,7 +171,7 @@ def _convert(
     if "e_form" in info:
         out.info["e_form"] = float(info["e_form"])
         out.info["e_form_reference"] = str(info.get("e_form_reference", "file"))
-    elif energy is not None:
+    elif energy is not None and (target == "e_form" or set(out.get_chemical_symbols()) <= set(refs)):
         out.info["e_form"] = formation_energy(out, energy, refs)
         out.info["e_form_reference"] = ref_name
     if "gap" in info and np.isfinite(float(info["gap"])):

@@ -102,3 +102,12 @@ def test_missing_file_fails_clearly(tmp_path):
     with pytest.raises(PretrainDataError) as err:
         load_pretraining_set(tmp_path / "none.extxyz")
     assert str(err.value) == f"{tmp_path / 'none.extxyz'}: no such pretraining set"
+
+
+def test_gap_target_reads_frames_whose_elements_have_no_reference(tmp_path):
+    path = tmp_path / "gaps.extxyz"
+    path.write_text('2\nProperties=species:S:1:pos:R:3 energy=-3.0 gap=1.25 pbc="F F F"\nAg 0 0 0\nCu 0 0 2.6\n')
+    atoms = load_pretraining_set(path, target="gap")[0]
+    assert atoms.info["gap"] == 1.25 and atoms.info["energy"] == -3.0
+    assert "e_form" not in atoms.info
+    assert atoms.info["id"] == "gaps/0"
