@@ -87,3 +87,13 @@ def test_benchmark_prints_and_saves_the_table(tiny_ds_path, tmp_path):
     assert lines[1].split() == ["model", "AUC", "accuracy", "f1"]
     assert any(line.startswith("CGCNN ") and "±" in line for line in lines)
     assert Path(out / "benchmark.csv").read_text().splitlines()[0].startswith("model,core_encoder,ligand_encoder,status,seeds")
+
+
+def test_descriptor_rows_say_not_installed_without_the_dscribe_plugin(tiny_ds_path, tmp_path, monkeypatch, fresh_plugins):
+    monkeypatch.setenv("COLIM_LOAD_PLUGINS", "")  # built-ins only: no colim-dscribe
+    out = tmp_path / "bench"
+    result = run(["benchmark", "--dataset", tiny_ds_path, "--rows", "MBTR,ACSF", "--seeds", "0", "-o", str(out), "--silent"])
+    assert result.exit_code == 0, result.output
+    assert [line.split()[-2:] for line in result.output.splitlines()[3:5]] == [["not", "installed"], ["not", "installed"]]
+    rows = json.loads((out / "benchmark.json").read_text())["rows"]
+    assert [(r["model"], r["status"], r["auc"]["mean"]) for r in rows] == [("MBTR + XGBoost", "not installed", None), ("ACSF + XGBoost", "not installed", None)]
