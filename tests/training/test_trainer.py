@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -55,8 +57,6 @@ def test_pretrained_core_is_loaded_and_a_mismatched_one_refused(tiny_ds, feature
 
 
 def test_one_class_training_split_is_refused(tiny_ds, features):
-    from dataclasses import replace
-
     positives = replace(tiny_ds, pairs=[p for p in tiny_ds.pairs if p.label == 1])
     with pytest.raises(TrainingError) as err:
         fit(positives, SPEC, CONFIG, seed=0, features=features)
