@@ -23,7 +23,7 @@ from colim.screening.screen import ScreenOptions, screen
 @click.option("--depth", type=int, default=None, help="Per-member list length for rank stability (default 2 × top-k).")
 @click.option("--train-dataset", type=click.Path(dir_okay=False), help="Dataset (.h5) whose training split defines the applicability domain.")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True, help="Where to score.")
-@click.option("--memory-mb", type=float, default=None, help="Memory for one tile's activations (default 64 MiB on CPU, 4 GiB on GPU).")
+@click.option("--memory-mb", type=float, default=None, help="Memory for one tile's activations (default 128 MiB on CPU, 4 GiB on GPU).")
 @click.option("--block-size", "block_pairs", type=int, default=None, help="Pairs per tile (overrides --memory-mb).")
 @click.option("--core-block", type=int, default=None, help="Cores per resumable block (default: about 4 million pairs per block).")
 @click.option("--restart", is_flag=True, help="Discard a saved state of an earlier, different screen.")

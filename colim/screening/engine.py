@@ -20,7 +20,7 @@ from torch import Tensor
 from colim.screening.folded import FoldedHead
 
 #: default memory for one tile's intermediate activations.
-DEFAULT_MEMORY_MB = {"cpu": 64, "cuda": 4096}
+DEFAULT_MEMORY_MB = {"cpu": 128, "cuda": 4096}
 
 
 def resolve_device(device: str | None) -> torch.device:
@@ -186,7 +186,7 @@ def _fused_scorers(members: Sequence[Member], set_proj: Sequence[Tensor]) -> lis
 
 def _merge(current: tuple[Tensor, Tensor], scores: Tensor, offset: int, k: int) -> tuple[Tensor, Tensor]:
     """Running top-k: the tile's own top-k (set ids = column + ``offset``) merged with ``current`` [B, ≤k]."""
-    best, pos = torch.topk(scores, min(k, scores.shape[1]), dim=1, sorted=True)
+    best, pos = _topk(scores, min(k, scores.shape[1]))
     pos += offset
     if current[0].shape[1] == 0:
         return best, pos
@@ -194,3 +194,16 @@ def _merge(current: tuple[Tensor, Tensor], scores: Tensor, offset: int, k: int) 
     index = torch.cat([current[1], pos], dim=1)
     best, where = torch.topk(values, min(k, values.shape[1]), dim=1, sorted=True)
     return best, torch.gather(index, 1, where)
+
+
+def _topk(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """Row-wise sorted top-k. On CPU via numpy's argpartition: one thread, so no torch thread-pool wake-up
+    right after the numba kernels (which cost ~15 ms a tile on a loaded box)."""
+    if scores.device.type != "cpu":
+        return torch.topk(scores, k, dim=1, sorted=True)
+    values = scores.numpy()
+    neg = -values  # NaN stays NaN and sorts last, as torch.topk ranks NaN first
+    part = np.argpartition(neg, k - 1, axis=1)[:, :k] if k < values.shape[1] else np.broadcast_to(np.arange(values.shape[1]), values.shape)
+    order = np.argsort(np.take_along_axis(neg, part, 1), axis=1, kind="stable")
+    index = np.take_along_axis(part, order, 1)
+    return torch.from_numpy(np.take_along_axis(values, index, 1)), torch.from_numpy(index.astype(np.int64))
