@@ -32,14 +32,6 @@ AU25S18 = STRUCTURES / "au_thiolate_cifs" / "25_18.cif"
 TOLERANCE = 2e-3
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def model() -> CoLiMModel:
     torch.manual_seed(7)

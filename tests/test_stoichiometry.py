@@ -16,14 +16,6 @@ HCOO = "O=C[O]"
 CU19 = f"{PET}.{PPH3}.{HCOO} 12:3:6"
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def unimol_random():
     return create_ligand_encoder("unimol", random_init=True).eval()

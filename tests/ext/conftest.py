@@ -1,18 +1,8 @@
-"""Fixtures for the Uni-Mol adapter and encoder tests: one thread for torch, isolated weight folders."""
+"""Fixtures for the Uni-Mol adapter and encoder tests: isolated weight folders."""
 
 from __future__ import annotations
 
 import pytest
-import torch
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Uni-Mol's transformer is much faster on one thread on a shared 2-core machine; restore after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from colim.core import read_core
 from colim.dataset.records import MatchingDataset, PairRecord, save_dataset
@@ -40,10 +39,3 @@ def tiny_ds_path(tmp_path_factory, tiny_ds) -> str:
     return str(path)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models run far faster on one thread than on two contended ones (CI shares its cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
