@@ -13,6 +13,7 @@ import torch
 from ase import Atoms
 from torch import Tensor, nn
 from torch_geometric.data import Data
+from torch_geometric.nn import global_mean_pool
 
 from colim.encoders import CoreEncoder
 from colim.errors import PluginError
@@ -133,3 +134,21 @@ class GraphCoreEncoder(CoreEncoder):
 
     def featurize(self, core: Atoms) -> Data:
         return core_graph(core, self.cutoff, self.max_neighbors)
+
+    def init_graph_layers(self, embedding_dim: int, cutoff: float, num_gaussians: int, max_neighbors: int | None) -> None:
+        """Check the graph options and build what every graph encoder starts from: an element embedding
+        (``self.embedding``) and a Gaussian distance expansion (``self.expansion``)."""
+        check_graph_options(self.name, cutoff, max_neighbors)
+        self.embedding_dim = int(embedding_dim)
+        self.cutoff = float(cutoff)
+        self.max_neighbors = max_neighbors
+        self.embedding = nn.Embedding(NUM_ELEMENTS, self.embedding_dim)
+        self.expansion = GaussianExpansion(0.0, self.cutoff, num_gaussians)
+
+    def atom_features(self, batch: Data) -> Tensor:
+        """Per-atom features after the last layer, ``[N, embedding_dim]`` (also used by explanations)."""
+        raise NotImplementedError
+
+    def forward(self, batch: Data) -> Tensor:
+        """Mean of :meth:`atom_features` over each core's atoms: ``[num_graphs, embedding_dim]``."""
+        return global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs)

@@ -9,16 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from torch import Tensor, nn
-from torch_geometric.nn import CGConv, global_mean_pool
+from torch_geometric.nn import CGConv
 
 from colim import hookimpl
 from colim.graph import (
     DEFAULT_CUTOFF,
     DEFAULT_NUM_GAUSSIANS,
-    NUM_ELEMENTS,
-    GaussianExpansion,
     GraphCoreEncoder,
-    check_graph_options,
     edge_lengths,
 )
 
@@ -51,12 +48,7 @@ class CGCNNEncoder(GraphCoreEncoder):
             embedding_dim=embedding_dim, num_layers=num_layers, cutoff=cutoff, num_gaussians=num_gaussians,
             max_neighbors=max_neighbors, batch_norm=batch_norm,
         )
-        check_graph_options(self.name, cutoff, max_neighbors)
-        self.embedding_dim = int(embedding_dim)
-        self.cutoff = float(cutoff)
-        self.max_neighbors = max_neighbors
-        self.embedding = nn.Embedding(NUM_ELEMENTS, self.embedding_dim)
-        self.expansion = GaussianExpansion(0.0, self.cutoff, num_gaussians)
+        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors)
         self.convs = nn.ModuleList(
             CGConv(self.embedding_dim, dim=num_gaussians, aggr="add", batch_norm=batch_norm) for _ in range(num_layers)
         )
@@ -68,9 +60,6 @@ class CGCNNEncoder(GraphCoreEncoder):
         for conv in self.convs:
             h = h + conv(h, batch.edge_index, edge_attr)
         return h
-
-    def forward(self, batch: Any) -> Tensor:
-        return global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs)
 
 
 @hookimpl

@@ -7,16 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from torch import Tensor, nn
-from torch_geometric.nn import GINConv, GINEConv, global_mean_pool
+from torch_geometric.nn import GINConv, GINEConv
 
 from colim import hookimpl
 from colim.graph import (
     DEFAULT_CUTOFF,
     DEFAULT_NUM_GAUSSIANS,
-    NUM_ELEMENTS,
-    GaussianExpansion,
     GraphCoreEncoder,
-    check_graph_options,
     edge_lengths,
 )
 
@@ -53,13 +50,8 @@ class GINEncoder(GraphCoreEncoder):
             embedding_dim=embedding_dim, num_layers=num_layers, cutoff=cutoff, num_gaussians=num_gaussians,
             max_neighbors=max_neighbors, edge_features=edge_features,
         )
-        check_graph_options(self.name, cutoff, max_neighbors)
-        self.embedding_dim = int(embedding_dim)
-        self.cutoff = float(cutoff)
-        self.max_neighbors = max_neighbors
+        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors)
         self.edge_features = bool(edge_features)
-        self.embedding = nn.Embedding(NUM_ELEMENTS, self.embedding_dim)
-        self.expansion = GaussianExpansion(0.0, self.cutoff, num_gaussians)
         if self.edge_features:
             convs = [GINEConv(_gin_mlp(self.embedding_dim), train_eps=True, edge_dim=num_gaussians) for _ in range(num_layers)]
         else:
@@ -78,9 +70,6 @@ class GINEncoder(GraphCoreEncoder):
             for conv in self.convs:
                 h = self.act(conv(h, batch.edge_index))
         return h
-
-    def forward(self, batch: Any) -> Tensor:
-        return global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs)
 
 
 @hookimpl
