@@ -11,6 +11,7 @@ import argparse
 import os
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -20,7 +21,6 @@ from colim.model import CoLiMModel
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder
 from colim.screening.engine import Member, ScreenEngine
 from colim.screening.folded import FoldedHead
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SMILES = ["[S]CCc1ccccc1", "[S]C", "c1ccc(P(c2ccccc2)c2ccccc2)cc1", "[O]C=O", "CC(=O)[O]", "[C]#Cc1ccccc1", "[Cl]", "[S]c1ccccc1"]

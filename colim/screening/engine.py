@@ -9,9 +9,8 @@ gives the per-member ranks used for top-k stability.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import torch

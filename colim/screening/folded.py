@@ -49,7 +49,7 @@ class FoldedHead(nn.Module):
         self.rest_biases = [layer.bias.detach().float().clone() for layer in head.layers[1:]]
         self.hidden_dims = head.hidden_dims
 
-    def to(self, *args, **kwargs) -> "FoldedHead":  # noqa: D401 - keeps the plain-list weights on the device too
+    def to(self, *args, **kwargs) -> FoldedHead:
         super().to(*args, **kwargs)
         self.rest_weights = [w.to(*args, **kwargs) for w in self.rest_weights]
         self.rest_biases = [b.to(*args, **kwargs) for b in self.rest_biases]
