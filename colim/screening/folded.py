@@ -50,6 +50,7 @@ class FoldedHead(nn.Module):
         self.hidden_dims = head.hidden_dims
 
     def to(self, *args, **kwargs) -> FoldedHead:
+        """Module.to that also moves the plain-list weights of the later layers."""
         super().to(*args, **kwargs)
         self.rest_weights = [w.to(*args, **kwargs) for w in self.rest_weights]
         self.rest_biases = [b.to(*args, **kwargs) for b in self.rest_biases]
