@@ -9,6 +9,8 @@ the shipped ML-Au subset with colim's reader and with ase.io.read (the peer).
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -22,12 +24,18 @@ from colim.pretrain_data.generator import generate, parse_sizes
 SUBSET = Path(__file__).parents[1] / "tests" / "data" / "pretrain" / "ml_au_dft_subset.extxyz.gz"
 
 
-def time_generate(n: int, recipe: ClusterRecipe, workers: int, folder: Path) -> tuple[float, Path]:
-    """Seconds to generate ``n`` clusters with ``workers`` processes, and the file written."""
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def time_generate(n: int, recipe: ClusterRecipe, workers: int, folder: Path) -> tuple[float, float, Path]:
+    """Wall and CPU seconds to generate ``n`` clusters with ``workers`` processes, and the file written."""
     out = folder / f"w{workers}-{recipe.backend}.extxyz"
-    start = time.perf_counter()
+    cpu, start = _cpu_seconds(), time.perf_counter()
     generate(out, n, recipe, workers=workers)
-    return time.perf_counter() - start, out
+    return time.perf_counter() - start, _cpu_seconds() - cpu, out
 
 
 def main() -> None:
@@ -42,16 +50,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         results = {}
+        print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         for workers in (1, 2):
-            seconds, out = time_generate(args.n, recipe, workers, folder)
+            seconds, cpu, out = time_generate(args.n, recipe, workers, folder)
             results[workers] = (seconds, out)
-            print(f"generate emt  n={args.n} sizes={args.sizes} workers={workers}: {seconds:.1f} s, "
-                  f"{args.n / seconds:.2f} clusters/s")
+            print(f"generate emt  n={args.n} sizes={args.sizes} workers={workers}: {seconds:.1f} s wall, "
+                  f"{args.n / seconds:.2f} clusters/s, {cpu / args.n:.3f} CPU-s/cluster")
         same = results[1][1].read_bytes() == results[2][1].read_bytes()
         print(f"speed-up 2 vs 1 workers: {results[1][0] / results[2][0]:.2f}x; identical files: {same}")
         if args.xtb:
             small = ClusterRecipe(elements=recipe.elements, min_size=4, max_size=20, seed=0, backend="xtb")
-            seconds, out = time_generate(args.xtb, small, 1, folder)
+            seconds, _, out = time_generate(args.xtb, small, 1, folder)
             gaps = sum("gap" in a.info for a in load_pretraining_set(out))
             print(f"generate xtb  n={args.xtb} sizes=4-20 workers=1: {seconds:.1f} s, {args.xtb / seconds:.3f} clusters/s, "
                   f"{gaps}/{args.xtb} with a gap")
