@@ -37,12 +37,15 @@ def open_colim_h5(path: str | os.PathLike, fmt: str, max_version: int, mode: str
     except OSError as exc:
         raise LibraryError(f"{target}: not a readable HDF5 {what} (truncated or corrupt file)") from exc
     try:
-        found = f.attrs.get(keys.FORMAT)
+        try:
+            found, version = f.attrs.get(keys.FORMAT), f.attrs.get(keys.FORMAT_VERSION, 0)
+        except (OSError, KeyError, ValueError, TypeError) as exc:  # a damaged header: h5py opens it, reading fails
+            raise LibraryError(f"{target}: not a readable HDF5 {what} (truncated or corrupt file)") from exc
         if found is None:
             raise LibraryError(f"{target}: not a colim {what} (no '{keys.FORMAT}' attribute)")
         if str(found) != fmt:
             raise LibraryError(f"{target}: is a {found} file, expected a {fmt} file")
-        version = int(f.attrs.get(keys.FORMAT_VERSION, 0))
+        version = int(version)
         if version > max_version:
             raise LibraryError(f"{target}: {fmt} format version {version} is newer than this colim reads ({max_version})")
         try:
