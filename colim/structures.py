@@ -57,6 +57,26 @@ def _read_bare_xyz(path: Path) -> Atoms | None:
     return Atoms(symbols=[r[0] for r in rows], positions=positions)
 
 
+def _xyz_count_problem(path: Path) -> str | None:
+    """Say which XYZ frame's atom-count line disagrees with its atom rows (ASE's own message does not), else None."""
+    lines = path.read_text(errors="replace").splitlines()
+    start, frame = 0, 1
+    while start < len(lines) and lines[start].strip():
+        head = lines[start].split()
+        if len(head) != 1 or not head[0].isdigit():
+            return None
+        rows = 0
+        for line in lines[start + 2:]:
+            fields = line.split()
+            if len(fields) < 4 or fields[0].lstrip("-").replace(".", "", 1).isdigit():
+                break
+            rows += 1
+        if rows != int(head[0]):
+            return f"frame {frame} says {head[0]} atoms on its first line but {rows} atom lines follow"
+        start, frame = start + 2 + rows, frame + 1
+    return None
+
+
 def _guess_format(path: Path, fmt: str | None) -> str:
     if fmt is not None:
         return fmt
@@ -162,6 +182,8 @@ def _read_raw(path: Path, index: int | str, fmt: str | None) -> Atoms | list[Ato
         raise StructureError(f"{path}: unknown element {exc}") from None
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes one clear line
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if ase_format == "extxyz" and path.suffix.lower() != ".gz":
+            message = _xyz_count_problem(path) or message
         raise StructureError(f"{path}: cannot read as {ase_format}: {message}") from None
 
 
