@@ -46,7 +46,7 @@ def make_core(atoms: Atoms, core_id: str | None = None) -> Atoms:
     Raises :class:`StructureError` for periodic structures, cores without a metal atom, unknown
     elements, NaN or overlapping coordinates.
     """
-    source = core_id or str(atoms.info.get("id", atoms.get_chemical_formula()))
+    source = _label(atoms, core_id)
     if atoms.pbc.any():
         raise StructureError(f"{source}: the structure is periodic; a core must be a finite cluster")
     validate_atoms(atoms, source)
@@ -57,6 +57,15 @@ def make_core(atoms: Atoms, core_id: str | None = None) -> Atoms:
     core.info = dict(atoms.info)
     core.info["id"] = core_id or atoms.info.get("id") or structure_hash(atoms)[:12]
     return core
+
+
+def _label(atoms: Atoms, core_id: str | None) -> str:
+    """How errors name a core: its file (``atoms.info['source']``, plus the id when it is not the file stem), else its id."""
+    ident, source = core_id or atoms.info.get("id"), atoms.info.get("source")
+    if source:
+        stem = os.path.splitext(os.path.basename(str(source)))[0]
+        return str(source) if ident in (None, stem) else f"{source} ({ident})"
+    return str(ident or atoms.get_chemical_formula())
 
 
 def read_core(path: str | os.PathLike, core_id: str | None = None) -> Atoms:
