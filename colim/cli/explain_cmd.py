@@ -8,6 +8,7 @@ import click
 
 from colim.checkpoint import load_checkpoint
 from colim.core import read_core
+from colim.errors import LigandError
 from colim.explain import BASELINES, DEFAULT_STEPS, explain_pair, write_explanation
 from colim.ligands import LigandSet
 
@@ -28,9 +29,12 @@ def command(model_path: str, core_path: str, ligands: str, outdir: str, baseline
     they sum to logit(pair) - logit(baseline), and the residual is printed (completeness). Ligand
     contributions are integrated gradients over the per-ligand embeddings plus leave-one-out.
     """
+    try:
+        ligand_set = LigandSet.parse(ligands)
+    except LigandError as exc:  # say which input is wrong (the core and model are files, this is an option)
+        raise LigandError(f"--ligands: {exc}") from exc
     model, info = load_checkpoint(model_path)
     core = read_core(core_path)
-    ligand_set = LigandSet.parse(ligands)
     explanation = explain_pair(model, core, ligand_set, baseline=baseline, steps=steps)
     model_info = {"checkpoint": str(Path(model_path).resolve()), "core_encoder": info["core_encoder"]["name"],
                   "ligand_encoder": info["ligand_encoder"]["name"]}
