@@ -97,6 +97,15 @@ def format_stats(stats: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def _label_bars(ax, counts: dict, title: str) -> None:
+    """Side-by-side positive/negative bars, one pair per row of ``counts``."""
+    x = range(len(counts))
+    ax.bar([i - 0.2 for i in x], [v["positive"] for v in counts.values()], 0.4, label="positive")
+    ax.bar([i + 0.2 for i in x], [v["negative"] for v in counts.values()], 0.4, label="negative")
+    ax.set(title=title, xticks=list(x), xticklabels=list(counts), ylabel="pairs")
+    ax.legend()
+
+
 def plot_stats(stats: dict[str, dict], path: str | os.PathLike, overwrite: bool = False) -> None:
     """Write a six-panel PNG of the statistics (a matplotlib Figure, no pyplot state), atomically."""
     fig = Figure(figsize=(15, 8))
@@ -108,12 +117,7 @@ def plot_stats(stats: dict[str, dict], path: str | os.PathLike, overwrite: bool 
     alloy = stats["alloying"]
     axes[0, 1].bar(list(alloy), list(alloy.values()), color="slategray")
     axes[0, 1].set(title="Alloying", ylabel="cores")
-    kinds = stats["ligand kinds"]
-    x = range(len(kinds))
-    axes[0, 2].bar([i - 0.2 for i in x], [v["positive"] for v in kinds.values()], 0.4, label="positive")
-    axes[0, 2].bar([i + 0.2 for i in x], [v["negative"] for v in kinds.values()], 0.4, label="negative")
-    axes[0, 2].set(title="Ligand kinds per pair", xticks=list(x), xticklabels=list(kinds), ylabel="pairs")
-    axes[0, 2].legend()
+    _label_bars(axes[0, 2], stats["ligand kinds"], "Ligand kinds per pair")
     fam = stats["ligand families"]
     axes[1, 0].barh(list(fam), [v["ligands"] for v in fam.values()], color="teal")
     axes[1, 0].set(title="Ligand families", xlabel="unique ligands")
@@ -121,12 +125,7 @@ def plot_stats(stats: dict[str, dict], path: str | os.PathLike, overwrite: bool 
     axes[1, 1].barh(list(fam), [v["negative pairs"] for v in fam.values()], left=[v["positive pairs"] for v in fam.values()], color="indianred", label="negative")
     axes[1, 1].set(title="Pairs holding each family", xlabel="pairs")
     axes[1, 1].legend()
-    spl = stats["splits"]
-    x = range(len(spl))
-    axes[1, 2].bar([i - 0.2 for i in x], [v["positive"] for v in spl.values()], 0.4, label="positive")
-    axes[1, 2].bar([i + 0.2 for i in x], [v["negative"] for v in spl.values()], 0.4, label="negative")
-    axes[1, 2].set(title="Labels per split", xticks=list(x), xticklabels=list(spl), ylabel="pairs")
-    axes[1, 2].legend()
+    _label_bars(axes[1, 2], stats["splits"], "Labels per split")
     fig.tight_layout()
     with atomic_output(path, overwrite=overwrite) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
