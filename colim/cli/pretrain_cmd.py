@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import click
 
 from colim.atomic import check_output_path
@@ -23,7 +25,8 @@ from colim.training.trainer import seed_everything
 @click.option("--lr", default=1e-3, show_default=True, help="Adam learning rate.")
 @click.option("--patience", default=5, show_default=True, help="Stop after this many epochs without a better validation MAE.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the split, initialisation and shuffling.")
-@click.option("--limit", type=int, default=None, help="Use only the first LIMIT clusters of the file.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Use a random subset of LIMIT clusters of the whole file, drawn with --seed (files are often sorted by size).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Encoder checkpoint (.pt) to write.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing checkpoint.")
 @click.option("--silent", is_flag=True, help="No progress bars or summary.")
@@ -35,7 +38,10 @@ def command(data: str, target: str, core_encoder: str, core_args: str | None, ep
     encoder alone; 'colim train --pretrained-core' fine-tunes from it.
     """
     check_output_path(output, overwrite)
-    structures = load_pretraining_set(data, target=target, limit=limit)
+    structures = load_pretraining_set(data, target=target)
+    if limit is not None and limit < len(structures):
+        rng = random.Random(seed)
+        structures = [structures[i] for i in sorted(rng.sample(range(len(structures)), limit))]
     encoder = _seeded_encoder(core_encoder, parse_json_args(core_args, "--core-args"), seed)
     config = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience)
     result = pretrain_encoder(encoder, structures, target, config, seed=seed, silent=silent)

@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from colim.checkpoint import load_checkpoint, load_encoder_checkpoint
 from colim.cli import cli
+from colim.cli import pretrain_cmd
+from colim.pretrain_data import load_pretraining_set
 from tests.conftest import DATA
 
 PRETRAIN = DATA / "pretrain" / "ml_au_dft_subset.extxyz.gz"
@@ -65,6 +67,7 @@ def test_pretrain_reports_mae_next_to_mean_predictor_and_fine_tunes(tiny_ds_path
     meta = info["metadata"]
     assert meta["split_sizes"] == {"train": 48, "val": 6, "test": 6}
     assert meta["metrics"]["test"]["mae"] > 0 and meta["metrics"]["mean_predictor_test"]["mae"] > 0
+    assert meta["limit"] == 60
     model = tmp_path / "ft.pt"
     result = run(["train", "--dataset", tiny_ds_path, "--pretrained-core", str(enc), "--epochs", "1", "--hidden-dims", "16",
                   "--batch-size", "8", "-o", str(model), "--silent"])
@@ -97,3 +100,19 @@ def test_descriptor_rows_say_not_installed_without_the_dscribe_plugin(tiny_ds_pa
     assert [line.split()[-2:] for line in result.output.splitlines()[3:5]] == [["not", "installed"], ["not", "installed"]]
     rows = json.loads((out / "benchmark.json").read_text())["rows"]
     assert [(r["model"], r["status"], r["auc"]["mean"]) for r in rows] == [("MBTR + XGBoost", "not installed", None), ("ACSF + XGBoost", "not installed", None)]
+
+
+def test_pretrain_limit_draws_a_random_subset_across_cluster_sizes(tmp_path, monkeypatch):
+    """The ML-Au subset is sorted by size: --limit must not take only its smallest clusters."""
+    seen = {}
+
+    def record(encoder, structures, target, config, seed, silent):
+        seen["sizes"] = sorted({len(a) for a in structures})
+        seen["count"] = len(structures)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(pretrain_cmd, "pretrain_encoder", record)
+    run(["pretrain", "--data", str(PRETRAIN), "--limit", "60", "-o", str(tmp_path / "x.pt"), "--silent"])
+    first_sizes = {len(a) for a in load_pretraining_set(PRETRAIN, limit=60)}
+    assert seen["count"] == 60
+    assert len(first_sizes) == 1 and len(seen["sizes"]) >= 8
