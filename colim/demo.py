@@ -7,6 +7,7 @@ This is what ``colim demo`` runs; each step is the public API a user would call 
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -62,12 +63,18 @@ def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, o
 
     enumeration = enumerate_edits(parent, operators, depth=1, tol=tol, progress=progress)
     cores = [parent] + enumeration.cores
-    build_core_library(files["edited_cores.h5"], cores, [model.core_encoder for model, _ in loaded], overwrite=overwrite, progress=progress)
     named = [(f"member{i}", model) for i, (model, _) in enumerate(loaded)]
-    result = screen(files["edited_cores.h5"], ligand_lib, named, files["hits.csv"], ScreenOptions(top_k=top_k, overwrite=overwrite))
-    matrix, row_labels, column_labels = heatmap_matrix(files["edited_cores.h5"], ligand_lib, named, result.hits)
-    plot_heatmap(matrix, row_labels, column_labels, files["heatmap.png"], title=f"P(compatible) for single-atom edits of {core_id(parent)}",
-                 overwrite=overwrite)
+    out.mkdir(parents=True, exist_ok=True)
+    # All three files are made in a scratch folder beside the output and moved in only once all exist,
+    # so a demo that fails half-way leaves nothing behind that a rerun would refuse to overwrite.
+    with tempfile.TemporaryDirectory(prefix=".colim-demo-", dir=out) as scratch:
+        work = {name: Path(scratch) / name for name in OUTPUT_FILES}
+        build_core_library(work["edited_cores.h5"], cores, [model.core_encoder for model, _ in loaded], progress=progress)
+        result = screen(work["edited_cores.h5"], ligand_lib, named, work["hits.csv"], ScreenOptions(top_k=top_k))
+        matrix, row_labels, column_labels = heatmap_matrix(work["edited_cores.h5"], ligand_lib, named, result.hits)
+        plot_heatmap(matrix, row_labels, column_labels, work["heatmap.png"], title=f"P(compatible) for single-atom edits of {core_id(parent)}")
+        for name in OUTPUT_FILES:
+            os.replace(work[name], files[name])
     return DemoResult(parent, enumeration, result.hits, files)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from click.testing import CliRunner
 
+from colim import demo
 from colim.cli import cli
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, shipped
 from colim.libraries.core_library import load_core_library, read_core_library
@@ -53,3 +54,14 @@ def test_screen_without_library_arguments_uses_the_shipped_defaults(tmp_path):
     assert sorted(hits["core_id"].unique()) == sorted(cores.ids)
     assert len(hits) == 3 * len(cores)
     assert set(hits["ligand_set"]) <= {ls.key for ls in ligands.sets}
+
+
+def test_a_demo_that_fails_half_way_leaves_no_files(tmp_path, monkeypatch):
+    def broken_screen(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo, "screen", broken_screen)
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "-o", str(out), "--silent"])
+    assert isinstance(result.exception, RuntimeError)
+    assert list(out.iterdir()) == []
