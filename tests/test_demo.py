@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from colim import demo
 from colim.cli import cli
-from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, shipped
+from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.libraries.core_library import load_core_library, read_core_library
 from colim.libraries.ligand_library import load_ligand_library
 
@@ -65,3 +65,13 @@ def test_a_demo_that_fails_half_way_leaves_no_files(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["demo", "-o", str(out), "--silent"])
     assert isinstance(result.exception, RuntimeError)
     assert list(out.iterdir()) == []
+
+
+def test_screen_with_the_shipped_ensemble_reports_rank_stability(tmp_path):
+    out = tmp_path / "hits.csv"
+    result = CliRunner().invoke(cli, ["screen", "--ensemble", str(shipped(DEFAULT_MODEL)), "-o", str(out), "--top-k", "5"])
+    assert result.exit_code == 0, result.output
+    assert "3 model(s)" in result.output and "ensemble agreement: overlap@5 mean" in result.output
+    hits = pd.read_csv(out)
+    assert {"spread", "member_ranks", "rank_range", "stable"} <= set(hits.columns)
+    assert (hits["rank_range"] >= 0).all() and hits["stable"].isin([True, False]).all()

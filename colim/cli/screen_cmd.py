@@ -18,6 +18,8 @@ from colim.screening.screen import ScreenOptions, screen
 @click.option("--core-lib", type=click.Path(dir_okay=False), help="Core library (.h5) from 'colim library cores' or 'colim edit enumerate' (default: the shipped reference cores).")
 @click.option("--ligand-lib", type=click.Path(dir_okay=False), help="Ligand library (.h5) from 'colim library ligands' (default: the shipped ligand library).")
 @click.option("--model", "models", multiple=True, help="Checkpoint (.pt), ensemble directory or manifest; repeat for an ensemble (default: the shipped model).")
+@click.option("--ensemble", "ensembles", multiple=True, type=click.Path(),
+              help="Ensemble directory or manifest from 'colim train --seeds' (its members join --model's); hits get spread and rank stability.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Hits file: .csv, .parquet or .h5.")
 @click.option("--top-k", default=10, show_default=True, help="Ligand sets kept per core.")
 @click.option("--depth", type=int, default=None, help="Per-member list length for rank stability (default 2 × top-k).")
@@ -29,7 +31,7 @@ from colim.screening.screen import ScreenOptions, screen
 @click.option("--restart", is_flag=True, help="Discard a saved state of an earlier, different screen.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--silent", is_flag=True, help="No progress bar or summary.")
-def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...], output: str, top_k: int, depth: int | None, train_dataset: str | None,
+def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...], ensembles: tuple[str, ...], output: str, top_k: int, depth: int | None, train_dataset: str | None,
             device: str, memory_mb: float | None, block_pairs: int | None, core_block: int | None, restart: bool, overwrite: bool, silent: bool) -> None:
     """Score every core × every ligand set without re-encoding and write the top-k sets per core.
 
@@ -39,7 +41,7 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
     check_output_path(output, overwrite)
     core_lib = core_lib or str(shipped(DEFAULT_CORE_LIBRARY))
     ligand_lib = ligand_lib or str(shipped(DEFAULT_LIGAND_LIBRARY))
-    models = models or (str(shipped(DEFAULT_MODEL)),)
+    models = (models + ensembles) or (str(shipped(DEFAULT_MODEL)),)
     output_format(output)
     dev = resolve_device(device)
     loaded = load_ensemble(list(models))
