@@ -24,6 +24,7 @@ from typing import Iterator
 
 from colim.atomic import atomic_output
 from colim.errors import WeightsError
+from colim.hashing import file_sha256
 
 #: environment variable naming the weights cache folder.
 WEIGHTS_DIR_ENV = "COLIM_WEIGHTS_DIR"
@@ -104,15 +105,6 @@ def weights_dir() -> Path:
         if resolved == site or site in resolved.parents:
             raise WeightsError(f"{WEIGHTS_DIR_ENV}={folder} lies inside site-packages ({site}); choose a folder outside the Python installation")
     return resolved
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager
@@ -212,7 +204,7 @@ def import_weights(
     with _locked(folder):
         entries = _read_manifest(folder)
         old = entries.get(name)
-        if old is not None and not overwrite and old.sha256 != sha256_file(source):
+        if old is not None and not overwrite and old.sha256 != file_sha256(source):
             raise WeightsError(f"weights '{name}' already hold other weights (sha256 {old.sha256[:12]}); pass --overwrite to replace them")
         sub = folder / name
         sha, size = _copy_verified(source, sub / source.name)
@@ -238,7 +230,7 @@ def _verify_record(name: str, record: FileRecord, folder: Path, what: str) -> Pa
     path = folder / record.file
     if not path.is_file():
         raise WeightsError(f"weights '{name}': {what} {path} is missing; import it again with `colim weights import`")
-    actual = sha256_file(path)
+    actual = file_sha256(path)
     if actual != record.sha256:
         raise WeightsError(f"weights '{name}' fail verification: sha256 of {path} is {actual[:12]}, the manifest records {record.sha256[:12]}")
     return path

@@ -23,8 +23,9 @@ from colim.core import make_core
 from colim.dataset.geometry import RMSD_THRESHOLD, geometry_classes
 from colim.dataset.negatives import grouped_split, sample_class_negatives
 from colim.dataset.perception import PERCEPTION_TOLERANCE, perceive
-from colim.dataset.records import MatchingDataset, PairRecord, file_sha256
+from colim.dataset.records import MatchingDataset, PairRecord
 from colim.errors import ColimError, StructureError
+from colim.hashing import file_sha256
 from colim.ligand_files import read_ligand_file
 from colim.ligands import LigandSet
 from colim.structures import FORMATS, read_structure

@@ -73,15 +73,6 @@ class MatchingDataset:
         return len(self.pairs)
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """sha256 of a file's bytes (recorded for every builder input)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _strings(values: list[str]) -> np.ndarray:
     return np.array([v.encode("utf-8") for v in values], dtype=object)
 

@@ -24,8 +24,9 @@ from colim.core import is_metal
 from colim.encoders import LigandEncoder
 from colim.errors import WeightsError
 from colim.ext import unimol as ext
+from colim.hashing import file_sha256
 from colim.pooling import SetPooling
-from colim.weights import DEFAULT_NAME, DICTIONARY_NAMES, resolve_weights, sha256_file
+from colim.weights import DEFAULT_NAME, DICTIONARY_NAMES, resolve_weights
 
 #: label of an untrained model in init args, metadata and messages.
 RANDOM_INIT = "random-init (untrained)"
@@ -57,7 +58,7 @@ def find_weights(weights_path: str | os.PathLike | None, dict_path: str | os.Pat
         if not path.is_file():
             raise WeightsError(f"Uni-Mol weights {path} do not exist")
         dictionary = Path(dict_path) if dict_path is not None else _dictionary_beside(path)
-        return path, dictionary, sha256_file(path), "weights_path"
+        return path, dictionary, file_sha256(path), "weights_path"
     cache_name = DEFAULT_NAME + ("_no_h" if remove_hs else "")
     cached = resolve_weights(cache_name)
     if cached is not None:
@@ -67,7 +68,7 @@ def find_weights(weights_path: str | os.PathLike | None, dict_path: str | os.Pat
         path = Path(env_dir).expanduser() / ext.WEIGHT_FILES[remove_hs]
         if path.is_file():
             dictionary = Path(dict_path) if dict_path else Path(env_dir).expanduser() / ext.DICTIONARY_FILE
-            return path, dictionary if dictionary.is_file() else None, sha256_file(path), ext.UNIMOL_WEIGHT_DIR_ENV
+            return path, dictionary if dictionary.is_file() else None, file_sha256(path), ext.UNIMOL_WEIGHT_DIR_ENV
     raise WeightsError(WEIGHTS_NOT_FOUND)
 
 

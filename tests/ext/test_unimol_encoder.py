@@ -17,12 +17,13 @@ from colim.checkpoint import load_checkpoint, save_checkpoint
 from colim.cli import cli
 from colim.errors import LigandError, WeightsError
 from colim.ext import unimol as ext
+from colim.hashing import file_sha256
 from colim.ligands import LigandSet
 from colim.model import CoLiMModel
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder
 from colim.plugins.unimol import RANDOM_INIT, WEIGHTS_NOT_FOUND
 from colim.testing import check_ligand_encoder
-from colim.weights import import_weights, sha256_file
+from colim.weights import import_weights
 
 PET = "[S]CCc1ccccc1"
 PPH3 = "c1ccc(P(c2ccccc2)c2ccccc2)cc1"
@@ -74,8 +75,8 @@ def test_a_user_pointed_file_is_loaded_verified_and_used(weight_files, isolated_
     emb_a = enc_a.embed_ligands(smiles)
     torch.testing.assert_close(emb_a, reference_embeddings(model_a, smiles), **TOL)
     assert (emb_a - enc_b.embed_ligands(smiles)).abs().max() > 1e-2
-    assert enc_a.init_args()["weights_sha256"] == sha256_file(path_a)
-    assert enc_a.metadata() == {"weights": str(path_a), "weights_sha256": sha256_file(path_a), "source": "weights_path",
+    assert enc_a.init_args()["weights_sha256"] == file_sha256(path_a)
+    assert enc_a.metadata() == {"weights": str(path_a), "weights_sha256": file_sha256(path_a), "source": "weights_path",
                                 "random_init": False, "frozen": True}
     # frozen: no Uni-Mol tensor in the state_dict (checkpoints record the sha256 instead), no gradients
     assert not enc_a.trainable and enc_a.state_dict() == {}
@@ -86,7 +87,7 @@ def test_a_user_pointed_file_is_loaded_verified_and_used(weight_files, isolated_
 def test_a_checkpointed_sha256_refuses_other_weights(weight_files, isolated_weights):
     path_a, _ = weight_files["a"]
     path_b, _ = weight_files["b"]
-    sha_a, sha_b = sha256_file(path_a), sha256_file(path_b)
+    sha_a, sha_b = file_sha256(path_a), file_sha256(path_b)
     with pytest.raises(WeightsError) as info:
         create_ligand_encoder("unimol", weights_path=str(path_b), weights_sha256=sha_a)
     assert str(info.value) == (
@@ -100,7 +101,7 @@ def test_weights_come_from_the_cache_then_unimol_weight_dir(weight_files, isolat
     monkeypatch.setenv("UNIMOL_WEIGHT_DIR", str(path_b.parent))
     from_env = create_ligand_encoder("unimol")
     assert from_env.metadata()["source"] == "UNIMOL_WEIGHT_DIR"
-    assert from_env.init_args()["weights_sha256"] == sha256_file(path_b)
+    assert from_env.init_args()["weights_sha256"] == file_sha256(path_b)
 
     import_weights(path_a)  # picks up mol.dict.txt beside it
     from_cache = create_ligand_encoder("unimol")
@@ -166,6 +167,6 @@ def test_a_checkpoint_records_the_weights_hash_not_the_weights(weight_files, iso
     save_checkpoint(model, tmp_path / "model.pt", metadata={})
     assert (tmp_path / "model.pt").stat().st_size < 5_000_000  # no 180 MiB of frozen Uni-Mol inside
     loaded, info = load_checkpoint(tmp_path / "model.pt")
-    assert info["ligand_encoder"]["init_args"]["weights_sha256"] == sha256_file(path_a)
+    assert info["ligand_encoder"]["init_args"]["weights_sha256"] == file_sha256(path_a)
     sets = [LigandSet.parse(SETS[0])]
     torch.testing.assert_close(loaded.ligand_encoder.encode(sets), model.ligand_encoder.encode(sets), **TOL)
