@@ -136,6 +136,19 @@ def _alphas(steps: int) -> Tensor:
     return (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
 
 
+def _integrate(run: Callable[[Tensor, bool], tuple[Tensor, Tensor | None]], like: Tensor, steps: int) -> tuple[float, Tensor]:
+    """The baseline's logit and the path-averaged gradient (midpoint rule, ``CHUNK`` steps a pass).
+
+    ``run(alphas, grad)`` scores the inputs scaled by ``alphas`` and returns their summed gradient.
+    """
+    with torch.no_grad():
+        base_logit = float(run(torch.zeros(1), grad=False)[0][0])
+    total = torch.zeros_like(like)
+    for chunk in _alphas(steps).split(CHUNK):
+        total += run(chunk, grad=True)[1]
+    return base_logit, total / steps
+
+
 def core_attributions(model: CoLiMModel, core: Atoms, ligand_set: LigandSet, baseline: str = "zero",
                       steps: int = DEFAULT_STEPS) -> tuple[np.ndarray, float, float]:
     """Per-atom IG attributions of the pair's logit: ``(attributions [N], f(x), f(baseline))``."""
@@ -168,12 +181,8 @@ def core_attributions(model: CoLiMModel, core: Atoms, ligand_set: LigandSet, bas
             (g,) = torch.autograd.grad(logits.sum(), scaled)
             return logits.detach(), g.view(k, n, -1).sum(0)
 
-        with torch.no_grad():
-            base_logit = float(run(torch.zeros(1), grad=False)[0][0])
-        total = torch.zeros_like(x)
-        for chunk in _alphas(steps).split(CHUNK):
-            total += run(chunk, grad=True)[1]
-        attributions = ((x - base) * total / steps).sum(-1)
+        base_logit, mean_grad = _integrate(run, x, steps)
+        attributions = ((x - base) * mean_grad).sum(-1)
     return attributions.detach().cpu().numpy().astype(np.float64), logit, base_logit
 
 
@@ -209,12 +218,8 @@ def ligand_contributions(model: CoLiMModel, core: Atoms, ligand_set: LigandSet,
             (g,) = torch.autograd.grad(logits.sum(), scaled)
             return logits.detach(), g.view(k, n_lig, -1).sum(0)
 
-        with torch.no_grad():
-            base_logit = float(run(torch.zeros(1), grad=False)[0][0])
-        total = torch.zeros_like(per_ligand)
-        for chunk in _alphas(steps).split(CHUNK):
-            total += run(chunk, grad=True)[1]
-        ig = (per_ligand * total / steps).sum(-1)
+        base_logit, mean_grad = _integrate(run, per_ligand, steps)
+        ig = (per_ligand * mean_grad).sum(-1)
     return ig.detach().cpu().numpy().astype(np.float64), base_logit, loo
 
 
