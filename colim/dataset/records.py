@@ -22,6 +22,7 @@ from colim.atomic import atomic_output
 from colim.choices import resolve_choice
 from colim.core import structure_hash
 from colim.errors import LibraryError, LigandError
+from colim.libraries.h5file import read_text, write_text
 from colim.ligands import LigandSet
 
 SPLITS = ("train", "val", "test")
@@ -73,10 +74,6 @@ class MatchingDataset:
         return len(self.pairs)
 
 
-def _strings(values: list[str]) -> np.ndarray:
-    return np.array([v.encode("utf-8") for v in values], dtype=object)
-
-
 def _info_json(core: Atoms) -> str:
     info = {k: v for k, v in core.info.items() if isinstance(v, (str, int, float, bool))}
     return json.dumps(info, sort_keys=True)
@@ -84,7 +81,6 @@ def _info_json(core: Atoms) -> str:
 
 def save_dataset(ds: MatchingDataset, path: str | os.PathLike, overwrite: bool = False) -> None:
     """Write ``ds`` to an HDF5 file (atomically; an existing file needs ``overwrite``)."""
-    str_dt = h5py.string_dtype("utf-8")
     with atomic_output(path, overwrite=overwrite) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs[keys.FORMAT] = keys.DATASET_FORMAT
@@ -104,26 +100,19 @@ def save_dataset(ds: MatchingDataset, path: str | os.PathLike, overwrite: bool =
                 keys.DS_CORE_POSITIONS,
                 data=np.concatenate([c.get_positions() for c in ds.cores]) if ds.cores else np.zeros((0, 3)),
             )
-            g.create_dataset(keys.DS_CORE_IDS, data=_strings([str(c.info.get("id", "")) for c in ds.cores]), dtype=str_dt)
-            g.create_dataset(keys.DS_CORE_TYPES, data=_strings([str(c.info.get("core_type", "")) for c in ds.cores]), dtype=str_dt)
-            g.create_dataset(keys.DS_CORE_SOURCES, data=_strings([str(c.info.get("source", "")) for c in ds.cores]), dtype=str_dt)
-            g.create_dataset(keys.DS_CORE_INFO, data=_strings([_info_json(c) for c in ds.cores]), dtype=str_dt)
+            write_text(g, keys.DS_CORE_IDS, [str(c.info.get("id", "")) for c in ds.cores])
+            write_text(g, keys.DS_CORE_TYPES, [str(c.info.get("core_type", "")) for c in ds.cores])
+            write_text(g, keys.DS_CORE_SOURCES, [str(c.info.get("source", "")) for c in ds.cores])
+            write_text(g, keys.DS_CORE_INFO, [_info_json(c) for c in ds.cores])
             p = f.create_group(keys.DS_PAIRS)
             p.create_dataset(keys.DS_PAIR_CORE, data=np.array([r.core_index for r in ds.pairs], dtype=np.int64))
-            p.create_dataset(keys.DS_PAIR_LIGANDS, data=_strings([r.ligand_set.key for r in ds.pairs]), dtype=str_dt)
-            p.create_dataset(
-                keys.DS_PAIR_RATIOS,
-                data=_strings([json.dumps(list(r.ligand_set.ratios)) if r.ligand_set.ratios is not None else "" for r in ds.pairs]),
-                dtype=str_dt,
-            )
+            write_text(p, keys.DS_PAIR_LIGANDS, [r.ligand_set.key for r in ds.pairs])
+            write_text(p, keys.DS_PAIR_RATIOS,
+                       [json.dumps(list(r.ligand_set.ratios)) if r.ligand_set.ratios is not None else "" for r in ds.pairs])
             p.create_dataset(keys.DS_PAIR_LABEL, data=np.array([r.label for r in ds.pairs], dtype=np.int8))
-            p.create_dataset(keys.DS_PAIR_SPLIT, data=_strings([r.split for r in ds.pairs]), dtype=str_dt)
-            p.create_dataset(keys.DS_PAIR_GROUP, data=_strings([r.group for r in ds.pairs]), dtype=str_dt)
-            p.create_dataset(keys.DS_PAIR_ORIGIN, data=_strings([r.origin for r in ds.pairs]), dtype=str_dt)
-
-
-def _decode(values) -> list[str]:
-    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
+            write_text(p, keys.DS_PAIR_SPLIT, [r.split for r in ds.pairs])
+            write_text(p, keys.DS_PAIR_GROUP, [r.group for r in ds.pairs])
+            write_text(p, keys.DS_PAIR_ORIGIN, [r.origin for r in ds.pairs])
 
 
 def is_dataset_file(path: str | os.PathLike) -> bool:
@@ -159,13 +148,13 @@ def load_dataset(path: str | os.PathLike) -> MatchingDataset:
             offsets = g[keys.DS_CORE_OFFSETS][()]
             numbers = g[keys.DS_CORE_NUMBERS][()]
             positions = g[keys.DS_CORE_POSITIONS][()]
-            infos = _decode(g[keys.DS_CORE_INFO][()])
+            infos = read_text(g, keys.DS_CORE_INFO)
             cores = []
             for i, info in enumerate(infos):
                 atoms = Atoms(numbers=numbers[offsets[i] : offsets[i + 1]], positions=positions[offsets[i] : offsets[i + 1]])
                 atoms.info = json.loads(info)
                 cores.append(atoms)
-            ratios = _decode(p[keys.DS_PAIR_RATIOS][()])
+            ratios = read_text(p, keys.DS_PAIR_RATIOS)
             pairs = [
                 PairRecord(
                     core_index=int(ci),
@@ -177,12 +166,12 @@ def load_dataset(path: str | os.PathLike) -> MatchingDataset:
                 )
                 for ci, lig, rat, lab, split, group, origin in zip(
                     p[keys.DS_PAIR_CORE][()],
-                    _decode(p[keys.DS_PAIR_LIGANDS][()]),
+                    read_text(p, keys.DS_PAIR_LIGANDS),
                     ratios,
                     p[keys.DS_PAIR_LABEL][()],
-                    _decode(p[keys.DS_PAIR_SPLIT][()]),
-                    _decode(p[keys.DS_PAIR_GROUP][()]),
-                    _decode(p[keys.DS_PAIR_ORIGIN][()]),
+                    read_text(p, keys.DS_PAIR_SPLIT),
+                    read_text(p, keys.DS_PAIR_GROUP),
+                    read_text(p, keys.DS_PAIR_ORIGIN),
                 )
             ]
             params = json.loads(f.attrs[keys.DS_PARAMS])
