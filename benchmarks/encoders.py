@@ -20,11 +20,11 @@ import torch
 from ase import Atoms
 from ase.neighborlist import neighbor_list
 
-from colim.core import is_metal, make_core
-from colim.graph import DEFAULT_CUTOFF, core_graph
-from colim.ligands import LigandSet
+from colim.structures.core import is_metal, make_core
+from colim.encoders.graph import DEFAULT_CUTOFF, core_graph
+from colim.structures.ligands import LigandSet
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder
-from colim.structures import read_structure
+from colim.structures.readers import read_structure
 
 STRUCTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "structures"
 CORES = {"Au25": "au_sch3_dft/au25_opt.xyz", "Au144": "nanomodeler_au_sr/au144SR60.pdb"}

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from colim.core import read_core
-from colim.ligands import LigandSet
-from colim.model import CoLiMModel
+from colim.structures.core import read_core
+from colim.structures.ligands import LigandSet
+from colim.model.dual_encoder import CoLiMModel
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder
 from colim.screening.engine import Member, ScreenEngine
 from colim.screening.folded import FoldedHead

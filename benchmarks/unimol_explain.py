@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 
-from colim.core import read_core
-from colim.explain import explain_pair
-from colim.ligands import LigandSet, canonical_smiles
-from colim.model import CoLiMModel
+from colim.structures.core import read_core
+from colim.model.explain import explain_pair
+from colim.structures.ligands import LigandSet, canonical_smiles
+from colim.model.dual_encoder import CoLiMModel
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder
 
 ROOT = Path(__file__).resolve().parents[1]

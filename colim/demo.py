@@ -17,9 +17,9 @@ import pandas as pd
 from ase import Atoms
 from matplotlib.figure import Figure
 
-from colim.atomic import atomic_output, check_output_path
-from colim.checkpoint import load_ensemble
-from colim.core import core_id
+from colim.output_files import atomic_output, check_output_path
+from colim.model.checkpoint import load_ensemble
+from colim.structures.core import core_id
 from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.editing.enumerate import Enumeration, enumerate_edits
 from colim.editing.io import load_core

@@ -118,7 +118,7 @@ def _call_registration_hook(pm: pluggy.PluginManager, kind: PluginKind) -> None:
     caller = getattr(pm.hook, kind.hook)
     for impl in reversed(caller.get_hookimpls()):  # registration order
         source = _State.sources.get(impl.plugin_name, PluginSource(impl.plugin_name, "unknown"))
-        impl.function(registry=Registrar(registry, source))
+        impl.function(register=Registrar(registry, source))
 
 
 def reset_plugins() -> None:
@@ -163,3 +163,8 @@ def create_core_encoder(name: str, **kwargs: Any) -> CoreEncoder:
 def create_ligand_encoder(name: str, **kwargs: Any) -> LigandEncoder:
     """Build the ligand encoder registered as ``name``."""
     return ligand_encoders().get(name)(**kwargs)
+
+
+def create_edit_operator(name: str, arguments: Sequence[str] = ()) -> EditOperator:
+    """Build the edit operator registered as ``name`` with its arguments (``substitute`` with ``("Ag", "Cu")``)."""
+    return edit_operators().get(name)(arguments=tuple(arguments))

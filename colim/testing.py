@@ -5,7 +5,7 @@ Call :func:`check_core_encoder` or :func:`check_ligand_encoder` from a test with
 each raises ``AssertionError`` naming the first broken rule. Example::
 
     from colim.testing import check_core_encoder
-    from colim.core import read_core
+    from colim.structures.core import read_core
 
     def test_my_encoder_meets_the_contract():
         cores = [read_core("au25_core.xyz"), read_core("au38_core.xyz")]
@@ -37,7 +37,7 @@ from ase import Atoms
 from torch import Tensor
 
 from colim.encoders import CoreEncoder, LigandEncoder
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 
 #: default absolute and relative tolerances for "the same embedding".
 ATOL = 1e-5

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import colim.cli.screen_cmd as screen_cmd
 from colim import __version__
-from colim.checkpoint import FORMAT_VERSION, load_checkpoint
+from colim.model.checkpoint import FORMAT_VERSION, load_checkpoint
 from colim.cli import cli
 from colim.libraries.core_library import load_core_library
 from colim.libraries.encoder_info import weights_hash

@@ -24,7 +24,7 @@ def make_distribution(tmp_path, dist_name: str, module: str, body: str, ep_name:
 
 
 NEW_OPERATOR = """
-    from colim import hookimpl
+    from colim import Registrar, hookimpl
     from colim.editing import EditOperator
 
     class Mirror(EditOperator):
@@ -32,8 +32,8 @@ NEW_OPERATOR = """
         name = "mirror"
 
     @hookimpl
-    def colim_register_edit_operators(registry):
-        registry.add(Mirror)
+    def colim_register_edit_operators(register: Registrar[EditOperator]):
+        register.add(Mirror)
 """
 
 
@@ -64,15 +64,16 @@ def test_allow_list_skips_unlisted_third_party_plugins(tmp_path, on_path, fresh_
 
 def test_duplicate_name_fails_naming_both_sources(tmp_path, on_path, fresh_plugins):
     body = """
-        from colim import hookimpl
+        from colim import Registrar, hookimpl
+        from colim.encoders import LigandEncoder
         from colim.plugins.fingerprint import FingerprintLigandEncoder
 
         class Impostor(FingerprintLigandEncoder):
             name = "fingerprint"
 
         @hookimpl
-        def colim_register_ligand_encoders(registry):
-            registry.add(Impostor)
+        def colim_register_ligand_encoders(register: Registrar[LigandEncoder]):
+            register.add(Impostor)
     """
     on_path(make_distribution(tmp_path, "colim-clash", "colim_clash_plugin", body))
     with pytest.raises(DuplicatePluginError) as info:

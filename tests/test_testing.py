@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 from colim.plugins.cgcnn import CGCNNEncoder
 from colim.plugins.fingerprint import FingerprintLigandEncoder
 from colim.testing import check_core_encoder, check_ligand_encoder
@@ -58,23 +58,35 @@ class Double(SmallCGCNN):
         return super().forward(batch).double()
 
 
-class ForgetsInitArgs(SmallCGCNN):
-    """Takes a constructor argument but does not record it in init_args."""
+class WiderCGCNN(SmallCGCNN):
+    """Adds a constructor argument and passes nothing of it to the base class."""
 
-    name = "forgets"
+    name = "wider"
 
     def __init__(self, width: int = 16, **kwargs: Any):
         super().__init__(**kwargs)
         self.extra = nn.Linear(16, width)
 
 
+class ForgetsInitArgs(WiderCGCNN):
+    """Reports init_args without one of its constructor's arguments."""
+
+    name = "forgets"
+
+    def init_args(self) -> dict[str, Any]:
+        return {k: v for k, v in super().init_args().items() if k != "width"}
+
+
 class RenamesInitArgs(SmallCGCNN):
-    """Records its parent's argument names, which its own constructor does not accept."""
+    """Reports its parent's argument names, which its own constructor does not accept."""
 
     name = "renames"
 
     def __init__(self, size: int = 16):
         super().__init__(embedding_dim=size)
+
+    def init_args(self) -> dict[str, Any]:
+        return {"embedding_dim": super().init_args()["size"]}
 
 
 class MutatesCore(SmallCGCNN):
@@ -143,6 +155,14 @@ def test_core_contract_fails_on_a_broken_encoder(broken, message, cores):
     copies = [c.copy() for c in cores]
     with pytest.raises(AssertionError, match=re.escape(message)):
         check_core_encoder(broken, copies)
+
+
+def test_encoder_arguments_are_recorded_without_being_passed_on(cores):
+    encoder = WiderCGCNN(width=4, num_layers=2)
+    recorded = encoder.init_args()
+    assert {k: recorded[k] for k in ("width", "embedding_dim", "num_layers", "cutoff")} == {"width": 4, "embedding_dim": 16, "num_layers": 2, "cutoff": 4.0}
+    torch.manual_seed(0)
+    check_core_encoder(encoder, cores)
 
 
 def test_forgotten_init_args_fail_the_round_trip(cores):

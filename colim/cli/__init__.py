@@ -27,7 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "colim.cli.pretrain_cmd",
     "colim.cli.pretrain_data_cmd",
     "colim.cli.evaluate_cmd",
-    "colim.cli.benchmark_cmd",
+    "colim.cli.compare_cmd",
     "colim.cli.demo_cmd",
 )
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from colim.atomic import check_output_path
+from colim.output_files import check_output_path
 from colim.dataset.builder import DEFAULT_CARBON_MARGIN, build
 from colim.dataset.geometry import RMSD_THRESHOLD
 from colim.dataset.records import load_dataset, save_dataset

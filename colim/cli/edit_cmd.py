@@ -6,8 +6,8 @@ import re
 
 import click
 
-from colim.atomic import check_output_path
-from colim.core import core_id
+from colim.output_files import check_output_path
+from colim.structures.core import core_id
 from colim.editing.enumerate import Enumeration, enumerate_edits
 from colim.editing.io import check_output_suffix, load_core, write_cores
 from colim.editing.operator import EditError, EditSite

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from colim.atomic import check_output_path
-from colim.checkpoint import load_checkpoint, resolve_checkpoints
+from colim.output_files import check_output_path
+from colim.model.checkpoint import load_checkpoint, resolve_checkpoints
 from colim.dataset.records import load_dataset
 from colim.training.evaluation import (
     CONFUSION_PNG,

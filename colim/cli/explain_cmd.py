@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from colim.checkpoint import load_checkpoint
-from colim.core import read_core
+from colim.model.checkpoint import load_checkpoint
+from colim.structures.core import read_core
 from colim.errors import LigandError
-from colim.explain import BASELINES, DEFAULT_STEPS, explain_pair, write_explanation
-from colim.ligands import LigandSet
+from colim.model.explain import BASELINES, DEFAULT_STEPS, explain_pair, write_explanation
+from colim.structures.ligands import LigandSet
 
 
 @click.command("explain")

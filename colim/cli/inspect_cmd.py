@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from colim.core import is_metal
+from colim.structures.core import is_metal
 from colim.errors import ColimError
-from colim.structures import read_structure
+from colim.structures.readers import read_structure
 
 
 @click.command("inspect")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from colim.checkpoint import load_ensemble
-from colim.core import make_core
+from colim.model.checkpoint import load_ensemble
+from colim.structures.core import make_core
 from colim.dataset.records import is_dataset_file, load_dataset
-from colim.structures import read_frames
+from colim.structures.readers import read_frames
 from colim.libraries.core_library import append_core_library, build_core_library, embed_cores, read_core_library
 from colim.libraries.encoder_info import encoder_info
 from colim.libraries.ligand_library import build_ligand_library, read_ligand_file, read_set_file

@@ -6,8 +6,8 @@ import random
 
 import click
 
-from colim.atomic import check_output_path
-from colim.checkpoint import save_encoder_checkpoint
+from colim.output_files import check_output_path
+from colim.model.checkpoint import save_encoder_checkpoint
 from colim.cli.train_cmd import parse_json_args
 from colim.plugin_manager import create_core_encoder
 from colim.pretrain_data import load_pretraining_set

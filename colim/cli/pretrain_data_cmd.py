@@ -9,7 +9,7 @@ import click
 import numpy as np
 from tqdm import tqdm
 
-from colim.atomic import check_output_path
+from colim.output_files import check_output_path
 from colim.choices import resolve_choice
 from colim.pretrain_data.clusters import ClusterRecipe
 from colim.pretrain_data.generator import BACKENDS, CHUNK_SIZE, generate, parse_elements, parse_sizes

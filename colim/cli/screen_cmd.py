@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from tqdm import tqdm
 
-from colim.atomic import check_output_path
-from colim.checkpoint import load_ensemble
+from colim.output_files import check_output_path
+from colim.model.checkpoint import load_ensemble
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.screening.domain import reference_from_dataset
 from colim.screening.engine import resolve_device

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from colim.atomic import check_output_path
-from colim.checkpoint import save_checkpoint, write_ensemble_manifest
+from colim.output_files import check_output_path
+from colim.model.checkpoint import save_checkpoint, write_ensemble_manifest
 from colim.dataset.records import load_dataset
 from colim.errors import ColimError
 from colim.training.batching import featurize_cores
@@ -65,7 +65,7 @@ def member_paths(output: str, seeds: list[int]) -> tuple[list[Path], Path | None
 
 
 def training_options(f):
-    """Options shared by ``train`` and ``benchmark``."""
+    """Options shared by ``train`` and ``compare``."""
     for option in reversed([
         click.option("--epochs", default=60, show_default=True, help="Maximum epochs."),
         click.option("--batch-size", default=32, show_default=True, help="Pairs per batch."),

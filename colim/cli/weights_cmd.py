@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from colim.weights import DEFAULT_NAME, WEIGHTS_DIR_ENV, import_weights, list_weights, verify_weights, weights_dir
+from colim.ext.weights import DEFAULT_NAME, WEIGHTS_DIR_ENV, import_weights, list_weights, verify_weights, weights_dir
 
 
 @click.group("weights")

@@ -1,7 +1,7 @@
 """The core–ligand matching dataset: records and file format, ligand perception, negatives, split, stats."""
 
 from colim.dataset.builder import BuildReport, InputRecord, build, build_dataset, dataset_from_records
-from colim.families import FAMILIES, carbon_count, ligand_family
+from colim.structures.families import FAMILIES, carbon_count, ligand_family
 from colim.dataset.perception import Perception, perceive
 from colim.dataset.records import MatchingDataset, PairRecord, load_dataset, save_dataset
 

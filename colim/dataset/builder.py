@@ -19,16 +19,16 @@ import numpy as np
 from ase import Atoms
 from tqdm import tqdm
 
-from colim.core import make_core
+from colim.structures.core import make_core
 from colim.dataset.geometry import RMSD_THRESHOLD, geometry_classes
 from colim.dataset.negatives import grouped_split, sample_class_negatives
 from colim.dataset.perception import PERCEPTION_TOLERANCE, perceive
 from colim.dataset.records import MatchingDataset, PairRecord
 from colim.errors import ColimError, StructureError
 from colim.hashing import file_sha256
-from colim.ligand_files import read_ligand_file
-from colim.ligands import LigandSet
-from colim.structures import FORMATS, read_structure
+from colim.structures.ligand_files import read_ligand_file
+from colim.structures.ligands import LigandSet
+from colim.structures.readers import FORMATS, read_structure
 
 DEFAULT_SPLIT = (0.8, 0.1, 0.1)
 DEFAULT_CARBON_MARGIN = 2
@@ -86,7 +86,7 @@ def collect_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def read_ligand_pool(path: str | os.PathLike) -> list[str]:
-    """Sorted canonical SMILES of a ligand list (``.smi`` or ``.csv``, see :mod:`colim.ligand_files`)."""
+    """Sorted canonical SMILES of a ligand list (``.smi`` or ``.csv``, see :mod:`colim.structures.ligand_files`)."""
     return sorted({ligand.smiles for ligand in read_ligand_file(path)})
 
 

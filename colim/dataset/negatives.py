@@ -19,8 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from colim.families import carbon_count, ligand_family
-from colim.ligands import MAX_LIGAND_KINDS, LigandSet
+from colim.structures.families import carbon_count, ligand_family
+from colim.structures.ligands import MAX_LIGAND_KINDS, LigandSet
 
 SPLIT_NAMES = ("train", "val", "test")
 

@@ -3,7 +3,7 @@
 Rules (documented in docs/dataset.md):
 
 * bonds: distance < ``tolerance`` × (sum of covalent radii);
-* core: every metal atom (:func:`colim.core.is_metal`) plus every single non-metal atom whose only
+* core: every metal atom (:func:`colim.structures.core.is_metal`) plus every single non-metal atom whose only
   neighbours are metals (central halide, S²⁻, Se²⁻, hydride, O²⁻), and non-metal atoms with no
   bond at all that sit inside the metal framework (long interstitial contacts). A halogen bonded to
   exactly one metal is a terminal halide ligand (``[Cl]``) instead;
@@ -27,10 +27,10 @@ from ase import Atoms
 from ase.data import covalent_radii
 from rdkit import Chem
 
-from colim.core import is_metal
+from colim.structures.core import is_metal
 from colim.errors import StructureError
-from colim.ligands import LigandSet, canonical_smiles
-from colim.structures import BOND_TOLERANCE, bonded_pairs
+from colim.structures.ligands import LigandSet, canonical_smiles
+from colim.structures.readers import BOND_TOLERANCE, bonded_pairs
 
 #: default bond tolerance of the perception (the same as colim.structures.bonded_pairs').
 PERCEPTION_TOLERANCE = BOND_TOLERANCE

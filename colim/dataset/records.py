@@ -18,12 +18,12 @@ import numpy as np
 from ase import Atoms
 
 from colim import __version__, keys
-from colim.atomic import atomic_output
+from colim.output_files import atomic_output
 from colim.choices import resolve_choice
-from colim.core import structure_hash
+from colim.structures.core import structure_hash
 from colim.errors import LibraryError, LigandError
 from colim.libraries.h5file import read_text, write_text
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 
 SPLITS = ("train", "val", "test")
 ORIGINS = ("reported", "sampled", "reported_negative")

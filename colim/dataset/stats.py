@@ -7,9 +7,9 @@ from collections import Counter
 
 from matplotlib.figure import Figure
 
-from colim.atomic import atomic_output
-from colim.core import is_metal
-from colim.families import FAMILIES, ligand_family
+from colim.output_files import atomic_output
+from colim.structures.core import is_metal
+from colim.structures.families import FAMILIES, ligand_family
 from colim.dataset.records import SPLITS, MatchingDataset
 
 ALLOYING = {1: "monometallic", 2: "bimetallic", 3: "trimetallic"}

@@ -20,7 +20,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
-from colim.core import core_id
+from colim.structures.core import core_id
 from colim.editing.operator import EditError, EditOperator, EditSite
 from colim.editing.sanity import SanityRules, check_core
 from colim.editing.symmetry import DEFAULT_TOLERANCE, CongruenceIndex, Isometry, congruent, point_group, verify_map

@@ -9,12 +9,12 @@ from typing import Sequence
 import ase.io
 from ase import Atoms
 
-from colim.atomic import atomic_output
-from colim.core import is_metal, make_core
+from colim.output_files import atomic_output
+from colim.structures.core import is_metal, make_core
 from colim.editing.operator import EditError
 from colim.errors import StructureError
 from colim.libraries.core_library import write_core_library
-from colim.structures import read_structure
+from colim.structures.readers import read_structure
 
 #: output suffix → ASE format (``.h5``/``.hdf5`` go to the core library instead).
 STRUCTURE_FORMATS = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif", ".pdb": "proteindatabank"}

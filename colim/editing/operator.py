@@ -12,9 +12,9 @@ from typing import ClassVar, Sequence
 
 from ase import Atoms
 
-from colim.core import core_id
+from colim.structures.core import core_id
 from colim.errors import ColimError
-from colim.structures import element_symbol_ok
+from colim.structures.readers import element_symbol_ok
 
 #: provenance keys written into ``atoms.info`` of every edited core.
 PROVENANCE_KEYS = ("id", "parent", "operator", "site", "element", "depth")
@@ -54,35 +54,45 @@ class EditSite:
 
 class EditOperator:
     """Subclass, set ``name``, implement :meth:`sites` and :meth:`apply`; register through
-    ``colim_register_edit_operators``. ``elements`` are the operator's argument from the CLI
-    (``substitute:Ag+Au`` → ``("Ag", "Au")``).
+    ``colim_register_edit_operators``.
 
-    Class attributes ``needs_elements`` / ``takes_elements`` say whether the argument is required /
-    allowed; unknown element symbols are refused.
+    ``arguments`` are what follows the colon on the command line (``substitute:Ag+Au`` →
+    ``("Ag", "Au")``). Class attributes ``takes_arguments`` / ``needs_arguments`` say whether they are
+    allowed / required; ``arguments_are_elements`` (the default) checks them as element symbols and
+    exposes them as :attr:`elements`, the elements the edit puts in place. An operator whose
+    arguments are something else (a scale factor) sets it to False and parses them itself.
     """
 
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
-    needs_elements: ClassVar[bool] = False
-    takes_elements: ClassVar[bool] = False
+    takes_arguments: ClassVar[bool] = False
+    needs_arguments: ClassVar[bool] = False
+    arguments_are_elements: ClassVar[bool] = True
 
-    def __init__(self, elements: Sequence[str] = ()):
-        self.elements = tuple(elements)
-        if self.elements and not self.takes_elements:
-            raise EditError(f"operator '{self.name}' takes no elements, got '{self.spec}'")
-        if self.needs_elements and not self.elements:
-            raise EditError(f"operator '{self.name}' needs elements, e.g. {self.name}:Ag+Cu")
-        for element in self.elements:
-            if not element_symbol_ok(element):
-                raise EditError(f"unknown element '{element}' in '{self.spec}'; use chemical symbols such as Ag, Au, Cu")
+    def __init__(self, arguments: Sequence[str] = ()):
+        self.arguments = tuple(str(a) for a in arguments)
+        if self.arguments and not self.takes_arguments:
+            raise EditError(f"operator '{self.name}' takes no arguments, got '{self.spec}'")
+        if self.needs_arguments and not self.arguments:
+            example = f"{self.name}:Ag+Cu" if self.arguments_are_elements else f"{self.name}:VALUE"
+            raise EditError(f"operator '{self.name}' needs {'elements' if self.arguments_are_elements else 'an argument'}, e.g. {example}")
+        if self.arguments_are_elements:
+            for element in self.arguments:
+                if not element_symbol_ok(element):
+                    raise EditError(f"unknown element '{element}' in '{self.spec}'; use chemical symbols such as Ag, Au, Cu")
+
+    @property
+    def elements(self) -> tuple[str, ...]:
+        """The elements this edit puts in place (substitute, add); empty for operators that take none."""
+        return self.arguments if self.arguments_are_elements else ()
 
     @property
     def spec(self) -> str:
         """The operator as written on the command line: ``substitute:Ag+Au``."""
-        return self.name + (":" + "+".join(self.elements) if self.elements else "")
+        return self.name + (":" + "+".join(self.arguments) if self.arguments else "")
 
     def init_args(self) -> dict:
-        return {"elements": list(self.elements)}
+        return {"arguments": list(self.arguments)}
 
     def sites(self, core: Atoms) -> list[EditSite]:
         """Every site this operator can edit on ``core`` (before symmetry deduplication)."""

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from colim.editing.operator import EditError, EditOperator
-from colim.plugin_manager import edit_operators
+from colim.plugin_manager import create_edit_operator
 
 
 def parse_operator(spec: str) -> EditOperator:
     """One operator from ``name`` or ``name:El1+El2`` (name looked up in the edit-operator registry)."""
     name, _, args = spec.strip().partition(":")
-    cls = edit_operators().get(name.strip())
-    elements = [e.strip() for e in args.split("+") if e.strip()] if args else []
-    return cls(elements=elements)
+    arguments = [a.strip() for a in args.split("+") if a.strip()] if args else []
+    return create_edit_operator(name.strip(), arguments)
 
 
 def parse_operators(specs: str) -> list[EditOperator]:

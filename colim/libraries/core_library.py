@@ -19,8 +19,8 @@ from ase import Atoms
 from tqdm import tqdm
 
 from colim import keys
-from colim.atomic import atomic_output
-from colim.core import core_id, structure_hash
+from colim.output_files import atomic_output
+from colim.structures.core import core_id, structure_hash
 from colim.encoders import CoreEncoder
 from colim.errors import LibraryError
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash

@@ -19,15 +19,15 @@ import numpy as np
 import torch
 
 from colim import keys
-from colim.atomic import atomic_output
+from colim.output_files import atomic_output
 from colim.encoders import LigandEncoder
 from colim.errors import LibraryError
 from colim.libraries.core_library import find_embeddings
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
-from colim.families import ligand_family
+from colim.structures.families import ligand_family
 from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
-from colim.ligand_files import Ligand, read_ligand_file, read_set_file
-from colim.ligands import MAX_LIGAND_KINDS, LigandSet
+from colim.structures.ligand_files import Ligand, read_ligand_file, read_set_file
+from colim.structures.ligands import MAX_LIGAND_KINDS, LigandSet
 from colim.libraries import faiss_adapter
 
 FORMAT_VERSION = 1

@@ -11,8 +11,9 @@ from typing import Any
 from torch import Tensor, nn
 from torch_geometric.nn import CGConv
 
-from colim import hookimpl
-from colim.graph import (
+from colim import Registrar, hookimpl
+from colim.encoders import CoreEncoder
+from colim.encoders.graph import (
     DEFAULT_CUTOFF,
     DEFAULT_NUM_GAUSSIANS,
     GraphCoreEncoder,
@@ -44,10 +45,7 @@ class CGCNNEncoder(GraphCoreEncoder):
         max_neighbors: int | None = None,
         batch_norm: bool = True,
     ):
-        super().__init__(
-            embedding_dim=embedding_dim, num_layers=num_layers, cutoff=cutoff, num_gaussians=num_gaussians,
-            max_neighbors=max_neighbors, batch_norm=batch_norm,
-        )
+        super().__init__()
         self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors)
         self.convs = nn.ModuleList(
             CGConv(self.embedding_dim, dim=num_gaussians, aggr="add", batch_norm=batch_norm) for _ in range(num_layers)
@@ -63,5 +61,5 @@ class CGCNNEncoder(GraphCoreEncoder):
 
 
 @hookimpl
-def colim_register_core_encoders(registry) -> None:
-    registry.add(CGCNNEncoder)
+def colim_register_core_encoders(register: Registrar[CoreEncoder]) -> None:
+    register.add(CGCNNEncoder)

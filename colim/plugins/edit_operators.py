@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ase import Atoms
 
-from colim import hookimpl
+from colim import Registrar, hookimpl
 from colim.editing.operator import EditError, EditOperator, EditSite
 from colim.editing.surface import surface_sites
 
@@ -37,8 +37,8 @@ class SubstituteOperator(EditOperator):
     """Replace one atom by each named element (same-element substitutions are skipped)."""
 
     name = "substitute"
-    needs_elements = True
-    takes_elements = True
+    takes_arguments = True
+    needs_arguments = True
 
     def sites(self, core: Atoms) -> list[EditSite]:
         symbols = core.get_chemical_symbols()
@@ -57,8 +57,8 @@ class AddOperator(EditOperator):
     """Add one atom of each named element at on-top, bridge and hollow surface sites."""
 
     name = "add"
-    needs_elements = True
-    takes_elements = True
+    takes_arguments = True
+    needs_arguments = True
 
     def sites(self, core: Atoms) -> list[EditSite]:
         return [
@@ -103,6 +103,6 @@ class SwapOperator(EditOperator):
 
 
 @hookimpl
-def colim_register_edit_operators(registry) -> None:
+def colim_register_edit_operators(register: Registrar[EditOperator]) -> None:
     for cls in (RemoveOperator, SubstituteOperator, AddOperator, SwapOperator):
-        registry.add(cls)
+        register.add(cls)

@@ -14,10 +14,10 @@ from rdkit import Chem
 from rdkit.Chem import Descriptors, rdFingerprintGenerator
 from torch import Tensor, nn
 
-from colim import hookimpl
+from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
 from colim.errors import LigandError
-from colim.pooling import SetPooling
+from colim.encoders.pooling import SetPooling
 
 #: RDKit descriptors appended to the fingerprint (scaled by log1p of their magnitude).
 DESCRIPTORS = (
@@ -45,7 +45,7 @@ class FingerprintLigandEncoder(LigandEncoder):
     name = "fingerprint"
 
     def __init__(self, embedding_dim: int = 128, radius: int = 2, n_bits: int = 1024, pooling: str = "mean"):
-        super().__init__(embedding_dim=embedding_dim, radius=radius, n_bits=n_bits, pooling=pooling)
+        super().__init__()
         self.embedding_dim = embedding_dim
         self.radius = radius
         self.n_bits = n_bits
@@ -66,5 +66,5 @@ class FingerprintLigandEncoder(LigandEncoder):
 
 
 @hookimpl
-def colim_register_ligand_encoders(registry) -> None:
-    registry.add(FingerprintLigandEncoder)
+def colim_register_ligand_encoders(register: Registrar[LigandEncoder]) -> None:
+    register.add(FingerprintLigandEncoder)

@@ -9,8 +9,9 @@ from typing import Any
 from torch import Tensor, nn
 from torch_geometric.nn import GINConv, GINEConv
 
-from colim import hookimpl
-from colim.graph import (
+from colim import Registrar, hookimpl
+from colim.encoders import CoreEncoder
+from colim.encoders.graph import (
     DEFAULT_CUTOFF,
     DEFAULT_NUM_GAUSSIANS,
     GraphCoreEncoder,
@@ -46,10 +47,7 @@ class GINEncoder(GraphCoreEncoder):
         max_neighbors: int | None = None,
         edge_features: bool = True,
     ):
-        super().__init__(
-            embedding_dim=embedding_dim, num_layers=num_layers, cutoff=cutoff, num_gaussians=num_gaussians,
-            max_neighbors=max_neighbors, edge_features=edge_features,
-        )
+        super().__init__()
         self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors)
         self.edge_features = bool(edge_features)
         if self.edge_features:
@@ -73,5 +71,5 @@ class GINEncoder(GraphCoreEncoder):
 
 
 @hookimpl
-def colim_register_core_encoders(registry) -> None:
-    registry.add(GINEncoder)
+def colim_register_core_encoders(register: Registrar[CoreEncoder]) -> None:
+    register.add(GINEncoder)

@@ -18,10 +18,10 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GINEConv, global_add_pool, global_mean_pool
 
-from colim import hookimpl
+from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
 from colim.errors import LigandError
-from colim.pooling import SetPooling
+from colim.encoders.pooling import SetPooling
 
 #: elements with their own one-hot slot; anything else (metals included) shares the last slot.
 ELEMENTS = ("H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "As", "Se", "Br", "Te", "I")
@@ -103,7 +103,7 @@ class MolGNNLigandEncoder(LigandEncoder):
     version = "1"
 
     def __init__(self, embedding_dim: int = 128, hidden_dim: int = 128, num_layers: int = 3, pooling: str = "mean"):
-        super().__init__(embedding_dim=embedding_dim, hidden_dim=hidden_dim, num_layers=num_layers, pooling=pooling)
+        super().__init__()
         self.embedding_dim = int(embedding_dim)
         self.input = nn.Linear(ATOM_DIM, hidden_dim)
         self.convs = nn.ModuleList(
@@ -134,5 +134,5 @@ class MolGNNLigandEncoder(LigandEncoder):
 
 
 @hookimpl
-def colim_register_ligand_encoders(registry) -> None:
-    registry.add(MolGNNLigandEncoder)
+def colim_register_ligand_encoders(register: Registrar[LigandEncoder]) -> None:
+    register.add(MolGNNLigandEncoder)

@@ -2,7 +2,7 @@
 features after the interaction blocks (a core embedding) instead of a predicted energy.
 
 PyG's default neighbour search needs torch-cluster, so SchNet gets ``interaction_graph=``
-:class:`CutoffGraph`, which builds the edges with :func:`colim.graph.radius_edges` (``torch.cdist``).
+:class:`CutoffGraph`, which builds the edges with :func:`colim.encoders.graph.radius_edges` (``torch.cdist``).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from torch_geometric.nn.models import SchNet
 
-from colim import hookimpl
+from colim import Registrar, hookimpl
 from colim.encoders import CoreEncoder
 from colim.errors import StructureError
-from colim.graph import DEFAULT_NUM_GAUSSIANS, check_graph_options, radius_edges
+from colim.encoders.graph import DEFAULT_NUM_GAUSSIANS, check_graph_options, radius_edges
 
 #: SchNet's element embedding holds atomic numbers below this.
 SCHNET_MAX_Z = 100
@@ -61,10 +61,7 @@ class SchNetEncoder(CoreEncoder):
         cutoff: float = 5.0,
         max_neighbors: int | None = None,
     ):
-        super().__init__(
-            embedding_dim=embedding_dim, num_filters=num_filters, num_interactions=num_interactions,
-            num_gaussians=num_gaussians, cutoff=cutoff, max_neighbors=max_neighbors,
-        )
+        super().__init__()
         check_graph_options(self.name, cutoff, max_neighbors)
         self.embedding_dim = int(embedding_dim)
         self.cutoff = float(cutoff)
@@ -102,5 +99,5 @@ class SchNetEncoder(CoreEncoder):
 
 
 @hookimpl
-def colim_register_core_encoders(registry) -> None:
-    registry.add(SchNetEncoder)
+def colim_register_core_encoders(register: Registrar[CoreEncoder]) -> None:
+    register.add(SchNetEncoder)

@@ -19,14 +19,14 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
-from colim import hookimpl
-from colim.core import is_metal
+from colim import Registrar, hookimpl
+from colim.structures.core import is_metal
 from colim.encoders import LigandEncoder
 from colim.errors import WeightsError
 from colim.ext import unimol as ext
 from colim.hashing import file_sha256
-from colim.pooling import SetPooling
-from colim.weights import DEFAULT_NAME, DICTIONARY_NAMES, resolve_weights
+from colim.encoders.pooling import SetPooling
+from colim.ext.weights import DEFAULT_NAME, DICTIONARY_NAMES, resolve_weights
 
 #: label of an untrained model in init args, metadata and messages.
 RANDOM_INIT = "random-init (untrained)"
@@ -120,11 +120,11 @@ class UniMolLigandEncoder(LigandEncoder):
                     f"unimol: the Uni-Mol weights found ({source}: {path}) have sha256 {sha[:12]}, but this model was built with {weights_sha256[:12]}"
                 )
             model = ext.build_model(path, dictionary, self.remove_hs)
-        super().__init__(
+        super().__init__()
+        self.record_init_args(
             weights_path=None if weights_path is None else str(weights_path),
             dict_path=None if dict_path is None else str(dict_path),
-            random_init=self.random_init, pooling=pooling, remove_hs=self.remove_hs, seed=self.seed,
-            weights_sha256=sha, batch_size=self.batch_size,
+            random_init=self.random_init, remove_hs=self.remove_hs, seed=self.seed, weights_sha256=sha, batch_size=self.batch_size,
         )
         self.weights_source = source
         self.weights_file = str(path) if path is not None else None
@@ -208,5 +208,5 @@ class UniMolLigandEncoder(LigandEncoder):
 
 
 @hookimpl
-def colim_register_ligand_encoders(registry) -> None:
-    registry.add(UniMolLigandEncoder)
+def colim_register_ligand_encoders(register: Registrar[LigandEncoder]) -> None:
+    register.add(UniMolLigandEncoder)

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 from ase.io import write as ase_write
 
-from colim.atomic import atomic_output, check_output_path
+from colim.output_files import atomic_output, check_output_path
 from colim.choices import resolve_choice
 from colim.errors import ColimError
 from colim.pretrain_data.clusters import EMT_ELEMENTS, ClusterRecipe, make_cluster

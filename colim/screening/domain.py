@@ -17,7 +17,7 @@ import torch
 
 from colim.dataset.records import load_dataset
 from colim.errors import LibraryError
-from colim.model import CoLiMModel
+from colim.model.dual_encoder import CoLiMModel
 from colim.libraries import faiss_adapter
 
 

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from colim.model import PairHead
+from colim.model.dual_encoder import PairHead
 
 
 class FoldedHead(nn.Module):

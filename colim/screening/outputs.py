@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from colim import keys
-from colim.atomic import atomic_output
+from colim.output_files import atomic_output
 from colim.choices import resolve_choice
 from colim.libraries.h5file import STR, write_header
 

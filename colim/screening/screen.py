@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from colim.atomic import check_output_path
+from colim.output_files import check_output_path
 from colim.errors import ColimError, LibraryError
 from colim.libraries.core_library import CoreLibrary, load_core_library
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.ligand_library import LigandLibrary, load_ligand_library
-from colim.model import CoLiMModel
+from colim.model.dual_encoder import CoLiMModel
 from colim.screening.domain import DomainReference
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead

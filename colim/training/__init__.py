@@ -4,5 +4,5 @@
 - :mod:`colim.training.pretraining`: pretrain a core encoder on cluster energies with a regression head.
 - :mod:`colim.training.metrics`: classification, calibration, bootstrap and ranking-stability metrics.
 - :mod:`colim.training.evaluation` and :mod:`colim.training.plots`: the evaluation report and its figures.
-- :mod:`colim.training.baselines` and :mod:`colim.training.benchmark`: descriptor + XGBoost rows and Table 1.
+- :mod:`colim.training.baselines` and :mod:`colim.training.comparison`: descriptor + XGBoost rows and Table 1.
 """

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from colim.dataset.records import PairRecord
 from colim.encoders import CoreEncoder
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 
 
 def featurize_cores(encoder: CoreEncoder, cores: Sequence[Atoms], silent: bool = True, desc: str = "featurising cores") -> list[Any]:

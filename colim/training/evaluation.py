@@ -20,10 +20,10 @@ import torch
 from sklearn.manifold import TSNE
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
-from colim.atomic import atomic_output
+from colim.output_files import atomic_output
 from colim.dataset.records import MatchingDataset, PairRecord
-from colim.ligands import LigandSet
-from colim.model import CoLiMModel
+from colim.structures.ligands import LigandSet
+from colim.model.dual_encoder import CoLiMModel
 from colim.training import plots
 from colim.training.batching import featurize_cores
 from colim.training.metrics import (

@@ -19,7 +19,7 @@ from ase import Atoms
 from torch import Tensor
 from torch_geometric.data import Data
 
-from colim import hookimpl
+from colim import Registrar, hookimpl
 from colim.editing import EditError, EditOperator, EditSite
 from colim.encoders import CoreEncoder
 from colim.errors import PluginError
@@ -58,7 +58,7 @@ class CoulombEigenEncoder(CoreEncoder):
     trainable = False
 
     def __init__(self, size: int = 64, log_scale: bool = True):
-        super().__init__(size=size, log_scale=log_scale)
+        super().__init__()
         if size < 1:
             raise PluginError(f"coulomb-eigen: size must be at least 1, got {size}")
         self.size = size
@@ -99,11 +99,14 @@ class BreatheOperator(EditOperator):
 
     name = "breathe"
     version = "1"
+    takes_arguments = True
+    needs_arguments = True
+    arguments_are_elements = False   # a scale factor, not element symbols: checked in __init__
     #: atoms whose distances from the centroid differ by at most this (Å) share a shell.
     shell_tolerance = 0.3
 
-    def __init__(self, elements: Sequence[str] = ("1.05",)):
-        args = tuple(elements)
+    def __init__(self, arguments: Sequence[str] = ("1.05",)):
+        args = tuple(arguments)
         if len(args) != 1:
             raise EditError(f"breathe needs exactly one argument, the scale factor (e.g. breathe:1.05), got {len(args)}")
         try:
@@ -112,9 +115,7 @@ class BreatheOperator(EditOperator):
             factor = float("nan")
         if not (0.5 <= factor <= 2.0):
             raise EditError(f"breathe: the scale factor must be a number between 0.5 and 2, got '{args[0]}'")
-        # the base class checks its argument as element symbols; ours is a number, checked above
-        super().__init__(())
-        self.elements = args
+        super().__init__(args)
         self.factor = factor
 
     def sites(self, core: Atoms) -> list[EditSite]:
@@ -124,7 +125,7 @@ class BreatheOperator(EditOperator):
         site) differ between ``breathe:0.97`` and ``breathe:1.05``.
         """
         shells = radial_shells(core, self.shell_tolerance)
-        return [EditSite(indices=shell, label=f"shell{k}*{self.elements[0]}") for k, shell in enumerate(shells, start=1)]
+        return [EditSite(indices=shell, label=f"shell{k}*{self.arguments[0]}") for k, shell in enumerate(shells, start=1)]
 
     def apply(self, core: Atoms, site: EditSite) -> Atoms:
         """A copy of ``core`` whose ``site.indices`` atoms moved radially by ``factor`` about the centroid,
@@ -139,10 +140,10 @@ class BreatheOperator(EditOperator):
 
 
 @hookimpl
-def colim_register_core_encoders(registry) -> None:
-    registry.add(CoulombEigenEncoder)
+def colim_register_core_encoders(register: Registrar[CoreEncoder]) -> None:
+    register.add(CoulombEigenEncoder)
 
 
 @hookimpl
-def colim_register_edit_operators(registry) -> None:
-    registry.add(BreatheOperator)
+def colim_register_edit_operators(register: Registrar[EditOperator]) -> None:
+    register.add(BreatheOperator)

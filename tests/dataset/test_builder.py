@@ -9,7 +9,7 @@ from colim.cli import cli
 from colim.dataset.builder import build, read_ligand_pool
 from colim.dataset.records import load_dataset
 from colim.errors import LibraryError
-from colim.ligands import canonical_smiles
+from colim.structures.ligands import canonical_smiles
 from tests.conftest import STRUCTURES
 
 NM = STRUCTURES / "nanomodeler_au_sr"

@@ -7,9 +7,9 @@ import pytest
 from ase import Atoms
 
 from colim.dataset.builder import InputRecord, dataset_from_records
-from colim.families import carbon_count, ligand_family
+from colim.structures.families import carbon_count, ligand_family
 from colim.dataset.negatives import allowed_pool, grouped_split, sample_class_negatives
-from colim.ligands import LigandSet, canonical_smiles
+from colim.structures.ligands import LigandSet, canonical_smiles
 
 PET = "[S]CCc1ccccc1"  # thiolate, 8 C
 POOL = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 import h5py
 import pytest
 
-from colim.core import read_core
+from colim.structures.core import read_core
 from colim.dataset.records import MatchingDataset, PairRecord, load_dataset, save_dataset
 from colim.errors import LibraryError, OutputExistsError
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 from tests.conftest import STRUCTURES
 
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from colim.cli import cli
 from colim.libraries.core_library import read_core_library
-from colim.structures import read_structure
+from colim.structures.readers import read_structure
 
 from .conftest import AU25_DFT, AU25_TOL
 

@@ -80,7 +80,7 @@ def test_add_sites_are_top_bridge_hollow_at_bond_length_outside(ico13):
 def test_operator_argument_errors_are_one_line():
     with pytest.raises(EditError) as e:
         parse_operator("remove:Ag")
-    assert str(e.value) == "operator 'remove' takes no elements, got 'remove:Ag'"
+    assert str(e.value) == "operator 'remove' takes no arguments, got 'remove:Ag'"
     with pytest.raises(EditError) as e:
         parse_operator("substitute")
     assert str(e.value) == "operator 'substitute' needs elements, e.g. substitute:Ag+Cu"

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from colim.checkpoint import save_checkpoint
-from colim.core import read_core
+from colim.model.checkpoint import save_checkpoint
+from colim.structures.core import read_core
 from colim.libraries.core_library import add_core_embeddings, write_core_library
 from colim.libraries.encoder_info import encoder_info
-from colim.families import ligand_family
+from colim.structures.families import ligand_family
 from colim.libraries.ligand_library import Ligand, build_ligand_library
-from colim.ligands import canonical_smiles
-from colim.model import CoLiMModel
+from colim.structures.ligands import canonical_smiles
+from colim.model.dual_encoder import CoLiMModel
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder
 from tests.conftest import STRUCTURES
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 from colim.screening.engine import Member, ScreenEngine
 from colim.screening.folded import FoldedHead
 

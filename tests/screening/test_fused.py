@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from colim.model import PairHead
+from colim.model.dual_encoder import PairHead
 from colim.screening import fused
 from colim.screening.engine import Member, ScreenEngine
 from colim.screening.folded import FoldedHead

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from colim.core import read_core
+from colim.structures.core import read_core
 from colim.dataset.records import MatchingDataset, PairRecord, save_dataset
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 from tests.conftest import STRUCTURES
 
 CIFS = ("au10.cif", "10_10.cif", "11_9.cif", "15_12.cif", "16_12.cif", "18_14.cif", "20_16.cif", "21_15A.cif", "22_16.cif", "23_16.cif")

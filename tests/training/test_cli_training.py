@@ -1,4 +1,4 @@
-"""colim train / evaluate / pretrain / benchmark end to end on tiny real data."""
+"""colim train / evaluate / pretrain / compare end to end on tiny real data."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from colim.checkpoint import load_checkpoint, load_encoder_checkpoint
+from colim.model.checkpoint import load_checkpoint, load_encoder_checkpoint
 from colim.cli import cli
 from colim.cli import pretrain_cmd
 from colim.pretrain_data import load_pretraining_set
@@ -77,28 +77,28 @@ def test_pretrain_reports_mae_next_to_mean_predictor_and_fine_tunes(tiny_ds_path
     assert result.output.strip() == "Error: checkpoint was trained with core encoder 'cgcnn' but 'gin' was requested"
 
 
-def test_benchmark_prints_and_saves_the_table(tiny_ds_path, tmp_path):
+def test_compare_prints_and_saves_the_table(tiny_ds_path, tmp_path):
     out = tmp_path / "bench"
-    result = run(["benchmark", "--dataset", tiny_ds_path, "--rows", "SOAP,CGCNN,pretrained", "--seeds", "0,1", "--epochs", "2",
+    result = run(["compare", "--dataset", tiny_ds_path, "--rows", "SOAP,CGCNN,pretrained", "--seeds", "0,1", "--epochs", "2",
                   "--core-args", '{"embedding_dim": 16, "num_layers": 1}', "--hidden-dims", "16", "--batch-size", "8", "-o", str(out), "--silent"])
     assert result.exit_code == 0, result.output
-    rows = json.loads((out / "benchmark.json").read_text())["rows"]
+    rows = json.loads((out / "comparison.json").read_text())["rows"]
     assert [r["model"] for r in rows] == ["SOAP + XGBoost", "CGCNN", "CoLiM (pretrained)"]
     assert rows[0]["status"] == "ok" and len(rows[0]["per_seed"]) == 2 and 0 <= rows[0]["auc"]["mean"] <= 1
     assert rows[2]["status"] == "no --pretrained-core given"
     lines = result.output.splitlines()
     assert lines[1].split() == ["model", "AUC", "accuracy", "f1"]
     assert any(line.startswith("CGCNN ") and "±" in line for line in lines)
-    assert Path(out / "benchmark.csv").read_text().splitlines()[0].startswith("model,core_encoder,ligand_encoder,status,seeds")
+    assert Path(out / "comparison.csv").read_text().splitlines()[0].startswith("model,core_encoder,ligand_encoder,status,seeds")
 
 
 def test_descriptor_rows_say_not_installed_without_the_dscribe_plugin(tiny_ds_path, tmp_path, monkeypatch, fresh_plugins):
     monkeypatch.setenv("COLIM_LOAD_PLUGINS", "")  # built-ins only: no colim-dscribe
     out = tmp_path / "bench"
-    result = run(["benchmark", "--dataset", tiny_ds_path, "--rows", "MBTR,ACSF", "--seeds", "0", "-o", str(out), "--silent"])
+    result = run(["compare", "--dataset", tiny_ds_path, "--rows", "MBTR,ACSF", "--seeds", "0", "-o", str(out), "--silent"])
     assert result.exit_code == 0, result.output
     assert [line.split()[-2:] for line in result.output.splitlines()[3:5]] == [["not", "installed"], ["not", "installed"]]
-    rows = json.loads((out / "benchmark.json").read_text())["rows"]
+    rows = json.loads((out / "comparison.json").read_text())["rows"]
     assert [(r["model"], r["status"], r["auc"]["mean"]) for r in rows] == [("MBTR + XGBoost", "not installed", None), ("ACSF + XGBoost", "not installed", None)]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from colim.checkpoint import save_encoder_checkpoint
+from colim.model.checkpoint import save_encoder_checkpoint
 from colim.errors import CheckpointError
 from colim.training.batching import batch_order, featurize_cores
 from colim.training.trainer import ModelSpec, TrainConfig, TrainingError, build_model, fit, predict

@@ -15,7 +15,7 @@ import torch
 from ase import Atoms
 from torch import Tensor
 
-from colim import hookimpl
+from colim import Registrar, hookimpl
 from colim.encoders import CoreEncoder
 from colim.errors import StructureError
 
@@ -36,7 +36,8 @@ class DescriptorEncoder(CoreEncoder):
 
     def __init__(self, species: Sequence[str] = DEFAULT_SPECIES, **options: Any):
         species = [str(s) for s in species]
-        super().__init__(species=species, **options)
+        super().__init__()
+        self.record_init_args(species=species)
         self.species = species
         self.descriptor = self._build(species, **options)
         self.embedding_dim = int(self.descriptor.get_number_of_features())
@@ -118,7 +119,7 @@ class MBTREncoder(DescriptorEncoder):
 
 
 @hookimpl
-def colim_register_core_encoders(registry) -> None:
-    registry.add(SOAPEncoder)
-    registry.add(ACSFEncoder)
-    registry.add(MBTREncoder)
+def colim_register_core_encoders(register: Registrar[CoreEncoder]) -> None:
+    register.add(SOAPEncoder)
+    register.add(ACSFEncoder)
+    register.add(MBTREncoder)

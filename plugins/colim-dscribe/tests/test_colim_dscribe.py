@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from colim.cli import cli
-from colim.core import read_core
+from colim.structures.core import read_core
 from colim.errors import StructureError
 from colim.plugin_manager import core_encoders, create_core_encoder
 from colim.testing import check_core_encoder

@@ -16,14 +16,14 @@ from ase.io import read
 from click.testing import CliRunner
 
 from colim.cli import cli
-from colim.core import make_core
+from colim.structures.core import make_core
 from colim.editing import EditError
 from colim.editing.enumerate import enumerate_edits
 from colim.editing.spec import parse_operators
-from colim.ligands import LigandSet
-from colim.model import CoLiMModel
+from colim.structures.ligands import LigandSet
+from colim.model.dual_encoder import CoLiMModel
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder, edit_operators, reset_plugins
-from colim.structures import read_structure
+from colim.structures.readers import read_structure
 from colim.testing import check_core_encoder
 
 STRUCTURES = Path(__file__).resolve().parents[3] / "tests" / "data" / "structures"

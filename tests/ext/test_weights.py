@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from colim.cli import cli
 from colim.errors import WeightsError
-from colim.weights import MANIFEST_NAME, import_weights, list_weights, resolve_weights, verify_weights, weights_dir
+from colim.ext.weights import MANIFEST_NAME, import_weights, list_weights, resolve_weights, verify_weights, weights_dir
 
 #: a stand-in weights payload: real bytes whose sha256 the test computes independently.
 PAYLOAD = bytes(range(256)) * 4096

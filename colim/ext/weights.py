@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
-from colim.atomic import atomic_output
+from colim.output_files import atomic_output
 from colim.errors import WeightsError
 from colim.hashing import file_sha256
 

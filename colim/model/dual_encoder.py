@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from colim.encoders import CoreEncoder, LigandEncoder
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 
 
 class PairHead(nn.Module):

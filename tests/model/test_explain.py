@@ -11,17 +11,17 @@ import torch
 from ase.io import read as ase_read
 from click.testing import CliRunner
 
-from colim.checkpoint import save_checkpoint
+from colim.model.checkpoint import save_checkpoint
 from colim.cli import cli
-from colim.core import is_metal, make_core, read_core
+from colim.structures.core import is_metal, make_core, read_core
 from colim.errors import PluginError
-from colim.explain import atom_embedding_layer, explain_pair
-from colim.ligands import LigandSet
-from colim.model import CoLiMModel
+from colim.model.explain import atom_embedding_layer, explain_pair
+from colim.structures.ligands import LigandSet
+from colim.model.dual_encoder import CoLiMModel
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder
-from colim.structures import read_structure
+from colim.structures.readers import read_structure
 
-from .conftest import STRUCTURES
+from tests.conftest import STRUCTURES
 
 PET = "[S]CCc1ccccc1"
 PPH3 = "c1ccc(P(c2ccccc2)c2ccccc2)cc1"

@@ -8,17 +8,26 @@ without pickled code.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+import functools
+import inspect
+from typing import Any, Callable, ClassVar, Sequence
 
 import torch
 from ase import Atoms
 from torch import Tensor, nn
 
-from colim.ligands import LigandSet
+from colim.errors import PluginError
+from colim.structures.ligands import LigandSet
 
 
 class _ConfiguredModule(nn.Module):
-    """A module that remembers the keyword arguments it was built with."""
+    """A module that records the keyword arguments it was built with, by itself.
+
+    Every subclass's ``__init__`` is wrapped so that the outermost call binds its arguments (defaults
+    applied) to the signature and keeps them: an encoder never retypes its arguments for the base
+    class, and none can be forgotten. Values derived while building (a file's hash, a normalised
+    list) are recorded with :meth:`record_init_args`.
+    """
 
     name: ClassVar[str] = ""
     #: version of the plugin class; stored in checkpoints and libraries.
@@ -26,19 +35,70 @@ class _ConfiguredModule(nn.Module):
     #: False for fixed featurisers (descriptors, frozen pretrained models).
     trainable: ClassVar[bool] = True
 
-    def __init__(self, **init_args: Any):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            cls.__init__ = _recording(init)
+
+    def __init__(self) -> None:
         super().__init__()
-        self._init_args = dict(init_args)
 
     def init_args(self) -> dict[str, Any]:
         """The keyword arguments that rebuild this encoder: ``type(self)(**enc.init_args())``."""
-        return dict(self._init_args)
+        return dict(self.__dict__.get("_init_args", {}))
+
+    def record_init_args(self, **values: Any) -> None:
+        """Replace recorded arguments by what the encoder resolved them to (e.g. the weights' sha256)."""
+        unknown = set(values) - set(self.init_args())
+        if unknown:
+            raise PluginError(f"{type(self).__name__}: {', '.join(sorted(unknown))} is not an argument of its __init__")
+        self.__dict__["_init_args"].update(values)
 
     @property
     def device(self) -> torch.device:
         for tensor in list(self.parameters()) + list(self.buffers()):
             return tensor.device
         return torch.device("cpu")
+
+
+def _bound_arguments(owner: str, signature: inspect.Signature, self: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The call's arguments by name, defaults applied, ``**kwargs`` flattened; positional extras refused."""
+    bound = signature.bind(self, *args, **kwargs)
+    bound.apply_defaults()
+    values: dict[str, Any] = {}
+    for pname, value in list(bound.arguments.items())[1:]:
+        kind = signature.parameters[pname].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            values.update(value)
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                raise PluginError(f"{owner}: encoder arguments must be named, got positional {value!r}")
+        else:
+            values[pname] = value
+    return values
+
+
+def _recording(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap ``__init__`` so its outermost call records its bound arguments in ``self._init_args`` (and the
+    parent's, defaults included, where the outermost passes its ``**kwargs`` on)."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def recording_init(self: _ConfiguredModule, *args: Any, **kwargs: Any) -> None:
+        first = "_init_args" not in self.__dict__
+        if first or self.__dict__.get("_init_args_open"):
+            values = _bound_arguments(type(self).__name__, signature, self, args, kwargs)
+            if first:
+                object.__setattr__(self, "_init_args", values)
+            else:  # reached through the caller's **kwargs: the parent's defaults are arguments too
+                for key, value in values.items():
+                    self.__dict__["_init_args"].setdefault(key, value)
+            open_ = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+            object.__setattr__(self, "_init_args_open", open_)
+        init(self, *args, **kwargs)
+
+    return recording_init
 
 
 class CoreEncoder(_ConfiguredModule):

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from colim.atomic import atomic_output
+from colim.output_files import atomic_output
 from colim.dataset.records import MatchingDataset
 from colim.plugin_manager import core_encoders, create_core_encoder
 from colim.training import baselines
@@ -34,7 +34,7 @@ TABLE_METRICS = ("auc", "accuracy", "f1")
 
 
 @dataclass(frozen=True)
-class BenchmarkRow:
+class MethodRow:
     """One row of Table 1: a descriptor + XGBoost model or a neural dual encoder."""
 
     label: str
@@ -43,22 +43,22 @@ class BenchmarkRow:
     pretrained: bool = False
 
 
-def table1_rows(colim_ligand_encoder: str = DEFAULT_COLIM_LIGAND_ENCODER) -> list[BenchmarkRow]:
+def table1_rows(colim_ligand_encoder: str = DEFAULT_COLIM_LIGAND_ENCODER) -> list[MethodRow]:
     """The eight rows of Table 1, in the paper's order."""
     fp = baselines.FINGERPRINT_ENCODER
     return [
-        BenchmarkRow("MBTR + XGBoost", "mbtr", None),
-        BenchmarkRow("SOAP + XGBoost", "soap", None),
-        BenchmarkRow("ACSF + XGBoost", "acsf", None),
-        BenchmarkRow("CGCNN", "cgcnn", fp),
-        BenchmarkRow("SchNet", "schnet", fp),
-        BenchmarkRow("GIN", "gin", fp),
-        BenchmarkRow("CoLiM (scratch)", "cgcnn", colim_ligand_encoder),
-        BenchmarkRow("CoLiM (pretrained)", "cgcnn", colim_ligand_encoder, pretrained=True),
+        MethodRow("MBTR + XGBoost", "mbtr", None),
+        MethodRow("SOAP + XGBoost", "soap", None),
+        MethodRow("ACSF + XGBoost", "acsf", None),
+        MethodRow("CGCNN", "cgcnn", fp),
+        MethodRow("SchNet", "schnet", fp),
+        MethodRow("GIN", "gin", fp),
+        MethodRow("CoLiM (scratch)", "cgcnn", colim_ligand_encoder),
+        MethodRow("CoLiM (pretrained)", "cgcnn", colim_ligand_encoder, pretrained=True),
     ]
 
 
-def _summary(row: BenchmarkRow, status: str, per_seed: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+def _summary(row: MethodRow, status: str, per_seed: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     out: dict[str, Any] = {"model": row.label, "core_encoder": row.core_encoder, "ligand_encoder": row.ligand_encoder or "fingerprint (XGBoost)",
                            "status": status, "per_seed": per_seed, "seconds": round(seconds, 1)}
     for m in CLASSIFICATION_METRICS:
@@ -66,7 +66,7 @@ def _summary(row: BenchmarkRow, status: str, per_seed: list[dict[str, Any]], sec
     return out
 
 
-def run_benchmark(
+def compare_methods(
     dataset: MatchingDataset,
     seeds: Sequence[int],
     config: TrainConfig,
@@ -146,10 +146,10 @@ def _nan_to_none(value: Any) -> Any:
 
 
 def write_results(results: Sequence[dict[str, Any]], info: dict[str, Any], outdir: str | os.PathLike, overwrite: bool = False) -> list[Path]:
-    """``benchmark.json`` (everything, per seed) and ``benchmark.csv`` (one line per row) in ``outdir``."""
+    """``comparison.json`` (everything, per seed) and ``comparison.csv`` (one line per row) in ``outdir``."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    json_path, csv_path = out / "benchmark.json", out / "benchmark.csv"
+    json_path, csv_path = out / "comparison.json", out / "comparison.csv"
     with atomic_output(json_path, overwrite=overwrite) as tmp:
         tmp.write_text(json.dumps(_nan_to_none({**info, "rows": list(results)}), indent=2))
     with atomic_output(csv_path, overwrite=overwrite) as tmp:

@@ -9,11 +9,11 @@ import pytest
 from rdkit import Chem
 from rdkit.Chem import Descriptors
 
-from colim.families import ligand_family
+from colim.structures.families import ligand_family
 from colim.libraries.ligand_library import read_ligand_file
-from colim.ligands import LigandSet, canonical_smiles
+from colim.structures.ligands import LigandSet, canonical_smiles
 
-LIBRARY = Path(__file__).resolve().parents[1] / "libraries" / "ligands"
+LIBRARY = Path(__file__).resolve().parents[2] / "libraries" / "ligands"
 FAMILIES = {
     "thiolate", "selenolate", "phosphine", "alkynyl", "carboxylate", "halide", "amine",
     "dithiophosphate", "dithiocarbamate", "other",

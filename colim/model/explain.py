@@ -26,12 +26,12 @@ from ase import Atoms
 from ase.io import write as ase_write
 from torch import Tensor, nn
 
-from colim.atomic import atomic_output, check_output_path
+from colim.output_files import atomic_output, check_output_path
 from colim.choices import resolve_choice
-from colim.core import core_id
+from colim.structures.core import core_id
 from colim.errors import ColimError, PluginError
-from colim.ligands import LigandSet
-from colim.model import CoLiMModel
+from colim.structures.ligands import LigandSet
+from colim.model.dual_encoder import CoLiMModel
 
 BASELINES = ("zero", "mean")
 #: default number of IG integration steps (midpoint rule).

@@ -3,7 +3,7 @@
 import pytest
 
 from colim.errors import LigandError
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 
 PET = "[S]CCc1ccccc1"
 PPH3 = "c1ccc(P(c2ccccc2)c2ccccc2)cc1"

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from colim.atomic import atomic_output
+from colim.output_files import atomic_output
 from colim.errors import OutputExistsError
 
 

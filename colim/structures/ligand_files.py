@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from colim.errors import LibraryError, LigandError
-from colim.families import ligand_family
-from colim.ligands import LigandSet, canonical_smiles
+from colim.structures.families import ligand_family
+from colim.structures.ligands import LigandSet, canonical_smiles
 
 
 @dataclass(frozen=True)

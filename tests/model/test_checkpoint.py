@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from colim.checkpoint import (
+from colim.model.checkpoint import (
     FORMAT_VERSION,
     load_checkpoint,
     load_encoder_checkpoint,
@@ -16,8 +16,8 @@ from colim.checkpoint import (
     write_ensemble_manifest,
 )
 from colim.errors import CheckpointError, OutputExistsError
-from colim.ligands import LigandSet
-from colim.model import CoLiMModel
+from colim.structures.ligands import LigandSet
+from colim.model.dual_encoder import CoLiMModel
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder
 from tests.training.conftest import TINY_ENCODERS
 

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from torch_geometric.nn import global_mean_pool
 
-from colim.encoders import CoreEncoder
+from colim.encoders.base import CoreEncoder
 from colim.errors import PluginError
 
 #: default neighbour cutoff in Å: covers Au–Au, Cu–Cu, Ag–Ag first shells (2.5–3.0 Å) and Au–S/Cu–Cl.

@@ -7,9 +7,9 @@ import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
-from colim.core import read_core
+from colim.structures.core import read_core
 from colim.errors import PluginError
-from colim.graph import GaussianExpansion, check_graph_options, core_graph, radius_edges
+from colim.encoders.graph import GaussianExpansion, check_graph_options, core_graph, radius_edges
 from tests.conftest import STRUCTURES
 
 

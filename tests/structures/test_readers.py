@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from colim.core import make_core, read_core
+from colim.structures.core import make_core, read_core
 from colim.errors import StructureError
-from colim.structures import read_structure
+from colim.structures.readers import read_structure
 
-from .conftest import STRUCTURES
+from tests.conftest import STRUCTURES
 
 ALL_FILES = sorted(p for p in STRUCTURES.rglob("*") if p.is_file())
 UNREADABLE = {

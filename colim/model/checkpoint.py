@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from colim import __version__
-from colim.atomic import atomic_output
+from colim.output_files import atomic_output
 from colim.encoders import CoreEncoder, LigandEncoder
 from colim.errors import CheckpointError, ColimError
-from colim.model import CoLiMModel
+from colim.model.dual_encoder import CoLiMModel
 from colim.plugin_manager import core_encoders, create_core_encoder, create_ligand_encoder, ligand_encoders
 
 #: format tag of a full-model checkpoint.

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from colim.errors import LigandError
-from colim.ligands import LigandSet
+from colim.structures.ligands import LigandSet
 from colim.plugin_manager import create_ligand_encoder
 
 PET = "[S]CCc1ccccc1"
