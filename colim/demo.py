@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from ase import Atoms
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from colim.output_files import atomic_output, check_output_path
@@ -93,16 +94,22 @@ def heatmap_matrix(core_lib: Path, ligand_lib: Path, named_models, hits: pd.Data
     return probs, list(cores.ids), column_labels
 
 
-def plot_heatmap(matrix: np.ndarray, row_labels: list[str], column_labels: list[str], path: Path, title: str, overwrite: bool = False) -> None:
-    """Write a cores × ligand-sets heat map of probabilities as a PNG (the paper's case-study view)."""
+def heatmap_figure(matrix: np.ndarray, row_labels: list[str], column_labels: list[str], title: str) -> Figure:
+    """A cores × ligand-sets heat map of probabilities (the paper's case-study view); NaN cells are grey."""
     height = 1.6 + 0.28 * len(row_labels)
     fig = Figure(figsize=(2.5 + 0.45 * len(column_labels), height))
     ax = fig.add_subplot()
-    image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    image = ax.imshow(matrix, cmap=colormaps["viridis"].with_extremes(bad="#d9d9d9"), vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(column_labels)), column_labels, rotation=60, ha="right", fontsize=7)
     ax.set_yticks(range(len(row_labels)), row_labels, fontsize=7)
     ax.set_title(title, fontsize=9)
     fig.colorbar(image, ax=ax, label="P(compatible), ensemble mean")
     fig.tight_layout()
+    return fig
+
+
+def plot_heatmap(matrix: np.ndarray, row_labels: list[str], column_labels: list[str], path: Path, title: str, overwrite: bool = False) -> None:
+    """Write :func:`heatmap_figure` as a PNG."""
+    fig = heatmap_figure(matrix, row_labels, column_labels, title)
     with atomic_output(path, overwrite=overwrite) as tmp:
         fig.savefig(tmp, dpi=130, format="png")

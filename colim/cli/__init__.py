@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "colim.cli.inspect_cmd",
     "colim.cli.library_cmd",
     "colim.cli.screen_cmd",
+    "colim.cli.report_cmd",
     "colim.cli.edit_cmd",
     "colim.cli.weights_cmd",
     "colim.cli.explain_cmd",
