@@ -12,7 +12,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="${WORK:-/tmp/colim-report-shot}"
 report="${1:-}"
 out="${2:-$work/report.png}"
-size="${3:-1400x3600}"
+size="${3:-1400x3000}"
 mkdir -p "$work"
 if [[ -z "$report" ]]; then
   lib="$repo/libraries"

@@ -24,10 +24,11 @@ from colim.report.data import ReportData, build_report_data, finite_or_none
 THREEDMOL = "vendor/3Dmol-min.js"
 TEMPLATE = "templates/report.html"
 #: hit-table columns shown first, in this order; every other column follows in the file's order.
-LEADING_COLUMNS = ("rank", "core_id", "operator", "site", "element", "ligand_names", "families", "probability", "spread")
+LEADING_COLUMNS = ("rank", "core_id", "operator", "site", "element", "ligand_names", "families", "probability", "spread",
+                   "core_in_domain", "set_in_domain", "core_domain", "set_domain")
 #: column headers a chemist reads more easily than the file's names.
 HEADERS = {"core_id": "core", "ligand_names": "ligand set", "ligand_set": "ligand SMILES", "probability": "P(compatible)",
-           "spread": "± spread", "member_ranks": "member ranks", "rank_range": "rank range"}
+           "spread": "± spread", "core_domain": "core domain dist.", "set_domain": "set domain dist.", "member_ranks": "member ranks", "rank_range": "rank range"}
 #: summary fields shown as cards (label, key) and the ones shown in the detail table.
 CARDS = (("cores screened", "cores"), ("ligand sets", "sets"), ("core–set pairs", "pairs"), ("top-k per core", "top_k"),
          ("ensemble members", "members"), ("overlap@k (mean)", "overlap_at_k_mean"), ("Spearman (mean)", "spearman_mean"))
@@ -88,7 +89,8 @@ def _page_data(data: ReportData) -> dict:
     cores = [{"id": c.id, "formula": c.formula, "parent": c.parent, "depth": c.depth, "xyz": c.xyz, "edit": c.highlight.text,
               "note": c.highlight.note, "highlight": c.highlight.atoms, "ghosts": [[s, list(xyz)] for s, xyz in c.highlight.ghosts],
               "top": top.get(c.id, [])[:10]} for c in data.cores]
-    edited = [i for i, c in enumerate(data.cores) if c.highlight.atoms or c.highlight.ghosts]
+    # open on the first edited core, preferring one whose edited atoms are there to see (not a removal's ghost)
+    edited = [i for i, c in enumerate(data.cores) if c.highlight.atoms] + [i for i, c in enumerate(data.cores) if c.highlight.ghosts]
     return {"cores": cores, "initial": edited[0] if edited else 0}
 
 
