@@ -28,6 +28,7 @@ from colim.editing.spec import parse_operators
 from colim.libraries.core_library import build_core_library, load_core_library
 from colim.libraries.ligand_library import load_ligand_library
 from colim.screening.engine import ScreenEngine
+from colim.screening.outputs import summary_path
 from colim.screening.screen import ScreenOptions, build_members, screen
 
 DEFAULT_OPS = "remove,substitute:Ag+Cu"
@@ -76,6 +77,8 @@ def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, o
         plot_heatmap(matrix, row_labels, column_labels, work["heatmap.png"], title=f"P(compatible) for single-atom edits of {core_id(parent)}")
         for name in OUTPUT_FILES:
             os.replace(work[name], files[name])
+        # the screen summary travels with hits.csv, as beside any screen's hits (colim report reads it)
+        os.replace(summary_path(work["hits.csv"]), summary_path(files["hits.csv"]))
     return DemoResult(parent, enumeration, result.hits, files)
 
 

@@ -18,6 +18,7 @@ from ase.io import read as ase_read
 from click.testing import CliRunner
 
 from colim.cli import cli
+from colim.demo import run_demo
 from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.editing.enumerate import enumerate_edits
 from colim.editing.io import load_core
@@ -254,3 +255,13 @@ def test_report_errors_are_one_line(screened, tmp_path):
     finally:
         (tmp_path / "elsewhere.h5").rename(screened / "cores.h5")
     assert not Path(out).exists()
+
+
+def test_report_of_a_demo_finds_its_core_library(tmp_path):
+    """`colim demo` keeps the screen summary beside its hits.csv; the library it names is found beside them."""
+    run_demo(tmp_path / "demo", ops="substitute:Ag", top_k=2, progress=False)
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "demo" / "hits.csv"), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r.html").read_text()
+    assert f"cores <code>{tmp_path / 'demo' / 'edited_cores.h5'}</code>" in page
+    assert [c["edit"] for c in page_data(page)["cores"]] == ["unedited core"] + [f"Au → Ag substitution at atom {i}" for i in (0, 1, 13)]
