@@ -111,7 +111,7 @@ def find_core_library(hits_path: str | os.PathLike, summary: dict, core_lib: str
     for as written, relative to the hits file's folder, then by its file name beside the hits file."""
     if core_lib is not None:
         if not Path(core_lib).is_file():
-            raise LibraryError(f"{core_lib}: no such core library")
+            raise LibraryError(f"{core_lib}: {'is a directory, not a core library' if Path(core_lib).is_dir() else 'no such core library'}")
         return Path(core_lib)
     named = summary.get("core_library")
     if not named:

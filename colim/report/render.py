@@ -17,8 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from colim import __version__
+from colim.errors import OutputExistsError
 from colim.output_files import atomic_output
 from colim.report.data import ReportData, build_report_data, finite_or_none
+from colim.screening.outputs import summary_path
 
 #: the vendored 3Dmol.js build inlined into every report (see ``vendor/README.md``).
 THREEDMOL = "vendor/3Dmol-min.js"
@@ -44,6 +46,9 @@ def write_report(hits_path: str | os.PathLike, output: str | os.PathLike, core_l
                  overwrite: bool = False, **limits: int) -> ReportData:
     """Build the report of ``hits_path`` and write it to ``output`` atomically; returns what it shows."""
     data = build_report_data(hits_path, core_lib, **limits)
+    for source in (Path(hits_path), summary_path(hits_path), Path(data.core_library)):
+        if source.exists() and Path(output).exists() and os.path.samefile(source, output):
+            raise OutputExistsError(f"{output} is an input of the report ({source}); write the report elsewhere")
     page = render_html(data)
     with atomic_output(output, overwrite=overwrite) as tmp:
         Path(tmp).write_text(page, encoding="utf-8")

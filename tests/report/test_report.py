@@ -254,7 +254,20 @@ def test_report_errors_are_one_line(screened, tmp_path):
             f"Error: {lone / 'hits.csv'}: its core library {screened / 'cores.h5'} is not there (nor beside the hits file); pass --core-lib")
     finally:
         (tmp_path / "elsewhere.h5").rename(screened / "cores.h5")
+    assert run_error([str(screened / "hits.csv"), "-o", out, "--core-lib", str(tmp_path)]) == f"Error: {tmp_path}: is a directory, not a core library"
     assert not Path(out).exists()
+
+
+def test_report_refuses_to_overwrite_its_own_inputs(screened, tmp_path):
+    for name in ("hits.csv", "hits.csv.summary.json", "cores.h5"):
+        shutil.copy(screened / name, tmp_path / name)
+    summary = json.loads((tmp_path / "hits.csv.summary.json").read_text())
+    (tmp_path / "hits.csv.summary.json").write_text(json.dumps({**summary, "core_library": "cores.h5"}))
+    before = {name: (tmp_path / name).read_bytes() for name in ("hits.csv", "hits.csv.summary.json", "cores.h5")}
+    for name in before:
+        assert run_error([str(tmp_path / "hits.csv"), "-o", str(tmp_path / name), "--overwrite"]) == (
+            f"Error: {tmp_path / name} is an input of the report ({tmp_path / name}); write the report elsewhere")
+    assert {name: (tmp_path / name).read_bytes() for name in before} == before
 
 
 def test_report_of_a_demo_finds_its_core_library(tmp_path):
