@@ -3,8 +3,10 @@
 Two cores match when they hold the same elements in the same numbers and, after element-aware
 alignment, their RMSD is below a threshold. Alignment: centre both, rotate each into its principal
 axes, try the 8 axis sign flips (so mirror images match: enantiomers count as one geometry), then
-alternate Hungarian assignment of atoms of the same element with a Kabsch rotation. When principal
-axes are degenerate (highly symmetric cores) extra random starting rotations are tried.
+alternate Hungarian assignment of atoms of the same element with a Kabsch rotation. When no flip
+aligns the cores exactly, extra random starting rotations are tried: principal axes of two
+relaxations of one framework (say Au40 from a CIF and from a DFT run with another thiolate) can
+differ by a large angle even when their axes are not degenerate.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from scipy.optimize import linear_sum_assignment
 #: default RMSD threshold (Å) under which two cores are one geometry.
 RMSD_THRESHOLD = 0.5
 _REFINE_STEPS = 4
-_RANDOM_STARTS = 24
+_RANDOM_STARTS = 48
+#: below this RMSD (Å) from the sign flips the cores are taken as identical and no random start is tried.
+_EXACT = 0.05
 
 
 def _principal_frame(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,15 +56,22 @@ def core_rmsd(a: Atoms, b: Atoms, seed: int = 0) -> float:
     # Sort b's atoms by element so per-element index sets line up with a's.
     order_a, order_b = np.argsort(a.numbers, kind="stable"), np.argsort(b.numbers, kind="stable")
     numbers = a.numbers[order_a]
-    pa, values_a = _principal_frame(a.positions[order_a])
-    pb, values_b = _principal_frame(b.positions[order_b])
-    starts = [np.diag(signs) for signs in itertools.product((1.0, -1.0), repeat=3)]
-    scale = max(values_a.max(), 1e-9)
-    if np.min(np.diff(values_a)) / scale < 0.05 or np.min(np.diff(values_b)) / scale < 0.05:
+    pa, _ = _principal_frame(a.positions[order_a])
+    pb, _ = _principal_frame(b.positions[order_b])
+    flips = [np.diag(signs) for signs in itertools.product((1.0, -1.0), repeat=3)]
+    best = _best_rmsd(pa, pb, numbers, flips)
+    if best > _EXACT:
         rng = np.random.default_rng(seed)
+        starts = []
         for _ in range(_RANDOM_STARTS):
             q, r = np.linalg.qr(rng.normal(size=(3, 3)))
             starts.append(q * np.sign(np.diag(r)))
+        best = min(best, _best_rmsd(pa, pb, numbers, starts))
+    return best
+
+
+def _best_rmsd(pa: np.ndarray, pb: np.ndarray, numbers: np.ndarray, starts: list[np.ndarray]) -> float:
+    """Smallest RMSD over starting rotations of ``pb``, each refined by assignment + Kabsch."""
     best = float("inf")
     for start in starts:
         moved = pb @ start

@@ -8,7 +8,8 @@ Rules (documented in docs/dataset.md):
   bond at all that sit inside the metal framework (long interstitial contacts). A halogen bonded to
   exactly one metal is a terminal halide ligand (``[Cl]``) instead;
 * anchor-only frameworks: in a structure without carbon, an S/Se/Te bonded only to metals and not
-  inside the metal framework is a truncated thiolate anchor (Au_n(SR)_m files keep only the S). Such
+  inside the metal framework is a truncated thiolate anchor (Au_n(SR)_m files keep only the S, or SH
+  where the cut R was capped by H). Such
   a structure yields anchors and no ligand, unless ``anchor_placeholder`` asks for ``[S]C``;
 * ligands: every other connected group of non-metal atoms bonded to a metal. Hydrogens missing from
   X-ray or united-atom files are added from the local geometry (bond angles, bond lengths);
@@ -284,10 +285,12 @@ def perceive(atoms: Atoms, tolerance: float = PERCEPTION_TOLERANCE, anchor_place
     anchor_atoms = {i for i in range(len(atoms)) if not metal[i] and metal_count[i] > 0}
     for comp in _components([i for i in range(len(atoms)) if not metal[i]], nonmetal_nbrs):
         bound = any(metal_count[a] for a in comp)
-        if bound and not has_carbon and all(symbols[a] in CHALCOGENS and metal_count[a] for a in comp):
-            # Truncated Au–SR framework: every S is an anchor, even where long S–S contacts join two.
-            for a in comp:
-                if len(comp) == 1 and metal_count[a] >= 4 and interior(a):
+        heavy = [a for a in comp if symbols[a] != "H"]
+        if bound and not has_carbon and heavy and all(symbols[a] in CHALCOGENS and metal_count[a] for a in heavy):
+            # Truncated Au–SR framework: every S is an anchor, even where long S–S contacts join two,
+            # and an H on it is the cap of the cut R (Au68(SH)34 model files), not a ligand.
+            for a in heavy:
+                if len(heavy) == 1 and len(comp) == 1 and metal_count[a] >= 4 and interior(a):
                     core_idx.append(a)
                 else:
                     anchors[symbols[a]] += 1

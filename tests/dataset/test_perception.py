@@ -80,10 +80,13 @@ def test_s_s_contacts_in_a_carbon_free_framework_stay_anchors():
     assert result.anchors == {"S": 19}
 
 
-def test_hydrogen_capped_thiolates_are_sh_ligands():
+def test_hydrogen_capped_anchors_of_a_carbon_free_model_are_truncated_anchors():
+    # NanoModeler caps the cut R of Au68(SR)34 with H: the SH is a truncated thiolate, not an HS- ligand.
     result = perceive(read_structure(NM / "Au68SH34-I1.xyz"))
     assert result.core.get_chemical_formula() == "Au68"
-    assert result.ligands == {"[SH]": 34}
+    assert result.anchors == {"S": 34}
+    assert result.ligand_set is None
+    assert perceive(read_structure(NM / "Au68SH34-I1.xyz"), anchor_placeholder=True).ligands == {"C[S]": 34}
 
 
 def test_structure_without_metal_is_refused():
