@@ -16,8 +16,10 @@ PRETRAIN_DATA=${PRETRAIN_DATA:-$FULL_SET}
 SEEDS=${SEEDS:-0,1,2}
 mkdir -p $L/dataset $L/models $L/cores
 
-# 1. The core-ligand matching dataset from every shared structure; S-anchor-only frameworks get the
-#    C[S] placeholder, negatives come from the shipped ligand list as well as the perceived ligands.
+# 1. The core-ligand matching dataset from every real structure in tests/data/structures (the shared
+#    Au thiolate CIFs, NanoModeler and SCH3 DFT files, and the NC_Database copy: GPL-3.0, see its README):
+#    full ligands give their real SMILES, S-anchor-only frameworks the C[S] placeholder; negatives come
+#    from the shipped ligand list (Ag/Cu ligands included) as well as the perceived ligands.
 colim dataset build $S --anchor-placeholder --ligand-pool $L/ligands/ligands.csv --seed 0 \
     -o $L/dataset/shared_structures.h5 --overwrite --silent
 colim dataset stats $L/dataset/shared_structures.h5 -o $L/dataset/shared_structures_stats.png --overwrite > $L/dataset/shared_structures_stats.txt

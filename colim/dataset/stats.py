@@ -15,8 +15,13 @@ from colim.dataset.records import SPLITS, MatchingDataset
 ALLOYING = {1: "monometallic", 2: "bimetallic", 3: "trimetallic"}
 
 
+def metal_composition(core) -> str:
+    """The metal elements of a core in alphabetical order, without counts (``Au``, ``AuPd``): its metal class."""
+    return "".join(sorted({s for s in core.get_chemical_symbols() if is_metal(s)}))
+
+
 def dataset_stats(ds: MatchingDataset) -> dict[str, dict]:
-    """Counts behind every table: size, nuclearity, alloying, ligand kinds, families, labels per split."""
+    """Counts behind every table: size, nuclearity, alloying, metals, ligand kinds, families, labels per split."""
     used = sorted({p.core_index for p in ds.pairs})
     positives = [p for p in ds.pairs if p.label == 1]
     ligands = sorted({s for p in ds.pairs for s in p.ligand_set.smiles})
@@ -41,7 +46,17 @@ def dataset_stats(ds: MatchingDataset) -> dict[str, dict]:
         "reported negatives": sum(1 for p in ds.pairs if p.origin == "reported_negative"),
         "unique ligands": len(ligands),
         "unique ligand sets": len({p.ligand_set.key for p in ds.pairs}),
+        "positive ligands (distinct SMILES)": len(positive_ligands),
+        "positive ligand sets (distinct)": len({p.ligand_set.key for p in positives}),
+        "type II negatives": sum(1 for p in ds.pairs if p.label == 0 and ds.cores[p.core_index].info.get("core_type") == "II"),
     }
+    metals: dict[str, dict[str, int]] = {}
+    for i in used:
+        key = metal_composition(ds.cores[i])
+        row = metals.setdefault(key, {"cores": 0, "positive pairs": 0, "negative pairs": 0})
+        row["cores"] += 1
+    for p in ds.pairs:
+        metals[metal_composition(ds.cores[p.core_index])]["positive pairs" if p.label == 1 else "negative pairs"] += 1
     kinds = {
         f"{k} kind(s)": {"positive": sum(1 for p in positives if len(p.ligand_set) == k),
                          "negative": sum(1 for p in ds.pairs if p.label == 0 and len(p.ligand_set) == k)}
@@ -61,6 +76,7 @@ def dataset_stats(ds: MatchingDataset) -> dict[str, dict]:
         "size": size,
         "nuclearity": {str(k): v for k, v in sorted(nuclearity.items())},
         "alloying": dict(sorted(alloying.items())),
+        "metals": dict(sorted(metals.items(), key=lambda kv: (-kv[1]["cores"], kv[0]))),
         "ligand kinds": kinds,
         "ligand families": families,
         "splits": splits,
@@ -87,6 +103,7 @@ def format_stats(stats: dict[str, dict]) -> str:
         "size": "Dataset size",
         "nuclearity": "Nuclearity (metal atoms per core)",
         "alloying": "Alloying",
+        "metals": "Cores per metal composition",
         "ligand kinds": "Number of ligand kinds per pair",
         "ligand families": "Ligand families",
         "splits": "Labels per split",
@@ -114,9 +131,9 @@ def plot_stats(stats: dict[str, dict], path: str | os.PathLike, overwrite: bool 
     axes[0, 0].bar(list(nuc), list(nuc.values()), color="goldenrod")
     axes[0, 0].set(title="Nuclearity", xlabel="metal atoms", ylabel="cores")
     axes[0, 0].tick_params(axis="x", labelrotation=90)
-    alloy = stats["alloying"]
-    axes[0, 1].bar(list(alloy), list(alloy.values()), color="slategray")
-    axes[0, 1].set(title="Alloying", ylabel="cores")
+    metals = stats["metals"]
+    axes[0, 1].bar(list(metals), [v["cores"] for v in metals.values()], color="slategray")
+    axes[0, 1].set(title="Cores per metal composition", ylabel="cores")
     _label_bars(axes[0, 2], stats["ligand kinds"], "Ligand kinds per pair")
     fam = stats["ligand families"]
     axes[1, 0].barh(list(fam), [v["ligands"] for v in fam.values()], color="teal")

@@ -99,6 +99,11 @@ def test_cli_build_and_stats_on_real_structures(tmp_path, pool_file):
     stats = runner.invoke(cli, ["dataset", "stats", str(out), "-o", str(tmp_path / "s.png")])
     assert stats.exit_code == 0, stats.output
     assert "## Nuclearity (metal atoms per core)" in stats.output and "monometallic" in stats.output
+    assert "## Cores per metal composition" in stats.output
+    ds = load_dataset(out)
+    positives = {s for p in ds.pairs if p.label == 1 for s in p.ligand_set.smiles}
+    assert f"positive ligands (distinct SMILES)  {len(positives):>5}" in stats.output
+    assert len(positives) == 2  # PET (au25_pet18.gro) and SCH3 (the DFT files, the placeholder)
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
 
 
