@@ -27,6 +27,7 @@ ENTRY_POINT_GROUP = "colim"
 #: built-in plugins, loaded exactly like third-party ones (module paths).
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "colim.plugins.fingerprint",
+    "colim.plugins.ligand_chemistry",
     "colim.plugins.edit_operators",
     "colim.plugins.cgcnn",
     "colim.plugins.schnet",
