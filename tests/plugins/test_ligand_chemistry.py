@@ -59,7 +59,7 @@ def test_bulky_thiolates_differ_from_slim_ones_in_the_steric_features():
         assert feature(adm, "cone_angle") > feature(thin, "cone_angle") + 10
         assert feature(adm, "buried_volume") > feature(thin, "buried_volume") + 0.02
         assert feature(adm, "sterimol_B5") > feature(thin, "sterimol_B5") + 1.0
-        assert feature(tbbt, "sterimol_L") > feature(thin, "sterimol_L") + 1.0  # the para-tBu reaches far
+        assert feature(tbbt, "sterimol_L") > feature(thin, "sterimol_L") + 1.0  # longer along the Au–S axis
         assert feature(tbbt, "sterimol_B5") > feature(thin, "sterimol_B5") + 1.0
     steric = [FEATURE_NAMES.index(n) for n in ("cone_angle", "buried_volume", "sterimol_L", "sterimol_B1", "sterimol_B5")]
     gap = lambda a, b: np.linalg.norm(standardised_features(a)[steric] - standardised_features(b)[steric])  # noqa: E731
