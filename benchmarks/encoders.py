@@ -1,6 +1,6 @@
 """Throughput of the built-in encoders on the CPU: graph building (colim's torch.cdist neighbour
 search vs ASE's neighbour list, the peer) and cores/s of each core encoder on Au25 and Au144 cores,
-plus ligands/s of the no-download ligand encoders.
+plus ligands/s of the no-download ligand encoders (cached, and the first featurisation of the shipped list).
 
 Run: ``python benchmarks/encoders.py [--repeat 5] [--batch-size 32] [--threads 1] [--clock cpu|wall]``.
 
@@ -24,10 +24,14 @@ from colim.structures.core import is_metal, make_core
 from colim.encoders.graph import DEFAULT_CUTOFF, core_graph
 from colim.structures.ligands import LigandSet
 from colim.plugin_manager import create_core_encoder, create_ligand_encoder
+from colim.plugins.fingerprint import ligand_features as fingerprint_features
+from colim.plugins.ligand_chemistry import chemistry_features
+from colim.structures.ligand_files import read_ligand_file
 from colim.structures.readers import read_structure
 
 STRUCTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "structures"
 CORES = {"Au25": "au_sch3_dft/au25_opt.xyz", "Au144": "nanomodeler_au_sr/au144SR60.pdb"}
+SHIPPED_LIGANDS = Path(__file__).resolve().parents[1] / "libraries" / "ligands" / "ligands.csv"
 LIGANDS = ("[S]CCc1ccccc1", "C[S]", "O=C(O)c1ccc([S])cc1", "c1ccc(P(c2ccccc2)c2ccccc2)cc1", "O=C[O]")
 
 
@@ -97,10 +101,19 @@ def main() -> None:
 
     print("\nligand encoders (default options, eval mode), ligands/s (features cached after the first call)")
     sets = [LigandSet.of([smi]) for smi in LIGANDS] * (n // len(LIGANDS) + 1)
-    for name in ("fingerprint", "molgnn"):
+    for name in ("fingerprint", "ligchem", "molgnn"):
         encoder = create_ligand_encoder(name).to(args.device).eval()
         rate = best_rate(lambda: encoder.encode(sets), len(sets), args.repeat)
         print(f"{name:12s} {rate:9.0f}")
+
+    shipped = [lig.smiles for lig in read_ligand_file(SHIPPED_LIGANDS)]
+    print(f"\nfirst featurisation of the {len(shipped)} shipped ligands (empty caches), ligands/s")
+    for name, features in (("fingerprint", fingerprint_features), ("ligchem", chemistry_features)):
+        features.cache_clear()
+        start = CLOCK()
+        for smi in shipped:
+            features(smi)
+        print(f"{name:12s} {len(shipped) / max(CLOCK() - start, 1e-9):9.1f}")
 
 
 if __name__ == "__main__":
