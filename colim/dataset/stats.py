@@ -130,7 +130,9 @@ def plot_stats(stats: dict[str, dict], path: str | os.PathLike, overwrite: bool 
     nuc = stats["nuclearity"]
     axes[0, 0].bar(list(nuc), list(nuc.values()), color="goldenrod")
     axes[0, 0].set(title="Nuclearity", xlabel="metal atoms", ylabel="cores")
-    axes[0, 0].tick_params(axis="x", labelrotation=90)
+    axes[0, 0].tick_params(axis="x", labelrotation=90, labelsize=8 if len(nuc) <= 30 else 6)
+    if len(nuc) > 40:  # label every other size so the labels stay readable
+        axes[0, 0].set_xticks(range(0, len(nuc), 2), list(nuc)[::2])
     metals = stats["metals"]
     axes[0, 1].bar(list(metals), [v["cores"] for v in metals.values()], color="slategray")
     axes[0, 1].set(title="Cores per metal composition", ylabel="cores")
