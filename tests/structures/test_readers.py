@@ -12,7 +12,9 @@ from colim.structures.readers import read_structure
 
 from tests.conftest import STRUCTURES
 
-ALL_FILES = sorted(p for p in STRUCTURES.rglob("*") if p.is_file())
+#: the licence and provenance notes kept beside a copied database (nc_database/), not structures.
+DOCUMENTS = {"LICENSE", "README.md", "README.upstream.md"}
+ALL_FILES = sorted(p for p in STRUCTURES.rglob("*") if p.is_file() and p.name not in DOCUMENTS)
 UNREADABLE = {
     "atom_init.json": "unknown structure format '.json'",
     "Au133SR52.txt": "unknown structure format '.txt'",
