@@ -43,3 +43,7 @@ class OutputExistsError(ColimError):
 
 class WeightsError(ColimError):
     """External encoder weights are missing or fail verification."""
+
+
+class OutputWriteError(ColimError):
+    """An output cannot be written: read-only folder, no permission, full disk, or it is an input."""

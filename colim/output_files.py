@@ -1,28 +1,90 @@
 """Atomic file output: write to a temporary file beside the target, rename only on success.
 
 No colim command ever leaves a half-written output file behind, and an existing output is refused
-unless the caller asks to overwrite it.
+unless the caller asks to overwrite it. The write holds the output's lock (:mod:`colim.locks`), an
+output that is also an input is refused, a read-only folder or a full disk is one error line (the old
+file kept), and temporary files that a killed colim left beside the output are cleaned up.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from colim.errors import OutputExistsError
+from colim.errors import OutputExistsError, OutputWriteError
+from colim.locks import output_lock
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
     """Return ``path`` as a Path, refusing an existing file unless ``overwrite`` is true."""
     target = Path(path)
+    if target.is_dir():
+        raise OutputWriteError(f"{target} is a folder; give a file name as the output")
     if target.exists() and not overwrite:
         raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
     if target.parent and not target.parent.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise writable_folder_error(exc, target) from exc
     return target
+
+
+def refuse_input_as_output(output: str | os.PathLike, inputs: Iterable[str | os.PathLike | None]) -> None:
+    """Refuse an output that is one of the command's inputs: writing it would destroy the input."""
+    target = Path(output)
+    if not target.exists():
+        return
+    for given in inputs:
+        if given is None or not Path(given).exists():
+            continue
+        if os.path.samefile(given, target):
+            raise OutputWriteError(f"{target} is also an input of this command ({given}); writing it would destroy the input: choose another output")
+
+
+def os_error_kind(exc: BaseException) -> str | None:
+    """'no space' / 'read-only' / None for an OSError (h5py reports errno only inside its message)."""
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code in _NO_SPACE or "errno = 28" in text or "No space left" in text or "Disk quota" in text:
+        return "no space"
+    if code in _READ_ONLY or "errno = 30" in text or "Read-only file system" in text or "errno = 13" in text:
+        return "read-only"
+    return None
+
+
+def writable_folder_error(exc: OSError, target: Path, kept: bool = False) -> BaseException:
+    """The one-line error for an OSError while writing ``target`` (or ``exc`` itself if not a user problem)."""
+    kind = os_error_kind(exc)
+    folder = target.parent if str(target.parent) else Path(".")
+    old = "; the old file is kept" if kept else ""
+    if kind == "no space":
+        return OutputWriteError(f"cannot write {target}: no space left on device in {folder}; nothing was written{old}")
+    if kind == "read-only":
+        return OutputWriteError(f"cannot write {target}: {folder} is read-only or not writable by you{old}")
+    return exc
+
+
+def remove_stale_temp_files(target: Path) -> list[Path]:
+    """Remove ``.NAME.*.part`` temp files of colim's naming beside ``target`` (call with its lock held)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    removed = []
+    for stale in folder.glob(f".{glob_escape(target.name)}.*.part"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed.append(stale)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def _current_umask() -> int:
@@ -42,16 +104,27 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = False, suffix: str 
             extension still works).
     """
     target = check_output_path(path, overwrite)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=(suffix if suffix is not None else target.suffix) + ".part", dir=target.parent or "."
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        if tmp.exists():
-            os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600 files; outputs get the usual mode
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with output_lock(target):
+        remove_stale_temp_files(target)
+        try:
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=(suffix if suffix is not None else target.suffix) + ".part", dir=target.parent or "."
+            )
+        except OSError as exc:
+            raise writable_folder_error(exc, target, target.exists()) from exc
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            if tmp.exists():
+                os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600 files; outputs get the usual mode
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            err = writable_folder_error(exc, target, target.exists())
+            if err is exc:
+                raise
+            raise err from exc
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise

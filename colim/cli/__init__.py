@@ -7,11 +7,14 @@ User errors (:class:`colim.errors.ColimError`) print as one ``Error: ...`` line 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
 
 from colim import __version__
+from colim.cli.options import bad_parameter_line
 from colim.errors import ColimError
+from colim.output_files import writable_folder_error
 
 #: modules that each define a click command or group named ``command``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -44,6 +47,13 @@ class ColimGroup(click.Group):
             if root.params.get("traceback"):
                 raise
             raise click.ClickException(str(exc)) from exc
+        except click.BadParameter as exc:  # one line and exit 1, like every other user error (docs/errors.md)
+            raise click.ClickException(bad_parameter_line(exc)) from exc
+        except OSError as exc:  # a read-only folder or a full disk met outside colim.output_files
+            err = writable_folder_error(exc, Path(exc.filename or "output"))
+            if err is exc or ctx.find_root().params.get("traceback"):
+                raise
+            raise click.ClickException(str(err)) from exc
 
 
 @click.group(cls=ColimGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
+
 from colim.demo import DEFAULT_OPS, DEFAULT_TOLERANCE, run_demo
 
 
@@ -11,10 +13,10 @@ from colim.demo import DEFAULT_OPS, DEFAULT_TOLERANCE, run_demo
 @click.option("-o", "--outdir", default="colim-demo", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo's files.")
 @click.option("--core", type=click.Path(dir_okay=False), help="Core or whole-cluster file to edit (default: the shipped Au25 core); its metal atoms are kept.")
 @click.option("--ops", default=DEFAULT_OPS, show_default=True, help="Edit operators, as for 'colim edit enumerate'.")
-@click.option("--top-k", default=5, show_default=True, help="Ligand sets printed and kept per edited core.")
+@click.option("--top-k", type=POSITIVE_INT, default=5, show_default=True, help="Ligand sets printed and kept per edited core.")
 @click.option("--model", "models", multiple=True, help="Checkpoint, ensemble folder or manifest (default: the shipped model).")
 @click.option("--ligand-lib", type=click.Path(dir_okay=False), help="Ligand library (default: the shipped one).")
-@click.option("--tol", default=DEFAULT_TOLERANCE, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--tol", default=DEFAULT_TOLERANCE, show_default=True, type=POSITIVE_FLOAT,
               help="Largest atom displacement (Å) for two edited cores to count as the same.")
 @click.option("--overwrite", is_flag=True, help="Replace the demo's files from an earlier run.")
 @click.option("--silent", is_flag=True, help="No progress bars; print only the file names.")

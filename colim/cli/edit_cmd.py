@@ -6,7 +6,9 @@ import re
 
 import click
 
-from colim.output_files import check_output_path
+from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
+
+from colim.output_files import check_output_path, refuse_input_as_output
 from colim.structures.core import core_id
 from colim.editing.enumerate import Enumeration, enumerate_edits
 from colim.editing.io import check_output_suffix, load_core, write_cores
@@ -43,7 +45,7 @@ def format_summary(result: Enumeration) -> list[str]:
 @click.option("--ops", required=True, help="Operators, e.g. remove,substitute:Ag+Au,add:Cu,swap.")
 @click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="Number of successive edits.")
 @click.option("--max", "max_cores", type=click.IntRange(min=1), default=None, help="Stop after this many edited cores.")
-@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TOLERANCE, show_default=True,
+@click.option("--tol", type=POSITIVE_FLOAT, default=DEFAULT_TOLERANCE, show_default=True,
               help="Largest atom displacement (Å) for two edited cores to count as the same.")
 @click.option("--chiral", is_flag=True, help="Keep mirror images apart (default: an enantiomer is the same core).")
 @click.option("--core-only", is_flag=True, help="Keep only the metal atoms of the input (a whole cluster → its metal core).")
@@ -56,6 +58,7 @@ def enumerate_command(core, ops, depth, max_cores, tol, chiral, core_only, inclu
     operators = parse_operators(ops)
     check_output_suffix(output, many=True)
     check_output_path(output, overwrite)
+    refuse_input_as_output(output, [core])
     parent = load_core(core, core_only)
     result = enumerate_edits(parent, operators, depth=depth, max_cores=max_cores, tol=tol, mirror=not chiral, progress=not silent)
     cores = ([parent] if include_parent else []) + result.cores
@@ -96,6 +99,7 @@ def apply_command(core, op_spec, site, element, core_only, no_check, output, ove
         raise EditError(f"'colim edit apply' makes one edit; give one element, not {'+'.join(operator.elements)}")
     check_output_suffix(output, many=False)
     check_output_path(output, overwrite)
+    refuse_input_as_output(output, [core])
     parent = load_core(core, core_only)
     label, indices = parse_site(site)
     matches = [

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from tqdm import tqdm
 
-from colim.output_files import check_output_path
+from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
+from colim.locks import output_lock
+from colim.output_files import check_output_path, refuse_input_as_output
 from colim.model.checkpoint import load_ensemble
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.screening.domain import reference_from_dataset
@@ -17,28 +19,38 @@ from colim.screening.screen import ScreenOptions, screen
 @click.command("screen")
 @click.option("--core-lib", type=click.Path(dir_okay=False), help="Core library (.h5) from 'colim library cores' or 'colim edit enumerate' (default: the shipped reference cores).")
 @click.option("--ligand-lib", type=click.Path(dir_okay=False), help="Ligand library (.h5) from 'colim library ligands' (default: the shipped ligand library).")
-@click.option("--model", "models", multiple=True, help="Checkpoint (.pt), ensemble directory or manifest; repeat for an ensemble (default: the shipped model).")
-@click.option("--ensemble", "ensembles", multiple=True, type=click.Path(),
-              help="Ensemble directory or manifest from 'colim train --seeds' (its members join --model's); hits get spread and rank stability.")
+@click.option("--model", "models", multiple=True,
+              help="Checkpoint (.pt), ensemble directory or manifest from 'colim train --seeds'; repeat for an ensemble (default: the shipped model). "
+                   "An ensemble's hits get spread and rank stability.")
+@click.option("--ensemble", "ensembles", multiple=True, type=click.Path(), hidden=True,
+              help="Deprecated: give the ensemble directory or manifest to --model.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Hits file: .csv, .parquet or .h5.")
-@click.option("--top-k", default=10, show_default=True, help="Ligand sets kept per core.")
-@click.option("--depth", type=int, default=None, help="Per-member list length for rank stability (default 2 × top-k).")
+@click.option("--top-k", type=POSITIVE_INT, default=10, show_default=True, help="Ligand sets kept per core.")
+@click.option("--stability-depth", "depth", type=POSITIVE_INT, default=None, help="Per-member list length for rank stability (default 2 × top-k).")
+@click.option("--depth", "old_depth", type=POSITIVE_INT, default=None, hidden=True, help="Deprecated name of --stability-depth.")
 @click.option("--train-dataset", type=click.Path(dir_okay=False), help="Dataset (.h5) whose training split defines the applicability domain.")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True, help="Where to score.")
-@click.option("--memory-mb", type=float, default=None, help="Memory for one tile's activations (default 128 MiB on CPU, 4 GiB on GPU).")
-@click.option("--block-size", "block_pairs", type=int, default=None, help="Pairs per tile (overrides --memory-mb).")
-@click.option("--core-block", type=int, default=None, help="Cores per resumable block (default: about 4 million pairs per block).")
+@click.option("--memory-mb", type=POSITIVE_FLOAT, default=None, help="Memory for one tile's activations (default 128 MiB on CPU, 4 GiB on GPU).")
+@click.option("--block-size", "block_pairs", type=POSITIVE_INT, default=None, help="Pairs per tile (overrides --memory-mb).")
+@click.option("--core-block", type=POSITIVE_INT, default=None, help="Cores per resumable block (default: about 4 million pairs per block).")
 @click.option("--restart", is_flag=True, help="Discard a saved state of an earlier, different screen.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--silent", is_flag=True, help="No progress bar or summary.")
-def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...], ensembles: tuple[str, ...], output: str, top_k: int, depth: int | None, train_dataset: str | None,
+def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...], ensembles: tuple[str, ...], output: str, top_k: int, depth: int | None,
+            old_depth: int | None, train_dataset: str | None,
             device: str, memory_mb: float | None, block_pairs: int | None, core_block: int | None, restart: bool, overwrite: bool, silent: bool) -> None:
     """Score every core × every ligand set without re-encoding and write the top-k sets per core.
 
     Without --core-lib, --ligand-lib or --model the shipped defaults under libraries/ are used. An
     interrupted screen (Ctrl-C) keeps its finished blocks in OUTPUT.state/; the same command resumes it.
     """
+    if old_depth is not None:  # 'colim edit enumerate --depth' counts edits; here it was a list length: renamed
+        click.echo("note: screen --depth is now --stability-depth", err=True)
+        depth = depth or old_depth
+    if ensembles:
+        click.echo("note: screen --ensemble is now --model (which takes ensembles too)", err=True)
     check_output_path(output, overwrite)
+    refuse_input_as_output(output, [core_lib, ligand_lib, train_dataset, *models, *ensembles])
     core_lib = core_lib or str(shipped(DEFAULT_CORE_LIBRARY))
     ligand_lib = ligand_lib or str(shipped(DEFAULT_LIGAND_LIBRARY))
     models = (models + ensembles) or (str(shipped(DEFAULT_MODEL)),)
@@ -56,7 +68,8 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
         bar.update(done)
 
     try:
-        result = screen(core_lib, ligand_lib, named, output, options, domain, lambda block: bar.update(block.pairs), on_start)
+        with output_lock(output):
+            result = screen(core_lib, ligand_lib, named, output, options, domain, lambda block: bar.update(block.pairs), on_start)
     finally:
         bar.close()
     if not silent:

@@ -9,6 +9,7 @@ depth, source``; see docs/formats.md.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -59,15 +60,16 @@ class CoreLibrary:
 
 def find_embeddings(path: str, what: str, groups: list[tuple[EncoderInfo, np.ndarray]], encoder: EncoderInfo, model_name: str) -> np.ndarray:
     """Pick the embeddings of ``encoder`` among a library's groups, or explain in one line why none fit."""
+    model_name = re.sub(r"#\d+$", "", model_name)  # an ensemble member "dir#0": the command takes the ensemble itself
     if not groups:
-        raise LibraryError(f"{path}: the {what} library has no embeddings; build it with 'colim library {what}s --model {model_name}'")
+        raise LibraryError(f"{path}: the {what} library has no embeddings; rebuild it with 'colim library {what}s ... --model {model_name} --overwrite'")
     for info, arr in groups:
         if encoder.mismatch(info) is None:
             return arr
     made_by = ", ".join(info.describe() for info, _ in groups)
     raise LibraryError(
         f"{path}: {what} library was embedded by {made_by}, not by the {what} encoder of {model_name}, {encoder.describe()}; "
-        f"rebuild it with 'colim library {what}s ... --model {model_name}'"
+        f"rebuild it with 'colim library {what}s ... --model {model_name} --overwrite'"
     )
 
 

@@ -191,6 +191,10 @@ def build_ligand_library(path: str | os.PathLike, ligands: Sequence[Ligand], enc
     new_sets = list(sets) if sets is not None else combination_sets(smiles, max_kinds)
     all_sets = _unique_sets((old.sets if old else []) + new_sets)
     old_groups = {embedding_group_name(info.weights_hash): (info, lig) for info, lig, _ in (old.embeddings if old else [])}
+    given = {embedding_group_name(encoder_info(enc).weights_hash) for enc in encoders}
+    dropped = [info.describe() for name, (info, _) in old_groups.items() if name not in given]
+    if dropped:  # rewriting without them would silently drop another model's embeddings
+        raise LibraryError(f"{path}: cannot append without the model of embeddings {dropped[0]}; pass every --model the library was built with")
     groups, embedded = [], 0
     for enc in encoders:
         info = encoder_info(enc)

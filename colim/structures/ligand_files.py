@@ -6,6 +6,7 @@ pools) and the ligand library.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from dataclasses import dataclass
@@ -31,6 +32,25 @@ def _strip_comment(line: str) -> str:
     return re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
 
 
+def read_text_file(target: Path, what: str) -> str:
+    """The UTF-8 text of ``target`` (a BOM is dropped); a binary or non-UTF-8 file is one LibraryError naming it."""
+    data = target.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise LibraryError(f"{target}: a binary file, not a {what} (expected UTF-8 text)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise LibraryError(f"{target}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the {what} as UTF-8") from None
+
+
+def _delimiter_hint(header: str) -> str:
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+        if sep in header and "smiles" in header.lower():
+            return f" (its header is separated by {name}: save it with commas)"
+    return ""
+
+
 def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
     """Ligands from ``.smi`` (``SMILES [name]`` per line, ``#`` comments) or ``.csv`` (columns ``smiles``,
     optional ``name`` and ``family``). SMILES are canonicalised; duplicates keep their first name."""
@@ -39,15 +59,15 @@ def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
         raise LibraryError(f"{target}: no such ligand file")
     rows: list[tuple[int, str, str, str]] = []
     if target.suffix.lower() == ".csv":
-        with target.open(newline="") as fh:
-            reader = csv.DictReader(fh)
-            fields = {f.lower(): f for f in reader.fieldnames or []}
-            if "smiles" not in fields:
-                raise LibraryError(f"{target}: a ligand CSV needs a 'smiles' column")
-            for number, row in enumerate(reader, start=2):
-                rows.append((number, row[fields["smiles"]], row.get(fields.get("name", ""), "") or "", row.get(fields.get("family", ""), "") or ""))
+        text = read_text_file(target, "ligand list")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        fields = {f.strip().lower(): f for f in reader.fieldnames or []}
+        if "smiles" not in fields:
+            raise LibraryError(f"{target}: a ligand CSV needs a 'smiles' column{_delimiter_hint(text.partition(chr(10))[0])}")
+        for number, row in enumerate(reader, start=2):
+            rows.append((number, row[fields["smiles"]] or "", row.get(fields.get("name", ""), "") or "", row.get(fields.get("family", ""), "") or ""))
     else:
-        for number, line in enumerate(target.read_text().splitlines(), start=1):
+        for number, line in enumerate(read_text_file(target, "ligand list").splitlines(), start=1):
             text = _strip_comment(line)
             if text and not (number == 1 and text.split()[0].lower() == "smiles"):
                 parts = text.split(None, 1)
@@ -71,7 +91,7 @@ def read_set_file(path: str | os.PathLike) -> list[LigandSet]:
     if not target.is_file():
         raise LibraryError(f"{target}: no such ligand set file")
     sets = []
-    for number, line in enumerate(target.read_text().splitlines(), start=1):
+    for number, line in enumerate(read_text_file(target, "ligand set file").splitlines(), start=1):
         text = _strip_comment(line)
         if text:
             try:

@@ -7,6 +7,7 @@ ligand through canonical ordering, so order never matters.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
@@ -53,6 +54,8 @@ class LigandSet:
             raise LigandError("ligand ratios must match the ligands one to one")
         if self.ratios is not None and any(not (r > 0) for r in self.ratios):
             raise LigandError(f"ligand ratios must be positive, got {self.ratios}")
+        if self.ratios is not None and not math.isfinite(sum(self.ratios)):  # inf, 1e400, or 1e308:1e308 summing to inf
+            raise LigandError(f"ligand ratios must be finite numbers, got {':'.join(f'{r:g}' for r in self.ratios)}")
         if tuple(sorted(self.smiles)) != self.smiles or len(set(self.smiles)) != len(self.smiles):
             raise LigandError("use LigandSet.of or LigandSet.parse to build a canonical ligand set")
 
@@ -87,6 +90,8 @@ class LigandSet:
                 ratios = [float(x) for x in parts[1].split(":")]
             except ValueError:
                 raise LigandError(f"cannot parse ratios '{parts[1]}' of ligand set '{parts[0]}'") from None
+            if not all(math.isfinite(r) for r in ratios) or not math.isfinite(sum(ratios)):
+                raise LigandError(f"ligand ratios must be finite numbers, got '{parts[1]}'")
         return cls.of([s for s in parts[0].split(".") if s], ratios)
 
     @classmethod

@@ -1,0 +1,99 @@
+"""Output locks: one colim process at a time writes (or appends to, or resumes) a given output.
+
+Two ``--append`` runs on one library, or two screens to one output, would otherwise both read the
+old file and the last rename would silently drop the other's work. Each writer holds an OS file lock
+(``fcntl.flock``) on ``.NAME.lock`` beside the output for the whole read-modify-write; a second
+writer is refused at once with the pid and command line of the holder. The lock file is removed by
+its holder; a lock left by a killed process is not held (the OS drops it) and is simply reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Iterator
+
+from colim.errors import ColimError
+
+
+class OutputLockedError(ColimError):
+    """Another colim process is writing the same output."""
+
+
+#: resolved output path -> nesting depth, for locks this process already holds (flock is per open file).
+_HELD: dict[str, int] = {}
+
+
+def lock_path(output: str | os.PathLike) -> Path:
+    """The lock file guarding ``output``: ``.NAME.lock`` in the same folder."""
+    target = Path(output)
+    return target.with_name(f".{target.name}.lock")
+
+
+def _command_line() -> str:
+    return " ".join(["colim", *(shlex.quote(a) for a in sys.argv[1:])])
+
+
+def _holder(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return "another process"
+    pid, _, cmd = text.partition(" ")
+    return f"pid {pid}: {cmd}" if pid.isdigit() and cmd else f"pid {pid}" if pid.isdigit() else "another process"
+
+
+@contextlib.contextmanager
+def output_lock(output: str | os.PathLike) -> Iterator[None]:
+    """Hold the lock on ``output`` for the block; OutputLockedError when another process holds it."""
+    target = Path(output)
+    key = str(target.resolve())
+    if key in _HELD:  # re-entered by this process (e.g. a command lock around atomic_output)
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    from colim.output_files import writable_folder_error  # local: output_files imports this module
+
+    path = lock_path(target)
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise writable_folder_error(exc, target) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise OutputLockedError(
+                    f"{target} is being written by another colim process ({_holder(path)}); wait for it to finish or choose another output"
+                ) from exc
+            raise
+        try:  # the holder before us may have removed the file after we opened it: lock the file on disk
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {_command_line()}\n".encode())
+    except OSError:
+        pass  # a full disk must not hide the real error the write itself will report
+    _HELD[key] = 1
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
