@@ -6,6 +6,7 @@ import click
 
 from colim.structures.core import is_metal
 from colim.errors import ColimError
+from colim.structures.formula import cluster_formula
 from colim.structures.readers import read_structure
 
 
@@ -25,6 +26,6 @@ def command(paths: tuple[str, ...]) -> None:
             failed += 1
             continue
         metals = sum(is_metal(s) for s in atoms.get_chemical_symbols())
-        click.echo(f"{path}: {atoms.get_chemical_formula()} ({len(atoms)} atoms, {metals} metal)")
+        click.echo(f"{path}: {cluster_formula(atoms)} ({len(atoms)} atoms, {metals} metal)")
     if failed:
         raise SystemExit(1)

@@ -199,13 +199,25 @@ def read_core_library(path: str | os.PathLike) -> list[Atoms]:
     return cores
 
 
+def _check_hashes(path, ids: list[str], hashes: list[str], numbers: np.ndarray, positions: np.ndarray, offsets: np.ndarray) -> None:
+    """Refuse a library whose stored atoms were changed after it was written: its embeddings describe other cores."""
+    if len(hashes) != len(ids):
+        raise LibraryError(f"{path}: corrupt core library: {len(hashes)} content hashes for {len(ids)} cores")
+    for i, cid in enumerate(ids):
+        a, b = offsets[i], offsets[i + 1]
+        if structure_hash(Atoms(numbers=numbers[a:b].astype(int), positions=positions[a:b])) != hashes[i]:
+            raise LibraryError(f"{path}: the atoms stored for core {cid} no longer match its content hash (the file was changed after "
+                               "it was written, so its embeddings describe other atoms); rebuild it with 'colim library cores ... --overwrite'")
+
+
 def load_core_library(path: str | os.PathLike) -> CoreLibrary:
     """Ids, hashes, provenance and embeddings of a core library, as screening needs them."""
     with open_colim_h5(path, keys.CORE_LIBRARY_FORMAT, FORMAT_VERSION) as f:
         g = f[keys.CORES]
-        _check_shapes(path, g)
+        offsets = _check_shapes(path, g)
         ids = read_text(g, keys.CORE_IDS)
         hashes = read_text(g, keys.CORE_HASHES)
+        _check_hashes(path, ids, hashes, g[keys.CORE_NUMBERS][()], g[keys.CORE_POSITIONS][()], offsets)
         prov: dict[str, list] = {k: read_text(g, name) for k, name in TEXT_PROVENANCE.items()}
         prov["depth"] = [int(x) for x in g[keys.CORE_DEPTH][()]]
         groups = []
@@ -214,6 +226,8 @@ def load_core_library(path: str | os.PathLike) -> CoreLibrary:
             emb = np.asarray(e[keys.CORE_EMBEDDINGS][()], dtype=np.float32)
             if emb.ndim != 2 or emb.shape[0] != len(ids):
                 raise LibraryError(f"{path}: corrupt core library: {emb.shape[0] if emb.ndim else 0} embeddings for {len(ids)} cores")
+            if not np.isfinite(emb).all():
+                raise LibraryError(f"{path}: the core embeddings of {info.describe()} contain NaN or infinity; rebuild the library with 'colim library cores ... --overwrite'")
             groups.append((info, emb))
         content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
     return CoreLibrary(str(path), ids, hashes, prov, groups, content)

@@ -155,6 +155,8 @@ def load_ligand_library(path: str | os.PathLike) -> LigandLibrary:
             lig, st = grp[keys.LIGAND_EMBEDDINGS][()], grp[keys.SET_EMBEDDINGS][()]
             if lig.shape[0] != len(ligands) or st.shape[0] != len(sets):
                 raise LibraryError(f"{path}: corrupt ligand library: embeddings do not match the ligands and sets")
+            if not (np.isfinite(lig).all() and np.isfinite(st).all()):
+                raise LibraryError(f"{path}: the ligand embeddings of {info.describe()} contain NaN or infinity; rebuild the library with 'colim library ligands ... --overwrite'")
             groups.append((info, np.asarray(lig, np.float32), np.asarray(st, np.float32)))
         content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
     return LigandLibrary(str(path), ligands, sets, groups, content)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -112,7 +113,9 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if not target.is_file():
         raise CheckpointError(f"checkpoint {target} does not exist")
     try:
-        payload = torch.load(target, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about legacy/raw pickles: the one error line below says it all
+            warnings.simplefilter("ignore")
+            payload = torch.load(target, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         if "unsupported global" not in str(exc).lower():
             raise CheckpointError(f"cannot read checkpoint {target}: not a torch checkpoint file, or corrupt or truncated") from exc
@@ -156,6 +159,9 @@ def _build_encoder(record: dict[str, Any], kind: str) -> CoreEncoder | LigandEnc
 
 
 def _load_state(module: torch.nn.Module, state: dict[str, Any], path: str | os.PathLike) -> None:
+    for name, value in state.items():  # a diverged training run saves NaN weights: every score would be NaN
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(f"{path}: weights '{name}' contain NaN or infinity (a diverged training run?); retrain or use another checkpoint")
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:

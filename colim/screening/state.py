@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -51,12 +52,15 @@ class ScreenState:
     def finished(self) -> list[BlockResult]:
         """Saved blocks, in core order."""
         blocks = []
-        for path in sorted(self.dir.glob("block_*.npz"), key=lambda p: int(_BLOCK.search(p.name).group(1))):
+        for stale in self.dir.glob("*.part*"):  # a temp block of a killed screen
+            stale.unlink(missing_ok=True)
+        named = [p for p in self.dir.glob("block_*.npz") if _BLOCK.fullmatch(p.name)]
+        for path in sorted(named, key=lambda p: int(_BLOCK.fullmatch(p.name).group(1))):
             try:
                 with np.load(path) as z:
                     blocks.append(BlockResult(int(z["start"]), int(z["stop"]), z["top_index"], z["top_score"], z["member_index"], z["member_score"]))
-            except (OSError, ValueError, KeyError):
-                path.unlink(missing_ok=True)  # a block file cut short is simply scored again
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                path.unlink(missing_ok=True)  # a block file cut short (kill -9, full disk) is simply scored again
         return blocks
 
     def resume_point(self) -> tuple[int, list[BlockResult]]:

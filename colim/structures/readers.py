@@ -17,6 +17,8 @@ from ase.data import atomic_numbers, covalent_radii
 from ase.io import read as ase_read
 
 from colim.errors import StructureError
+from colim.structures.disorder import read_cif_ordered
+from colim.structures.gro import read_gro
 
 #: file suffix -> ASE format name; ``mol2`` is read through RDKit.
 FORMATS = {
@@ -172,6 +174,10 @@ def _read_raw(path: Path, index: int | str, fmt: str | None) -> Atoms | list[Ato
             warnings.simplefilter("ignore")
             if ase_format == "mol2":
                 return _read_mol2(path)
+            if ase_format == "cif":
+                return read_cif_ordered(path, index)
+            if ase_format == "gromacs":
+                return read_gro(path, index)
             bare = _read_bare_xyz(path) if ase_format == "extxyz" and path.suffix.lower() != ".gz" else None
             if bare is not None:
                 return bare
