@@ -209,7 +209,7 @@ def test_corrupt_or_truncated_library(tmp_path, damage, kind):
 
 def test_library_of_another_model(libs, tmp_path):
     message = (f"{libs['cores']}: core library was embedded by cgcnn v1 (weights {weights(SEED0)}), not by the core encoder of {SEED1}, "
-               f"cgcnn v1 (weights {weights(SEED1)}); rebuild it with 'colim library cores ... --model {SEED1}'")
+               f"cgcnn v1 (weights {weights(SEED1)}); rebuild it with 'colim library cores ... --model {SEED1} --overwrite'")
     assert_refused(tmp_path, message, *screen_args(libs, tmp_path / "hits.csv", model=SEED1))
 
 
@@ -222,7 +222,7 @@ def test_library_of_another_encoder(tmp_path):
     assert sorted(embedded_by) == sorted(weights(LIBRARIES / "models" / "default" / f"seed-{i}.pt") for i in range(3))
     shipped = ", ".join(f"cgcnn v1 (weights {w})" for w in embedded_by)
     message = (f"{LIBRARIES / 'cores' / 'cores.h5'}: core library was embedded by {shipped}, not by the core encoder of {gin}, "
-               f"gin v1 (weights {weights(gin)}); rebuild it with 'colim library cores ... --model {gin}'")
+               f"gin v1 (weights {weights(gin)}); rebuild it with 'colim library cores ... --model {gin} --overwrite'")
     assert_refused(tmp_path, message, "screen", "--model", gin, "-o", tmp_path / "hits.csv", "--silent")
 
 

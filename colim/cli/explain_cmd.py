@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from colim.structures.ligand_input import parse_user_set
+
 from colim.model.checkpoint import load_checkpoint
 from colim.structures.core import read_core
 from colim.errors import LigandError
 from colim.model.explain import BASELINES, DEFAULT_STEPS, explain_pair, write_explanation
-from colim.structures.ligands import LigandSet
 
 
 @click.command("explain")
@@ -30,7 +31,7 @@ def command(model_path: str, core_path: str, ligands: str, outdir: str, baseline
     contributions are integrated gradients over the per-ligand embeddings plus leave-one-out.
     """
     try:
-        ligand_set = LigandSet.parse(ligands)
+        ligand_set = parse_user_set(ligands)
     except LigandError as exc:  # say which input is wrong (the core and model are files, this is an option)
         raise LigandError(f"--ligands: {exc}") from exc
     model, info = load_checkpoint(model_path)

@@ -7,7 +7,7 @@ import time
 
 import click
 import numpy as np
-from tqdm import tqdm
+from colim.progress import progress_bar
 
 from colim.output_files import check_output_path
 from colim.choices import resolve_choice
@@ -48,7 +48,7 @@ def generate_command(output: str, n: int, elements: str, sizes: str, seed: int, 
     )
     check_output_path(output, overwrite)
     start = time.perf_counter()
-    with tqdm(total=n, unit="cluster", disable=silent, desc="clusters") as bar:
+    with progress_bar(total=n, unit="cluster", disable=silent, desc="clusters") as bar:
         path = generate(output, n, recipe, workers=workers, overwrite=overwrite, progress=bar.update)
     elapsed = time.perf_counter() - start
     if not silent:

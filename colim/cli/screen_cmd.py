@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import click
-from tqdm import tqdm
+from colim.progress import progress_bar
 
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
 from colim.locks import output_lock
@@ -13,7 +15,8 @@ from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT
 from colim.screening.domain import reference_from_dataset
 from colim.screening.engine import resolve_device
 from colim.screening.outputs import output_format
-from colim.screening.screen import ScreenOptions, screen
+from colim.screening.state import state_dir
+from colim.screening.screen import ScreenInterrupted, ScreenOptions, screen
 
 
 @click.command("screen")
@@ -61,23 +64,40 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
     domain = reference_from_dataset(train_dataset, loaded[0][0]) if train_dataset else None
     options = ScreenOptions(top_k=top_k, depth=depth, device=str(dev), memory_mb=memory_mb, block_pairs=block_pairs,
                             core_block=core_block, restart=restart, overwrite=overwrite)
-    bar = tqdm(unit="pairs", unit_scale=True, desc="screening", disable=silent, dynamic_ncols=True)
+    bar = progress_bar(unit="pairs", unit_scale=True, desc="screening", disable=silent, dynamic_ncols=True)
 
     def on_start(total: int, done: int) -> None:
         bar.reset(total=total)
         bar.update(done)
 
+    before = _stamp(output)
     try:
-        with output_lock(output):
-            result = screen(core_lib, ligand_lib, named, output, options, domain, lambda block: bar.update(block.pairs), on_start)
-    finally:
-        bar.close()
-    if not silent:
-        s = result.summary
-        click.echo(f"{output}: top {s['top_k']} of {s['sets']} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {dev})")
-        if s["members"] > 1:
-            click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
-                       f"Spearman {s['spearman_mean']:.3f}")
+        try:
+            with output_lock(output):
+                result = screen(core_lib, ligand_lib, named, output, options, domain, lambda block: bar.update(block.pairs), on_start)
+        finally:
+            bar.close()
+        if not silent:
+            s = result.summary
+            click.echo(f"{output}: top {s['top_k']} of {s['sets']} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {dev})")
+            if s["members"] > 1:
+                click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
+                           f"Spearman {s['spearman_mean']:.3f}")
+    except KeyboardInterrupt:  # Ctrl-C after the hits were renamed into place: the output is whole, say so
+        if _stamp(output) not in (None, before):
+            raise ScreenInterrupted(f"screen interrupted after it finished: {output} is complete") from None
+        if state_dir(output).is_dir():
+            raise ScreenInterrupted(f"screen interrupted while writing the hits; the finished blocks are saved in {state_dir(output)}: "
+                                    "run the same command again to resume") from None
+        raise
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def _member_names(specs: tuple[str, ...], count: int) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 from ase import Atoms
-from tqdm import tqdm
+from colim.progress import progress_bar
 
 from colim.structures.core import make_core
 from colim.dataset.geometry import RMSD_THRESHOLD, geometry_classes
@@ -148,7 +148,7 @@ def read_records(
 ) -> list[InputRecord]:
     """Read every input (structure files, folders, CSVs) into records; failures go to ``report.skipped``."""
     records: list[InputRecord] = []
-    for path in tqdm(collect_inputs(inputs), desc="perceiving", unit="file", disable=not progress):
+    for path in progress_bar(collect_inputs(inputs), desc="perceiving", unit="file", disable=not progress):
         if path.suffix.lower() == ".csv":
             hashes[str(path)] = file_sha256(path)
             records.extend(_read_csv(path, report, hashes, tolerance, anchor_placeholder))

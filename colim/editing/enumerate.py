@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from ase import Atoms
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
-from tqdm.auto import tqdm
+from colim.progress import progress_bar
 
 from colim.structures.core import core_id
 from colim.editing.operator import EditError, EditOperator, EditSite
@@ -82,9 +82,21 @@ def site_classes(
     sites: Sequence[EditSite] | None = None,
 ) -> list[SiteClass]:
     """Split ``operator``'s sites on ``core`` into confirmed symmetry classes (in site order)."""
+    return list(iter_site_classes(core, operator, group, tol, mirror, sites))
+
+
+def iter_site_classes(
+    core: Atoms,
+    operator: EditOperator,
+    group: Sequence[Isometry],
+    tol: float = DEFAULT_TOLERANCE,
+    mirror: bool = True,
+    sites: Sequence[EditSite] | None = None,
+) -> Iterator[SiteClass]:
+    """:func:`site_classes` one class at a time, so that a caller that has enough (``--max``) stops the work there."""
     sites = list(operator.sites(core) if sites is None else sites)
     if not sites:
-        return []
+        return
     index = {s.key(): k for k, s in enumerate(sites)}
     pos = core.get_positions()
     centre = pos.mean(axis=0)
@@ -104,13 +116,12 @@ def site_classes(
             jj.append(j)
             direct.setdefault((k, j), g)
     _, labels = connected_components(csr_matrix((np.ones(len(ii)), (ii, jj)), shape=(n, n)), directed=False)
-    classes: list[SiteClass] = []
     for lab in dict.fromkeys(labels.tolist()):
         orbit = np.nonzero(labels == lab)[0].tolist()
         rep = orbit[0]
         rep_core = operator.apply(core, sites[rep])
         cls = SiteClass(sites[rep], [sites[rep]], rep_core)
-        classes.append(cls)
+        split = []
         for m in orbit[1:]:
             other = operator.apply(core, sites[m])
             g = direct.get((rep, m))
@@ -118,8 +129,9 @@ def site_classes(
             if ok or congruent(rep_core, other, tol, mirror) is not None:
                 cls.members.append(sites[m])
             else:  # the group said equivalent, the edited cores disagree: keep them apart
-                classes.append(SiteClass(sites[m], [sites[m]], other))
-    return classes
+                split.append(SiteClass(sites[m], [sites[m]], other))
+        yield cls
+        yield from split
 
 
 def enumerate_edits(
@@ -156,21 +168,24 @@ def enumerate_edits(
     stats: list[OperatorStats] = []
     frontier = [root]
     capped = False
-    bar = tqdm(disable=not progress, unit="step", desc="editing")
+    bar = progress_bar(disable=not progress, unit=" edits", desc="editing")
     for d in range(1, depth + 1):
         if capped or not frontier:
             break
         level = {op.spec: OperatorStats(op.spec, d) for op in operators}
         stats.extend(level.values())
-        bar.total = (bar.total or 0) + len(frontier) * len(operators)
+        bar.reset(total=len(frontier) * len(operators))  # one step per (parent, operator) of this depth
+        bar.set_description(f"editing depth {d}/{depth}, {len(frontier)} parent(s)")
         next_frontier: list[Atoms] = []
         for parent in frontier:
+            bar.set_postfix_str("symmetry of the parent", refresh=False)
             group = point_group(parent, tol, mirror)
             for op in operators:
                 st = level[op.spec]
+                bar.set_postfix_str(f"{op.spec}: sites, classes, duplicates; {len(kept)} kept", refresh=False)
                 sites = op.sites(parent)
                 st.candidates += len(sites)
-                for cls in site_classes(parent, op, group, tol, mirror, sites):
+                for cls in iter_site_classes(parent, op, group, tol, mirror, sites):
                     st.classes += 1
                     problem = check_core(cls.core, rules)
                     if problem is not None:

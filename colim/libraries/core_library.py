@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Sequence
 import h5py
 import numpy as np
 from ase import Atoms
-from tqdm import tqdm
+from colim.progress import progress_bar
 
 from colim import keys
 from colim.output_files import atomic_output
@@ -129,7 +129,7 @@ def embed_cores(encoder: CoreEncoder, cores: Sequence[Atoms], batch_size: int = 
     """``[len(cores), D]`` float32 embeddings of ``cores`` by ``encoder`` (evaluation mode), batch by batch."""
     rows = [
         encoder.encode(list(cores[start : start + batch_size]), batch_size=batch_size).numpy()
-        for start in tqdm(range(0, len(cores), batch_size), desc="embedding cores", unit="batch", disable=not progress, leave=False)
+        for start in progress_bar(range(0, len(cores), batch_size), desc="embedding cores", unit="batch", disable=not progress, leave=False)
     ]
     return np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, encoder.embedding_dim), np.float32)
 
@@ -237,7 +237,7 @@ def read_core_embeddings(path: str | os.PathLike) -> tuple[list[str], np.ndarray
     """``(ids, [C, D] embeddings, encoder)`` of the library's first embedding group; LibraryError without one."""
     lib = load_core_library(path)
     if not lib.embeddings:
-        raise LibraryError(f"{path}: the core library has no embeddings; build it with 'colim library cores --model CKPT'")
+        raise LibraryError(f"{path}: the core library has no embeddings; rebuild it with 'colim library cores ... --model MODEL --overwrite'")
     info, emb = lib.embeddings[0]
     return lib.ids, emb, info
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from colim.errors import LibraryError, LigandError
 from colim.structures.families import ligand_family
-from colim.structures.ligands import LigandSet, canonical_smiles
+from colim.structures.ligand_input import parse_user_set, user_ligand_smiles
+from colim.structures.ligands import LigandSet
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
     out: dict[str, Ligand] = {}
     for number, smi, name, family in rows:
         try:
-            canon = canonical_smiles(smi)
+            canon = user_ligand_smiles(smi)
         except LigandError as exc:
             raise LibraryError(f"{target}:{number}: {exc}") from None
         if canon not in out:
@@ -95,7 +96,7 @@ def read_set_file(path: str | os.PathLike) -> list[LigandSet]:
         text = _strip_comment(line)
         if text:
             try:
-                sets.append(LigandSet.parse(text))
+                sets.append(parse_user_set(text))
             except LigandError as exc:
                 raise LibraryError(f"{target}:{number}: {exc}") from None
     return sets

@@ -7,7 +7,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import torch
 from ase import Atoms
-from tqdm.auto import tqdm
+from colim.progress import progress_bar
 
 from colim.dataset.records import PairRecord
 from colim.encoders import CoreEncoder
@@ -16,7 +16,7 @@ from colim.structures.ligands import LigandSet
 
 def featurize_cores(encoder: CoreEncoder, cores: Sequence[Atoms], silent: bool = True, desc: str = "featurising cores") -> list[Any]:
     """``encoder.featurize`` of every core, in order (computed once, reused by every batch)."""
-    return [encoder.featurize(c) for c in tqdm(cores, desc=desc, disable=silent, leave=False)]
+    return [encoder.featurize(c) for c in progress_bar(cores, desc=desc, disable=silent, leave=False)]
 
 
 def batch_order(n: int, batch_size: int, generator: torch.Generator | None) -> list[np.ndarray]:

@@ -18,6 +18,8 @@ from ase import Atoms
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from colim.progress import progress_bar
+
 from colim.encoders import CoreEncoder
 from colim.errors import ColimError
 from colim.training.batching import batch_order, featurize_cores
@@ -128,7 +130,7 @@ def pretrain_encoder(
         head.train()
         total = 0.0
         chunks = batch_order(len(train_idx), config.batch_size, generator)
-        for chunk in tqdm(chunks, desc=f"pretraining epoch {epoch}/{config.epochs}", disable=silent, leave=False):
+        for chunk in progress_bar(chunks, desc=f"pretraining epoch {epoch}/{config.epochs}", disable=silent, leave=False):
             rows = train_idx[chunk]
             optimizer.zero_grad()
             pred = head(encoder(encoder.collate([feats[i] for i in rows])))

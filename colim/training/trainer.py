@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from colim.progress import progress_bar
 
 from colim.model.checkpoint import load_encoder_checkpoint
 from colim.dataset.records import MatchingDataset, PairRecord
@@ -158,7 +158,7 @@ def train_model(
     generator = torch.Generator().manual_seed(seed)
     best_state, best_score, best_epoch, stale = None, -math.inf, 0, 0
     history: list[dict[str, float]] = []
-    bar = tqdm(range(1, config.epochs + 1), desc=f"training seed {seed}", disable=silent, leave=False)
+    bar = progress_bar(range(1, config.epochs + 1), desc=f"training seed {seed}", disable=silent, leave=False)
     for epoch in bar:
         model.train()
         total, count = 0.0, 0

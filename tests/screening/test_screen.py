@@ -65,7 +65,7 @@ def test_library_from_another_model_is_refused(screen_setup, tmp_path):
     assert "\n" not in message
     assert message.startswith(f"{screen_setup['core_lib']}: core library was embedded by cgcnn v1 (weights ")
     assert message.endswith("not by the core encoder of other.pt, cgcnn v1 (weights " + message.rsplit("(weights ", 1)[1])
-    assert "rebuild it with 'colim library cores ... --model other.pt'" in message
+    assert "rebuild it with 'colim library cores ... --model other.pt --overwrite'" in message
 
 
 def test_existing_output_is_refused_without_overwrite(screen_setup, tmp_path):
