@@ -64,6 +64,8 @@ def writable_folder_error(exc: OSError, target: Path, kept: bool = False) -> Bas
     """The one-line error for an OSError while writing ``target`` (or ``exc`` itself if not a user problem)."""
     kind = os_error_kind(exc)
     folder = target.parent if str(target.parent) else Path(".")
+    while not folder.exists() and folder != folder.parent:  # a folder colim was about to create: name the one that refused it
+        folder = folder.parent
     old = "; the old file is kept" if kept else ""
     if kind == "no space":
         return OutputWriteError(f"cannot write {target}: no space left on device in {folder}; nothing was written{old}")

@@ -7,6 +7,7 @@ line with exit status 1 (see :func:`bad_parameter_line`).
 from __future__ import annotations
 
 import math
+import re
 
 import click
 
@@ -59,5 +60,8 @@ def bad_parameter_line(exc: click.BadParameter) -> str:
         hint = exc.param_hint if isinstance(exc.param_hint, str) else "/".join(exc.param_hint or ())
     message = exc.format_message() if not hint else exc.message
     if isinstance(exc, click.MissingParameter):
-        return f"missing {hint}"
+        return f"missing {'option' if isinstance(param, click.Option) else 'argument'} {hint}"
+    folder = re.fullmatch(r"(?:File|Path|Directory) '(.+)' is a directory\.", message)
+    if folder:
+        return f"{folder.group(1)}: is a folder; {hint} needs a file"
     return f"{hint} {message}" if message.startswith("must ") else f"{hint}: {message}" if hint else message

@@ -8,6 +8,7 @@ import click
 from colim.progress import progress_bar
 
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
+from colim.errors import OutputWriteError
 from colim.locks import output_lock
 from colim.output_files import check_output_path, refuse_input_as_output
 from colim.model.checkpoint import load_ensemble
@@ -83,6 +84,10 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
             if s["members"] > 1:
                 click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
                            f"Spearman {s['spearman_mean']:.3f}")
+    except OutputWriteError as exc:  # a full disk at the very end: the scored blocks are still saved
+        if state_dir(output).is_dir():
+            raise OutputWriteError(f"{exc}; the scored blocks are kept in {state_dir(output)}: make room and run the same command again to finish") from exc
+        raise
     except KeyboardInterrupt:  # Ctrl-C after the hits were renamed into place: the output is whole, say so
         if _stamp(output) not in (None, before):
             raise ScreenInterrupted(f"screen interrupted after it finished: {output} is complete") from None

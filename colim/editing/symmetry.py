@@ -9,6 +9,8 @@ the distance spectrum) only propose candidates and never merge anything on their
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -244,12 +246,17 @@ def atom_orbits(core: Atoms, group: list[Isometry]) -> np.ndarray:
     return _relabel(labels)
 
 
+@functools.lru_cache(maxsize=64)
+def _upper_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(n, k=1)
+
+
 def distance_spectrum(core: Atoms) -> tuple[tuple, np.ndarray]:
     """Canonical fingerprint of a whole core: its composition and all interatomic distances sorted
     per element pair. Congruent cores (within ``tol``) have spectra within ``2 * tol`` everywhere."""
     z = core.numbers
     dist = core.get_all_distances()
-    iu = np.triu_indices(len(core), k=1)
+    iu = _upper_pairs(len(core))
     pair_z = np.stack([np.minimum(z[iu[0]], z[iu[1]]), np.maximum(z[iu[0]], z[iu[1]])], axis=1)
     values = dist[iu]
     order = np.lexsort((values, pair_z[:, 1], pair_z[:, 0]))
@@ -278,6 +285,16 @@ def _sampled(spec: np.ndarray) -> np.ndarray:
     return spec[np.linspace(0, len(spec) - 1, SPECTRUM_SAMPLES).astype(np.int64)]
 
 
+#: entries of the first, coarse comparison.
+COARSE_SAMPLES = 48
+
+
+def _coarse(spec: np.ndarray) -> np.ndarray:
+    if len(spec) <= COARSE_SAMPLES:
+        return spec
+    return spec[np.linspace(0, len(spec) - 1, COARSE_SAMPLES).astype(np.int64)]
+
+
 class CongruenceIndex:
     """Cores seen so far, to ask 'is this core congruent to one already kept?' quickly.
 
@@ -289,7 +306,7 @@ class CongruenceIndex:
     def __init__(self, tol: float = DEFAULT_TOLERANCE, mirror: bool = True):
         self.tol = tol
         self.mirror = mirror
-        self._buckets: dict[tuple, tuple[np.ndarray, list[int]]] = {}  # composition -> (spectra buffer, core indices)
+        self._buckets: dict[tuple, tuple[np.ndarray, np.ndarray, list[int]]] = {}  # composition -> (coarse, full spectra, core indices)
         self._fingerprints: list[np.ndarray] = []
         self.cores: list[Atoms] = []
 
@@ -301,10 +318,16 @@ class CongruenceIndex:
     def _find(self, core: Atoms, key: tuple, spec: np.ndarray, prints: np.ndarray) -> int | None:
         if key not in self._buckets:
             return None
-        buffer, indices = self._buckets[key]
-        stacked = buffer[: len(indices)]
-        gap = np.abs(stacked - spec).max(axis=1) if stacked.shape[1] else np.zeros(len(indices))
-        for row in np.nonzero(gap <= 2 * self.tol)[0][np.argsort(gap[gap <= 2 * self.tol], kind="stable")]:
+        coarse_buf, full_buf, indices = self._buckets[key]
+        count = len(indices)
+        limit = 2 * self.tol
+        # two stages, both vectorised over every kept core of this composition: COARSE_SAMPLES entries
+        # first (cheap, removes almost all), then the whole sampled spectrum of the survivors
+        rows = np.nonzero(np.abs(coarse_buf[:count] - _coarse(spec)).max(axis=1) <= limit)[0] if spec.size else np.arange(count)
+        if len(rows) and spec.size:
+            gap = np.abs(full_buf[rows] - spec).max(axis=1)
+            rows = rows[gap <= limit][np.argsort(gap[gap <= limit], kind="stable")]
+        for row in rows:
             idx = indices[row]
             pair = (self._fingerprints[idx], prints)
             if find_isometries(self.cores[idx], core, self.tol, mirror=self.mirror, first_only=True, fingerprints=pair):
@@ -321,12 +344,14 @@ class CongruenceIndex:
             return found, False
         self.cores.append(core)
         self._fingerprints.append(prints)
-        buffer, indices = self._buckets.get(key, (np.empty((4, len(spec))), []))
-        if len(indices) == len(buffer):  # grow by doubling: adding stays amortised O(1)
-            buffer = np.concatenate([buffer, np.empty_like(buffer)])
-        buffer[len(indices)] = spec
+        coarse_buf, full_buf, indices = self._buckets.get(key, (np.empty((4, len(_coarse(spec)))), np.empty((4, len(spec))), []))
+        if len(indices) == len(full_buf):  # grow by doubling: adding stays amortised O(1)
+            coarse_buf = np.concatenate([coarse_buf, np.empty_like(coarse_buf)])
+            full_buf = np.concatenate([full_buf, np.empty_like(full_buf)])
+        coarse_buf[len(indices)] = _coarse(spec)
+        full_buf[len(indices)] = spec
         indices.append(len(self.cores) - 1)
-        self._buckets[key] = (buffer, indices)
+        self._buckets[key] = (coarse_buf, full_buf, indices)
         return len(self.cores) - 1, True
 
     def __len__(self) -> int:

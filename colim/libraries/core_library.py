@@ -62,7 +62,9 @@ def find_embeddings(path: str, what: str, groups: list[tuple[EncoderInfo, np.nda
     """Pick the embeddings of ``encoder`` among a library's groups, or explain in one line why none fit."""
     model_name = re.sub(r"#\d+$", "", model_name)  # an ensemble member "dir#0": the command takes the ensemble itself
     if not groups:
-        raise LibraryError(f"{path}: the {what} library has no embeddings; rebuild it with 'colim library {what}s ... --model {model_name} --overwrite'")
+        how = (f"embed it with 'colim library cores {path} --append --model {model_name} -o {path}'" if what == "core"
+               else f"embed it with 'colim library ligands LIGAND_FILE --append --model {model_name} -o {path}'")
+        raise LibraryError(f"{path}: the {what} library has no embeddings; {how}")
     for info, arr in groups:
         if encoder.mismatch(info) is None:
             return arr

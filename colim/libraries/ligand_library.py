@@ -49,9 +49,10 @@ class LigandLibrary:
         return find_embeddings(self.path, "ligand", groups, encoder, model_name)
 
     def set_families(self) -> list[str]:
-        """Families of each set's ligands joined by '+', e.g. ``phosphine+thiolate``."""
+        """The family of each ligand of each set joined by '.', in the order of the set's SMILES and names
+        (``thiolate.phosphine`` beside ``PET.PPh3``), so the columns line up ligand by ligand."""
         fam = {lig.smiles: lig.family for lig in self.ligands}
-        return ["+".join(sorted({fam[s] for s in ls.smiles})) for ls in self.sets]
+        return [".".join(fam[s] for s in ls.smiles) for ls in self.sets]
 
 
 def smiles_hash(smiles: str) -> str:

@@ -39,7 +39,7 @@ def write_hits(hits: pd.DataFrame, path: str | os.PathLike, summary: dict, overw
         else:
             with h5py.File(tmp, "w") as f:
                 write_header(f, keys.SCREEN_RESULTS_FORMAT, RESULTS_VERSION)
-                f.attrs[keys.HITS_SUMMARY] = json.dumps(summary, sort_keys=True)
+                f.attrs[keys.HITS_SUMMARY] = json.dumps(json_safe(summary), sort_keys=True, allow_nan=False)
                 g = f.create_group(keys.HITS)
                 for column in hits.columns:
                     values = hits[column].to_numpy()
@@ -49,7 +49,18 @@ def write_hits(hits: pd.DataFrame, path: str | os.PathLike, summary: dict, overw
                         g.create_dataset(column, data=values)
     if fmt != "h5":
         with atomic_output(summary_path(path), overwrite=True) as tmp:
-            tmp.write_text(json.dumps(summary, indent=2, sort_keys=True))
+            tmp.write_text(json.dumps(json_safe(summary), indent=2, sort_keys=True, allow_nan=False))
+
+
+def json_safe(value):
+    """``value`` with NaN and infinities as ``null``: standard JSON, which every reader parses."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def summary_path(path: str | os.PathLike) -> Path:

@@ -163,6 +163,9 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores: CoreLibra
         "core_domain": core_dom.astype(np.float64),
         "set_domain": set_dom.astype(np.float64),
     }, columns=list(HIT_COLUMNS))
+    if m_count > 1:  # each member's own probability, beside the ensemble mean and spread
+        for m, name in enumerate(model_names):
+            hits[f"probability_{m}"] = probs[m].astype(np.float64)
     summary = {
         "cores": int(n_cores), "sets": int(engine.num_sets), "pairs": int(n_cores) * int(engine.num_sets), "top_k": int(k),
         "models": model_names, "members": int(m_count), "domain": domain is not None,

@@ -69,7 +69,7 @@ def resolve_block(block: CIFBlock) -> tuple[CIFBlock, list[str]]:
     cart = frac @ block.get_cell().array if frac is not None and block.get_cell().rank == 3 else block._raw_positions()
     partial = [i for i in np.nonzero(keep & (occ < 1))[0]]
     if cart is not None and partial:
-        alternatives = 0
+        alternatives, winners = 0, set()
         for i in sorted(partial, key=lambda i: (-occ[i], i)):
             if not keep[i]:
                 continue
@@ -77,9 +77,11 @@ def resolve_block(block: CIFBlock) -> tuple[CIFBlock, list[str]]:
             for j in near:
                 keep[j] = False
                 alternatives += 1
+            if near:
+                winners.add(i)
         if alternatives:
             done.append(f"{alternatives} alternative partial site(s) dropped for a more occupied one at the same place")
-        left = int((keep & (occ < 1)).sum())
+        left = sum(1 for i in partial if keep[i] and i not in winners)
         if left:
             done.append(f"{left} partially occupied site(s) without an alternative kept as full atoms")
     if not done:
