@@ -70,6 +70,8 @@ CORE_HASHES = "hashes"
 CORE_PARENT = "parent"
 CORE_OPERATOR = "operator"
 CORE_SITE = "site"
+#: text per core: the kind of the edited site (``vertex CN6``, ``centre CN12``; empty in older libraries).
+CORE_SITE_KIND = "site_kind"
 CORE_ELEMENT = "element"
 CORE_DEPTH = "depth"
 CORE_SOURCE = "source"

@@ -49,7 +49,8 @@ def format_summary(result: Enumeration) -> list[str]:
               help="Largest atom displacement (Å) for two edited cores to count as the same.")
 @click.option("--chiral", is_flag=True, help="Keep mirror images apart (default: an enantiomer is the same core).")
 @click.option("--core-only", is_flag=True, help="Keep only the metal atoms of the input (a whole cluster → its metal core).")
-@click.option("--include-parent", is_flag=True, help="Also write the input core (depth 0) first.")
+@click.option("--include-parent/--no-parent", default=True, show_default=True,
+              help="Write the input core (depth 0) first, so a screen ranks the edits beside their parent.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Core library (.h5) or extXYZ (.xyz).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--silent", is_flag=True, help="No progress bar.")

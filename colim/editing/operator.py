@@ -15,9 +15,10 @@ from ase import Atoms
 from colim.structures.core import core_id
 from colim.errors import ColimError
 from colim.structures.readers import element_symbol_ok
+from colim.editing.site_kind import site_kind
 
 #: provenance keys written into ``atoms.info`` of every edited core.
-PROVENANCE_KEYS = ("id", "parent", "operator", "site", "element", "depth")
+PROVENANCE_KEYS = ("id", "parent", "operator", "site", "site_kind", "element", "depth")
 
 
 class EditError(ColimError):
@@ -113,6 +114,7 @@ class EditOperator:
             "parent": pid,
             "operator": self.name,
             "site": site.text,
+            "site_kind": site_kind(parent, site.indices, site.label),
             "element": element,
             "depth": int(parent.info.get("depth") or 0) + 1,
         }

@@ -30,7 +30,13 @@ from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_tex
 FORMAT_VERSION = 1
 
 #: text provenance fields read from / written to ``atoms.info``.
-TEXT_PROVENANCE = {"parent": keys.CORE_PARENT, "operator": keys.CORE_OPERATOR, "site": keys.CORE_SITE, "element": keys.CORE_ELEMENT, "source": keys.CORE_SOURCE}
+TEXT_PROVENANCE = {"parent": keys.CORE_PARENT, "operator": keys.CORE_OPERATOR, "site": keys.CORE_SITE, "site_kind": keys.CORE_SITE_KIND,
+                   "element": keys.CORE_ELEMENT, "source": keys.CORE_SOURCE}
+
+
+def _provenance(g: h5py.Group, n: int) -> dict[str, list[str]]:
+    """Text provenance per core; a field an older library lacks (``site_kind``) reads as empty."""
+    return {k: read_text(g, name) if name in g else [""] * n for k, name in TEXT_PROVENANCE.items()}
 
 
 @dataclass
@@ -185,7 +191,7 @@ def read_core_library(path: str | os.PathLike) -> list[Atoms]:
         numbers = g[keys.CORE_NUMBERS][()]
         positions = g[keys.CORE_POSITIONS][()]
         ids = read_text(g, keys.CORE_IDS)
-        prov = {k: read_text(g, name) for k, name in TEXT_PROVENANCE.items()}
+        prov = _provenance(g, len(ids))
         depth = g[keys.CORE_DEPTH][()]
     cores = []
     for i, cid in enumerate(ids):
@@ -220,7 +226,7 @@ def load_core_library(path: str | os.PathLike) -> CoreLibrary:
         ids = read_text(g, keys.CORE_IDS)
         hashes = read_text(g, keys.CORE_HASHES)
         _check_hashes(path, ids, hashes, g[keys.CORE_NUMBERS][()], g[keys.CORE_POSITIONS][()], offsets)
-        prov: dict[str, list] = {k: read_text(g, name) for k, name in TEXT_PROVENANCE.items()}
+        prov: dict[str, list] = dict(_provenance(g, len(ids)))
         prov["depth"] = [int(x) for x in g[keys.CORE_DEPTH][()]]
         groups = []
         for name, e in f.get(keys.LIB_EMBEDDINGS, {}).items():

@@ -19,7 +19,7 @@ OUTPUT_FORMATS = ("csv", "parquet", "h5")
 _SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".h5": "h5", ".hdf5": "h5"}
 RESULTS_VERSION = 1
 #: hit-table columns that hold text (read back as text from CSV, where "3" must stay "3").
-TEXT_COLUMNS = ("core_id", "parent", "operator", "site", "element", "ligand_set", "ligand_names", "families", "member_ranks")
+TEXT_COLUMNS = ("core_id", "parent", "operator", "site", "site_kind", "element", "ligand_set", "ligand_names", "families", "member_ranks")
 
 
 def output_format(path: str | os.PathLike) -> str:

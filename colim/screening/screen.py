@@ -24,7 +24,7 @@ from colim.screening.outputs import output_format, write_hits
 from colim.screening.state import ScreenState
 
 HIT_COLUMNS = (
-    "core_id", "parent", "operator", "site", "element", "depth", "rank", "ligand_set", "ligand_names", "families",
+    "core_id", "parent", "operator", "site", "site_kind", "element", "depth", "rank", "ligand_set", "ligand_names", "families",
     "probability", "spread", "member_ranks", "rank_range", "stable", "core_domain", "set_domain",
 )
 
@@ -149,6 +149,7 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores: CoreLibra
         "parent": [prov["parent"][i] for i in core_rows],
         "operator": [prov["operator"][i] for i in core_rows],
         "site": [prov["site"][i] for i in core_rows],
+        "site_kind": [prov["site_kind"][i] for i in core_rows],
         "element": [prov["element"][i] for i in core_rows],
         "depth": np.asarray(prov["depth"], dtype=np.int64)[core_rows],
         "rank": np.tile(np.arange(1, k + 1), n_cores),

@@ -28,11 +28,12 @@ def test_enumerate_writes_a_core_library_with_provenance_and_a_summary(tmp_path)
     assert rows["add:Au"][6] == "too-close" and rows["swap"][2:] == ["0", "0", "0", "0", "0"]
     cores = read_core_library(out)
     n_add = int(rows["add:Au"][4])
-    assert len(cores) == 6 + n_add and lines[-1] == f"wrote {6 + n_add} cores to {out}"
-    first = cores[0]
+    assert len(cores) == 7 + n_add and lines[-1] == f"wrote {7 + n_add} cores to {out}"
+    assert cores[0].info["id"] == "au25_opt" and "depth" not in cores[0].info  # the parent comes first by default
+    first = cores[1]
     assert (first.info["id"], first.info["parent"], first.info["operator"], first.info["site"], first.info["element"], first.info["depth"]) == (
         "au25_opt~remove:0", "au25_opt", "remove", "0", "Au", 1)
-    assert {c.info["operator"] for c in cores} == {"remove", "substitute", "add"}
+    assert {c.info["operator"] for c in cores[1:]} == {"remove", "substitute", "add"}
     again = run("edit", "enumerate", AU25_DFT, "--core-only", "--ops", "remove", "-o", out)
     assert again.exit_code == 1 and again.output.strip() == f"Error: {out} exists; pass --overwrite to replace it"
 

@@ -36,7 +36,7 @@ def test_provenance_fields_of_each_operator(au25):
     core = au25
     removed = parse_operator("remove").apply(core, parse_operator("remove").sites(core)[12])
     assert removed.info == {
-        "id": "au25_opt~remove:12", "parent": "au25_opt", "operator": "remove", "site": "12",
+        "id": "au25_opt~remove:12", "parent": "au25_opt", "operator": "remove", "site": "12", "site_kind": "interior CN9",
         "element": "Au", "depth": 1, "source": core.info["source"],
     }
     assert len(removed) == 24
@@ -50,6 +50,18 @@ def test_provenance_fields_of_each_operator(au25):
     swapped = swap.apply(doped, swap.sites(doped)[0])
     assert swapped.info["operator"] == "swap" and swapped.info["element"] == "Ag+Au" and swapped.info["depth"] == 3
     assert swapped.info["site"] == "0-3" and swapped.get_chemical_symbols()[0] == "Ag"
+    assert swapped.info["site_kind"].startswith("centre CN")
+
+
+def test_sites_are_named_by_kind(au25):
+    """Au25's core: the centre (12 neighbours), the 12 icosahedral atoms inside the staple shell (CN9 here), the
+    staple Au atoms on the hull; add sites keep their kind with the number of atoms they touch."""
+    remove = parse_operator("remove")
+    kinds = {remove.apply(au25, s).info["site_kind"] for s in remove.sites(au25)}
+    assert kinds == {"centre CN12", "interior CN9", "vertex CN3"}
+    assert remove.apply(au25, remove.sites(au25)[0]).info["site_kind"] == "centre CN12"
+    add = parse_operator("add:Au")
+    assert {add.apply(au25, s).info["site_kind"].split()[0] for s in add.sites(au25)} <= {"top", "bridge", "hollow"}
 
 
 def test_substitute_skips_same_element_and_swap_needs_unlike_atoms(ico13):
