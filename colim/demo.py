@@ -25,6 +25,7 @@ from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MO
 from colim.editing.enumerate import Enumeration, enumerate_edits
 from colim.editing.io import load_core
 from colim.editing.spec import parse_operators
+from colim.editing.symmetry import DEFAULT_TOLERANCE
 from colim.libraries.core_library import build_core_library, load_core_library
 from colim.libraries.ligand_library import load_ligand_library
 from colim.screening.engine import ScreenEngine
@@ -32,8 +33,6 @@ from colim.screening.outputs import summary_path
 from colim.screening.screen import ScreenOptions, build_members, screen
 
 DEFAULT_OPS = "remove,substitute:Ag+Cu"
-#: symmetry tolerance (Å) of the demo: the shipped DFT Au25 core is Th-symmetric within 0.2 Å.
-DEFAULT_TOLERANCE = 0.2
 OUTPUT_FILES = ("edited_cores.h5", "hits.csv", "heatmap.png")
 
 
