@@ -87,7 +87,7 @@ def collect_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
 
 def read_ligand_pool(path: str | os.PathLike) -> list[str]:
     """Sorted canonical SMILES of a ligand list (``.smi`` or ``.csv``, see :mod:`colim.structures.ligand_files`)."""
-    return sorted({ligand.smiles for ligand in read_ligand_file(path)})
+    return sorted({ligand.smiles for ligand in read_ligand_file(path, normalise=False)})
 
 
 def _core_from(atoms: Atoms, source: str, ligand_set: LigandSet | None, label: int, report: BuildReport, tolerance: float, anchor_placeholder: bool) -> InputRecord | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from colim.errors import LibraryError, LigandError
 from colim.structures.families import ligand_family
 from colim.structures.ligand_input import parse_user_set, user_ligand_smiles
-from colim.structures.ligands import LigandSet
+from colim.structures.ligands import LigandSet, canonical_smiles
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,11 @@ def _delimiter_hint(header: str) -> str:
     return ""
 
 
-def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
+def read_ligand_file(path: str | os.PathLike, normalise: bool = True) -> list[Ligand]:
     """Ligands from ``.smi`` (``SMILES [name]`` per line, ``#`` comments) or ``.csv`` (columns ``smiles``,
-    optional ``name`` and ``family``). SMILES are canonicalised; duplicates keep their first name."""
+    optional ``name`` and ``family``). SMILES are canonicalised; duplicates keep their first name. With
+    ``normalise`` (libraries) they are brought to colim's radical convention or refused
+    (:mod:`colim.structures.ligand_input`); the dataset builder's negative pools are read as written."""
     target = Path(path)
     if not target.is_file():
         raise LibraryError(f"{target}: no such ligand file")
@@ -76,7 +78,7 @@ def read_ligand_file(path: str | os.PathLike) -> list[Ligand]:
     out: dict[str, Ligand] = {}
     for number, smi, name, family in rows:
         try:
-            canon = user_ligand_smiles(smi)
+            canon = user_ligand_smiles(smi) if normalise else canonical_smiles(smi)
         except LigandError as exc:
             raise LibraryError(f"{target}:{number}: {exc}") from None
         if canon not in out:

@@ -152,7 +152,7 @@ def test_breathe_refuses_a_bad_factor_with_one_line(plugins, args, message):
 def test_colim_enumerates_breathe_edits_from_the_command_line_spec(plugins, cores):
     operators = parse_operators("breathe:0.97,breathe:1.05")
     assert [op.spec for op in operators] == ["breathe:0.97", "breathe:1.05"]
-    result = enumerate_edits(cores[0], operators)
+    result = enumerate_edits(cores[0], operators, tol=0.1)  # a 3 % breathe moves atoms by less than the 0.2 Å default
     shells = len(operators[0].sites(cores[0]))
     # each shell is its own symmetry class; every kept core is one breathed shell of the parent
     assert 0 < len(result.cores) <= 2 * shells
@@ -165,7 +165,7 @@ def test_colim_enumerates_breathe_edits_from_the_command_line_spec(plugins, core
 
 def test_colim_edit_enumerate_runs_breathe_from_the_command_line(plugins, tmp_path):
     out = tmp_path / "breathed.xyz"
-    args = ["edit", "enumerate", str(STRUCTURES / "au_sch3_dft" / "au38_opt.xyz"), "--core-only", "--ops", "breathe:0.9,breathe:1.1", "-o", str(out), "--silent"]
+    args = ["edit", "enumerate", str(STRUCTURES / "au_sch3_dft" / "au38_opt.xyz"), "--core-only", "--ops", "breathe:0.9,breathe:1.1", "--no-parent", "-o", str(out), "--silent"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     edited = read(str(out), index=":")
