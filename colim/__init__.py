@@ -1,8 +1,37 @@
-"""colim: rank protective ligands for designed coinage-metal nanocluster cores (the CoLiM method)."""
+"""colim: rank protective ligands for designed coinage-metal nanocluster cores (the CoLiM method).
+
+Each job is one function here: ``colim.read_cores``, ``colim.enumerate_edits``, ``colim.apply_edit``,
+``colim.write_cores``, ``colim.build_core_library``, ``colim.build_ligand_library``, ``colim.screen``,
+``colim.read_hits``, ``colim.build_dataset``, ``colim.pretrain``, ``colim.train``, ``colim.evaluate``,
+``colim.explain``, ``colim.load_model`` and ``colim.demo`` (see docs/api.md). They live in
+:mod:`colim.api` and load on first use, so ``import colim`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
 from colim.hookspecs import hookimpl  # noqa: E402
 from colim.registry import Registrar  # noqa: E402
 
-__all__ = ["Registrar", "__version__", "hookimpl"]
+#: the public functions of :mod:`colim.api`, importable as ``colim.<name>``.
+API = (
+    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "demo", "enumerate_edits",
+    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "screen", "train", "write_cores",
+)
+
+__all__ = ["Registrar", "__version__", "hookimpl", *API]
+
+
+def __getattr__(name: str) -> Any:
+    """Load :mod:`colim.api` the first time one of its functions is asked for (PEP 562)."""
+    if name in API:
+        return getattr(importlib.import_module("colim.api"), name)
+    raise AttributeError(f"module 'colim' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(API))

@@ -18,19 +18,17 @@ from ase import Atoms
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from colim.output_files import atomic_output, check_output_path
-from colim.model.checkpoint import load_ensemble
-from colim.structures.core import core_id
+from colim.core_sources import read_one_core
 from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.editing.enumerate import Enumeration, enumerate_edits
-from colim.editing.io import load_core
 from colim.editing.spec import parse_operators
 from colim.editing.symmetry import DEFAULT_TOLERANCE
-from colim.libraries.core_library import build_core_library, load_core_library
-from colim.libraries.ligand_library import load_ligand_library
-from colim.screening.engine import ScreenEngine
+from colim.libraries.core_library import build_core_library
+from colim.model.checkpoint import named_members
+from colim.output_files import atomic_output, check_output_path
 from colim.screening.outputs import summary_path
-from colim.screening.screen import ScreenOptions, build_members, screen
+from colim.screening.screen import ScreenOptions, ScreenResult, screen
+from colim.structures.core import core_id
 
 DEFAULT_OPS = "remove,substitute:Ag+Cu"
 OUTPUT_FILES = ("edited_cores.h5", "hits.csv", "heatmap.png")
@@ -57,22 +55,20 @@ def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, o
     for path in files.values():
         check_output_path(path, overwrite)
     operators = parse_operators(ops)
-    parent = load_core(core if core is not None else shipped(DEFAULT_DEMO_CORE), core_only=True)
-    model_specs = [str(m) for m in models] or [str(shipped(DEFAULT_MODEL))]
-    loaded = load_ensemble(model_specs)
+    parent = read_one_core(core if core is not None else shipped(DEFAULT_DEMO_CORE), core_only=True)
+    named = named_members([str(m) for m in models] or [str(shipped(DEFAULT_MODEL))])
     ligand_lib = Path(ligand_library) if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
 
     enumeration = enumerate_edits(parent, operators, depth=1, tol=tol, progress=progress)
     cores = [parent] + enumeration.cores
-    named = [(f"member{i}", model) for i, (model, _) in enumerate(loaded)]
     out.mkdir(parents=True, exist_ok=True)
     # All three files are made in a scratch folder beside the output and moved in only once all exist,
     # so a demo that fails half-way leaves nothing behind that a rerun would refuse to overwrite.
     with tempfile.TemporaryDirectory(prefix=".colim-demo-", dir=out) as scratch:
         work = {name: Path(scratch) / name for name in OUTPUT_FILES}
-        build_core_library(work["edited_cores.h5"], cores, [model.core_encoder for model, _ in loaded], progress=progress)
+        build_core_library(work["edited_cores.h5"], cores, [model.core_encoder for _, model in named], progress=progress)
         result = screen(work["edited_cores.h5"], ligand_lib, named, work["hits.csv"], ScreenOptions(top_k=top_k))
-        matrix, row_labels, column_labels = heatmap_matrix(work["edited_cores.h5"], ligand_lib, named, result.hits)
+        matrix, row_labels, column_labels = heatmap_matrix(result)
         plot_heatmap(matrix, row_labels, column_labels, work["heatmap.png"], title=f"P(compatible) for single-atom edits of {core_id(parent)}")
         for name in OUTPUT_FILES:
             os.replace(work[name], files[name])
@@ -81,10 +77,10 @@ def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, o
     return DemoResult(parent, enumeration, result.hits, files)
 
 
-def heatmap_matrix(core_lib: Path, ligand_lib: Path, named_models, hits: pd.DataFrame, max_sets: int = 12):
-    """Ensemble-mean probabilities ``[cores, sets]`` for the ligand sets that reach the top-k most often."""
-    cores, ligands = load_core_library(core_lib), load_ligand_library(ligand_lib)
-    engine = ScreenEngine(build_members(named_models, cores, ligands), top_k=1)
+def heatmap_matrix(result: ScreenResult, max_sets: int = 12) -> tuple[np.ndarray, list[str], list[str]]:
+    """Ensemble-mean probabilities ``[cores, sets]`` for the ligand sets that reach the top-k most often,
+    scored by the screen's own engine (no second load of the libraries, no refolding of the heads)."""
+    engine, cores, ligands, hits = result.engine, result.cores, result.ligands, result.hits
     ranked = hits.groupby("ligand_set")["probability"].agg(["count", "mean"]).sort_values(["count", "mean"], ascending=False)
     chosen = list(ranked.index[:max_sets])
     set_index = {ls.key if ls.ratios is None else str(ls): i for i, ls in enumerate(ligands.sets)}

@@ -6,22 +6,12 @@ from pathlib import Path
 
 import click
 
+from colim.cli import options
 from colim.output_files import check_output_path
 from colim.dataset.builder import DEFAULT_CARBON_MARGIN, build
 from colim.dataset.geometry import RMSD_THRESHOLD
 from colim.dataset.records import load_dataset, save_dataset
 from colim.dataset.stats import dataset_stats, format_stats, plot_stats
-from colim.errors import ColimError
-
-
-def _parse_split(text: str) -> tuple[float, float, float]:
-    try:
-        parts = tuple(float(x) for x in text.split(","))
-    except ValueError:
-        raise ColimError(f"--split takes three fractions like 0.8,0.1,0.1, got '{text}'") from None
-    if len(parts) != 3:
-        raise ColimError(f"--split takes three fractions like 0.8,0.1,0.1, got '{text}'")
-    return parts  # type: ignore[return-value]
 
 
 @click.group("dataset")
@@ -34,17 +24,17 @@ def command() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Dataset file to write (HDF5).")
 @click.option("--seed", default=0, show_default=True, help="Seed of negative sampling and of the split.")
 @click.option("--carbon-margin", default=DEFAULT_CARBON_MARGIN, show_default=True, help="Ligands of a positive's family within this many carbons never become its negatives.")
-@click.option("--split", "split_text", default="0.8,0.1,0.1", show_default=True, help="Train,val,test fractions (grouped split).")
+@click.option("--split", "split", default="0.8,0.1,0.1", show_default=True, callback=options.split_fractions, help="Train,val,test fractions (grouped split).")
 @click.option("--rmsd-threshold", default=RMSD_THRESHOLD, show_default=True, help="Cores closer than this RMSD (Å) after alignment are one geometry.")
 @click.option("--ligand-pool", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra ligands (.smi) for the negative pool.")
 @click.option("--anchor-placeholder", is_flag=True, help="Write truncated S anchors of anchor-only frameworks as [S]C ligands.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--silent", is_flag=True, help="No progress bar and no summary.")
-def build_cmd(inputs, output, seed, carbon_margin, split_text, rmsd_threshold, ligand_pool, anchor_placeholder, overwrite, silent) -> None:
+def build_cmd(inputs, output, seed, carbon_margin, split, rmsd_threshold, ligand_pool, anchor_placeholder, overwrite, silent) -> None:
     """Build a dataset from INPUTS: structure files, folders, or CSVs (structure, ligands, label)."""
     check_output_path(output, overwrite)
     ds, report = build(
-        list(inputs), seed=seed, carbon_margin=carbon_margin, split=_parse_split(split_text), rmsd_threshold=rmsd_threshold,
+        list(inputs), seed=seed, carbon_margin=carbon_margin, split=split, rmsd_threshold=rmsd_threshold,
         ligand_pool=ligand_pool, anchor_placeholder=anchor_placeholder, progress=not silent,
     )
     save_dataset(ds, output, overwrite=overwrite)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 
+from colim import api
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
-
+from colim.core_sources import read_one_core
+from colim.editing.apply import one_edit_operator
+from colim.editing.enumerate import Enumeration
+from colim.editing.io import check_output_suffix
+from colim.editing.operator import EditError
+from colim.editing.spec import parse_operators
+from colim.editing.symmetry import DEFAULT_TOLERANCE
 from colim.output_files import check_output_path, refuse_input_as_output
 from colim.structures.core import core_id
-from colim.editing.enumerate import Enumeration, enumerate_edits
-from colim.editing.io import check_output_suffix, load_core, write_cores
-from colim.editing.operator import EditError, EditSite
-from colim.editing.sanity import check_core
-from colim.editing.spec import parse_operator, parse_operators
-from colim.editing.symmetry import DEFAULT_TOLERANCE
 
 
 @click.group("edit")
@@ -51,35 +50,26 @@ def format_summary(result: Enumeration) -> list[str]:
 @click.option("--core-only", is_flag=True, help="Keep only the metal atoms of the input (a whole cluster → its metal core).")
 @click.option("--include-parent/--no-parent", default=True, show_default=True,
               help="Write the input core (depth 0) first, so a screen ranks the edits beside their parent.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Core library (.h5) or extXYZ (.xyz).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Core library (.h5), extXYZ (.xyz) or ASE trajectory (.traj).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--silent", is_flag=True, help="No progress bar.")
 def enumerate_command(core, ops, depth, max_cores, tol, chiral, core_only, include_parent, output, overwrite, silent) -> None:
     """Enumerate every symmetry-unique edit of CORE (to --depth edits) into a core library."""
-    operators = parse_operators(ops)
+    parse_operators(ops)
     check_output_suffix(output, many=True)
     check_output_path(output, overwrite)
     refuse_input_as_output(output, [core])
-    parent = load_core(core, core_only)
-    result = enumerate_edits(parent, operators, depth=depth, max_cores=max_cores, tol=tol, mirror=not chiral, progress=not silent)
+    parent = read_one_core(core, core_only)
+    result = api.enumerate_edits(parent, ops, depth=depth, max_cores=max_cores, tol=tol, chiral=chiral, progress=not silent)
     cores = ([parent] if include_parent else []) + result.cores
     if not cores:
         raise EditError(f"no edited core of {core_id(parent)} passed the sanity checks; nothing written")
-    write_cores(output, cores, overwrite=overwrite)
+    api.write_cores(cores, output, overwrite=overwrite)
     for line in format_summary(result):
         click.echo(line)
     if result.capped:
         click.echo(f"stopped at --max {max_cores} edited cores")
     click.echo(f"wrote {len(cores)} cores to {output}")
-
-
-def parse_site(text: str) -> tuple[str, tuple[int, ...]]:
-    """``12`` / ``3,17`` / ``3-17`` / ``hollow:3-5-7`` → (label, indices)."""
-    label, _, where = text.rpartition(":")
-    parts = [p for p in re.split(r"[,\-\s]+", where.strip()) if p]
-    if not parts or not all(p.isdigit() for p in parts):
-        raise EditError(f"bad site '{text}'; give atom indices like 12, 3,17 or hollow:3,5,7")
-    return label.strip().lower(), tuple(int(p) for p in parts)
 
 
 @command.command("apply")
@@ -89,30 +79,14 @@ def parse_site(text: str) -> tuple[str, tuple[int, ...]]:
 @click.option("--element", default=None, help="Element put in place (substitute, add).")
 @click.option("--core-only", is_flag=True, help="Keep only the metal atoms of the input.")
 @click.option("--no-check", is_flag=True, help="Write the edited core even if it fails the sanity checks.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file (.xyz, .extxyz, .cif, .pdb, .h5).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file (.xyz, .extxyz, .traj, .cif, .pdb, .h5).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 def apply_command(core, op_spec, site, element, core_only, no_check, output, overwrite) -> None:
     """Apply one edit to CORE and write the edited core."""
-    if element:
-        op_spec = f"{op_spec.partition(':')[0]}:{element}"
-    operator = parse_operator(op_spec)
-    if len(operator.elements) > 1:
-        raise EditError(f"'colim edit apply' makes one edit; give one element, not {'+'.join(operator.elements)}")
+    one_edit_operator(op_spec, element)
     check_output_suffix(output, many=False)
     check_output_path(output, overwrite)
     refuse_input_as_output(output, [core])
-    parent = load_core(core, core_only)
-    label, indices = parse_site(site)
-    matches = [
-        s for s in operator.sites(parent)
-        if sorted(s.indices) == sorted(indices) and (not label or s.label == label)
-    ]
-    if not matches:
-        raise EditError(f"no {operator.spec} site {site} on {core_id(parent)} ({len(parent)} atoms)")
-    chosen: EditSite = matches[0]
-    edited = operator.apply(parent, chosen)
-    problem = check_core(edited)
-    if problem is not None and not no_check:
-        raise EditError(f"{edited.info['id']} fails the sanity checks ({problem.reason}: {problem.detail}); pass --no-check to write it anyway")
-    write_cores(output, [edited], overwrite=overwrite)
+    edited = api.apply_edit(core, op_spec, site, element, core_only=core_only, check=not no_check)
+    api.write_cores(edited, output, overwrite=overwrite)
     click.echo(f"wrote {edited.info['id']} ({edited.get_chemical_formula()}) to {output}")

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from colim.output_files import check_output_path
-from colim.model.checkpoint import load_checkpoint, resolve_checkpoints
-from colim.dataset.records import load_dataset
-from colim.training.evaluation import (
-    CONFUSION_PNG,
-    RELIABILITY_PNG,
-    REPORT_JSON,
-    ROC_PNG,
-    TSNE_PNG,
-    EvaluationSettings,
-    evaluate_models,
-    format_report,
-    write_report,
-)
+from colim import api
+from colim.training.evaluation import format_report
 
 
 @click.command("evaluate")
@@ -39,21 +25,10 @@ def command(dataset: str, models: tuple[str, ...], split: str, bootstrap: int, b
     ECE + reliability diagram, ROC curve, t-SNE of pair embeddings (Davies–Bouldin, Calinski–Harabasz)
     and top-k ranking stability across the models.
     """
-    for name in (REPORT_JSON, ROC_PNG, RELIABILITY_PNG, CONFUSION_PNG, TSNE_PNG):
-        check_output_path(Path(output) / name, overwrite)
-    data = load_dataset(dataset)
-    loaded = []
-    for path in resolve_checkpoints(list(models)):
-        model, info = load_checkpoint(path)
-        info["path"] = str(path)
-        loaded.append((model, info))
-    report = evaluate_models(loaded, data, EvaluationSettings(split=split, n_boot=bootstrap, n_bins=bins, top_k=top_k), silent=silent)
-    hashes = {i["metadata"].get("dataset_hash") for _, i in loaded}
-    report["dataset_hash"] = data.content_hash()
-    report["trained_on_this_dataset"] = hashes == {data.content_hash()}
-    written = write_report(report, output, overwrite)
+    report = api.evaluate(dataset, list(models), output, split=split, bootstrap=bootstrap, bins=bins, top_k=top_k,
+                          overwrite=overwrite, progress=not silent)
     if not silent:
         if not report["trained_on_this_dataset"]:
             click.echo("warning: some models were trained on a different dataset (content hash differs)")
         click.echo(format_report(report))
-        click.echo("wrote " + ", ".join(str(p) for p in written))
+        click.echo("wrote " + ", ".join(report["files"]))

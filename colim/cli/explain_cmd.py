@@ -9,7 +9,7 @@ import click
 from colim.structures.ligand_input import parse_user_set
 
 from colim.model.checkpoint import load_checkpoint
-from colim.structures.core import read_core
+from colim.core_sources import read_one_core
 from colim.errors import LigandError
 from colim.model.explain import BASELINES, DEFAULT_STEPS, explain_pair, write_explanation
 
@@ -35,7 +35,7 @@ def command(model_path: str, core_path: str, ligands: str, outdir: str, baseline
     except LigandError as exc:  # say which input is wrong (the core and model are files, this is an option)
         raise LigandError(f"--ligands: {exc}") from exc
     model, info = load_checkpoint(model_path)
-    core = read_core(core_path)
+    core = read_one_core(core_path)
     explanation = explain_pair(model, core, ligand_set, baseline=baseline, steps=steps)
     model_info = {"checkpoint": str(Path(model_path).resolve()), "core_encoder": info["core_encoder"]["name"],
                   "ligand_encoder": info["ligand_encoder"]["name"]}

@@ -11,10 +11,8 @@ from colim.defaults import DEFAULT_MODEL, shipped
 from colim.locks import output_lock
 from colim.model.checkpoint import load_ensemble
 from colim.output_files import check_output_path, refuse_input_as_output
-from colim.structures.core import make_core
-from colim.dataset.records import is_dataset_file, load_dataset
-from colim.structures.readers import read_frames
-from colim.libraries.core_library import append_core_library, build_core_library, embed_cores, read_core_library
+from colim.core_sources import read_cores
+from colim.libraries.core_library import append_core_library, build_core_library, embed_cores
 from colim.libraries.encoder_info import encoder_info
 from colim.libraries.ligand_library import build_ligand_library, read_ligand_file, read_set_file
 
@@ -54,14 +52,8 @@ def ligands_cmd(ligand_file: str, output: str, models: tuple[str, ...], max_kind
 
 
 def _read_cores(files: tuple[str, ...]) -> list:
-    """Cores from core files (every frame of a multi-frame extXYZ), core libraries and dataset files (.h5)."""
-    cores = []
-    for path in files:
-        if Path(path).suffix.lower() in (".h5", ".hdf5"):
-            cores.extend(load_dataset(path).cores if is_dataset_file(path) else read_core_library(path))
-        else:
-            cores.extend(make_core(atoms) for atoms in read_frames(path))
-    return cores
+    """Cores from core files (every frame), core libraries and dataset files: :func:`colim.read_cores`."""
+    return read_cores(list(files))
 
 
 @command.command("cores")

@@ -2,10 +2,13 @@
 
 Messages start with "must ...": the CLI prints them as ``Error: --OPTION must ..., got VALUE`` on one
 line with exit status 1 (see :func:`bad_parameter_line`).
+The parsers of list-like values are click callbacks (``callback=options.seeds``): the command
+receives the parsed value.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -65,3 +68,65 @@ def bad_parameter_line(exc: click.BadParameter) -> str:
     if folder:
         return f"{folder.group(1)}: is a folder; {hint} needs a file"
     return f"{hint} {message}" if message.startswith("must ") else f"{hint}: {message}" if hint else message
+
+
+def seeds(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
+    """``"0,1,2"`` → ``[0, 1, 2]``: distinct integers."""
+    try:
+        parsed = [int(s) for s in value.split(",") if s.strip()]
+    except ValueError:
+        raise click.BadParameter(f"must be comma-separated integers, got '{value}'") from None
+    if not parsed or len(set(parsed)) != len(parsed):
+        raise click.BadParameter(f"must list distinct integers, got '{value}'")
+    return parsed
+
+
+def positive_ints(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    """``"256,128"`` → ``(256, 128)``: one or more positive integers (layer widths)."""
+    try:
+        parsed = tuple(int(d) for d in value.split(",") if d.strip())
+    except ValueError:
+        raise click.BadParameter(f"must be comma-separated integers, got '{value}'") from None
+    if not parsed or min(parsed) < 1:
+        raise click.BadParameter(f"must be positive integers, got '{value}'")
+    return parsed
+
+
+def json_object(ctx: click.Context, param: click.Parameter, value: str | None) -> dict:
+    """A JSON object given on the command line (encoder init args); none → ``{}``."""
+    if not value:
+        return {}
+    example = "e.g. '{\"embedding_dim\": 64}'"
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"must be a JSON object, {example} ({exc})") from None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter(f"must be a JSON object, {example}")
+    return parsed
+
+
+def split_fractions(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, float, float]:
+    """``"0.8,0.1,0.1"`` → three train, validation, test fractions."""
+    try:
+        parts = tuple(float(x) for x in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"must be three fractions like 0.8,0.1,0.1, got '{value}'") from None
+    if len(parts) != 3:
+        raise click.BadParameter(f"must be three fractions like 0.8,0.1,0.1, got '{value}'")
+    return parts  # type: ignore[return-value]
+
+
+def training_options(f):
+    """Options shared by ``train`` and ``compare`` (the :class:`colim.training.trainer.TrainConfig` knobs and seeds)."""
+    for option in reversed([
+        click.option("--epochs", default=60, show_default=True, help="Maximum epochs."),
+        click.option("--batch-size", default=32, show_default=True, help="Pairs per batch."),
+        click.option("--lr", default=1e-3, show_default=True, help="Adam learning rate."),
+        click.option("--patience", default=10, show_default=True, help="Stop after this many epochs without a better validation AUC."),
+        click.option("--hidden-dims", default="256,128", show_default=True, callback=positive_ints, help="Head MLP widths."),
+        click.option("--dropout", default=0.2, show_default=True, help="Dropout after the BatchNorm."),
+        click.option("--seeds", default="0", show_default=True, callback=seeds, help="Comma-separated seeds; one model per seed."),
+    ]):
+        f = option(f)
+    return f

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import random
-
 import click
 
-from colim.output_files import check_output_path
-from colim.model.checkpoint import save_encoder_checkpoint
-from colim.cli.train_cmd import parse_json_args
-from colim.plugin_manager import create_core_encoder
-from colim.pretrain_data import load_pretraining_set
-from colim.training.pretraining import PretrainConfig, pretrain_encoder
-from colim.training.trainer import seed_everything
+from colim import api
+from colim.cli import options
 
 
 @click.command("pretrain")
 @click.option("--data", required=True, type=click.Path(dir_okay=False), help="Extended-XYZ pretraining set (.extxyz, optionally .gz).")
 @click.option("--target", default="e_form", show_default=True, type=click.Choice(["e_form", "gap"]), help="Property to regress.")
 @click.option("--core-encoder", default="cgcnn", show_default=True, help="Core encoder plugin name (must be trainable).")
-@click.option("--core-args", default=None, help="JSON object of core encoder init args, e.g. '{\"embedding_dim\": 64}'.")
+@click.option("--core-args", default=None, callback=options.json_object, help="JSON object of core encoder init args, e.g. '{\"embedding_dim\": 64}'.")
 @click.option("--epochs", default=10, show_default=True, help="Maximum epochs (early stopping on validation MAE).")
 @click.option("--batch-size", default=64, show_default=True, help="Clusters per batch.")
 @click.option("--lr", default=1e-3, show_default=True, help="Adam learning rate.")
@@ -30,46 +23,19 @@ from colim.training.trainer import seed_everything
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Encoder checkpoint (.pt) to write.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing checkpoint.")
 @click.option("--silent", is_flag=True, help="No progress bars or summary.")
-def command(data: str, target: str, core_encoder: str, core_args: str | None, epochs: int, batch_size: int, lr: float, patience: int,
+def command(data: str, target: str, core_encoder: str, core_args: dict, epochs: int, batch_size: int, lr: float, patience: int,
             seed: int, limit: int | None, output: str, overwrite: bool, silent: bool) -> None:
     """Train a core encoder with an MLP regression head on a held-out 80/10/10 split.
 
     Prints the test MAE/MSE next to a mean predictor's (always the training mean) and saves the
     encoder alone; 'colim train --pretrained-core' fine-tunes from it.
     """
-    check_output_path(output, overwrite)
-    structures = load_pretraining_set(data, target=target)
-    if limit is not None and limit < len(structures):
-        rng = random.Random(seed)
-        structures = [structures[i] for i in sorted(rng.sample(range(len(structures)), limit))]
-    encoder = _seeded_encoder(core_encoder, parse_json_args(core_args, "--core-args"), seed)
-    config = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience)
-    result = pretrain_encoder(encoder, structures, target, config, seed=seed, silent=silent)
-    metadata = {
-        "kind": "colim-pretrain",
-        "data": str(data),
-        "target": target,
-        "seed": seed,
-        "limit": limit,
-        "split_sizes": result.split_sizes,
-        "config": config.as_dict(),
-        "best_epoch": result.best_epoch,
-        "metrics": {"test": result.test_metrics, "val": result.val_metrics, "mean_predictor_test": result.baseline_metrics},
-        "target_mean": result.target_mean,
-        "target_std": result.target_std,
-        "history": result.history,
-        "e_form_reference": structures[0].info.get("e_form_reference") if target == "e_form" else None,
-    }
-    save_encoder_checkpoint(result.encoder, output, metadata, overwrite=overwrite)
+    config = dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience)
+    result = api.pretrain(data, output, target=target, core_encoder=core_encoder, core_args=core_args, seed=seed, limit=limit,
+                          overwrite=overwrite, progress=not silent, **config)
     if not silent:
         t, b = result.test_metrics, result.baseline_metrics
         sizes = result.split_sizes
-        click.echo(f"{target}: {len(structures)} clusters (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}), best epoch {result.best_epoch}")
+        click.echo(f"{target}: {sum(sizes.values())} clusters (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}), best epoch {result.best_epoch}")
         click.echo(f"test MAE {t['mae']:.4f}  MSE {t['mse']:.5f}   mean predictor: MAE {b['mae']:.4f}  MSE {b['mse']:.5f}")
         click.echo(f"encoder checkpoint -> {output}")
-
-
-def _seeded_encoder(name: str, args: dict, seed: int):
-    """Build the encoder right after seeding torch, so its initial weights depend only on ``seed``."""
-    seed_everything(seed)
-    return create_core_encoder(name, **args)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import collections
 import time
 
 import click
-import numpy as np
 from colim.progress import progress_bar
 
 from colim.output_files import check_output_path
 from colim.choices import resolve_choice
 from colim.pretrain_data.clusters import ClusterRecipe
 from colim.pretrain_data.generator import BACKENDS, CHUNK_SIZE, generate, parse_elements, parse_sizes
-from colim.pretrain_data.reader import TARGETS, iter_pretraining_set
+from colim.pretrain_data.summary import summarise_pretraining_set
 
 
 @click.group("pretrain-data")
@@ -61,22 +59,5 @@ def generate_command(output: str, n: int, elements: str, sizes: str, seed: int, 
 @click.option("--target", default="e_form", show_default=True, help="Target every frame must carry: e_form or gap.")
 def info_command(path: str, target: str) -> None:
     """Summarise a pretraining set: frames, sizes, elements, E_form reference and target statistics."""
-    target = resolve_choice(target, TARGETS, "pretraining target")
-    sizes: collections.Counter = collections.Counter()
-    elements: collections.Counter = collections.Counter()
-    references: collections.Counter = collections.Counter()
-    values = []
-    for atoms in iter_pretraining_set(path, target=target):
-        sizes[len(atoms)] += 1
-        elements.update(set(atoms.get_chemical_symbols()))
-        references[atoms.info.get("e_form_reference", "-")] += 1
-        values.append(atoms.info[target])
-    if not values:
-        click.echo(f"{path}: 0 frames")
-        return
-    v = np.array(values)
-    click.echo(f"{path}: {len(v)} frames, {min(sizes)}-{max(sizes)} atoms ({len(sizes)} sizes)")
-    click.echo("elements (frames containing): " + ", ".join(f"{e} {c}" for e, c in elements.most_common()))
-    click.echo("e_form reference: " + ", ".join(f"{r} ({c})" for r, c in references.most_common()))
-    click.echo(f"{target}: mean {v.mean():.4f}, std {v.std():.4f}, min {v.min():.4f}, max {v.max():.4f} "
-               f"({'eV/atom' if target == 'e_form' else 'eV'})")
+    for line in summarise_pretraining_set(path, target).lines():
+        click.echo(line)

@@ -7,17 +7,15 @@ import os
 import click
 from colim.progress import progress_bar
 
+from colim import api
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
 from colim.errors import OutputWriteError
 from colim.locks import output_lock
 from colim.output_files import check_output_path, refuse_input_as_output
-from colim.model.checkpoint import load_ensemble
-from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
-from colim.screening.domain import reference_from_dataset
 from colim.screening.engine import resolve_device
 from colim.screening.outputs import output_format
 from colim.screening.state import state_dir
-from colim.screening.screen import ScreenInterrupted, ScreenOptions, screen
+from colim.screening.screen import ScreenInterrupted
 
 
 @click.command("screen")
@@ -55,16 +53,10 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
         click.echo("note: screen --ensemble is now --model (which takes ensembles too)", err=True)
     check_output_path(output, overwrite)
     refuse_input_as_output(output, [core_lib, ligand_lib, train_dataset, *models, *ensembles])
-    core_lib = core_lib or str(shipped(DEFAULT_CORE_LIBRARY))
-    ligand_lib = ligand_lib or str(shipped(DEFAULT_LIGAND_LIBRARY))
-    models = (models + ensembles) or (str(shipped(DEFAULT_MODEL)),)
     output_format(output)
     dev = resolve_device(device)
-    loaded = load_ensemble(list(models))
-    named = [(str(spec), model) for spec, (model, _) in zip(_member_names(models, len(loaded)), loaded)]
-    domain = reference_from_dataset(train_dataset, loaded[0][0]) if train_dataset else None
-    options = ScreenOptions(top_k=top_k, depth=depth, device=str(dev), memory_mb=memory_mb, block_pairs=block_pairs,
-                            core_block=core_block, restart=restart, overwrite=overwrite)
+    options = dict(top_k=top_k, depth=depth, device=str(dev), memory_mb=memory_mb, block_pairs=block_pairs,
+                   core_block=core_block, restart=restart, overwrite=overwrite)
     bar = progress_bar(unit="pairs", unit_scale=True, desc="screening", disable=silent, dynamic_ncols=True)
 
     def on_start(total: int, done: int) -> None:
@@ -75,7 +67,8 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
     try:
         try:
             with output_lock(output):
-                result = screen(core_lib, ligand_lib, named, output, options, domain, lambda block: bar.update(block.pairs), on_start)
+                result = api.screen(core_lib, ligand_lib, list(models + ensembles) or None, output, train_dataset=train_dataset,
+                                    on_block=lambda block: bar.update(block.pairs), on_start=on_start, **options)
         finally:
             bar.close()
         if not silent:
@@ -103,8 +96,4 @@ def _stamp(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_ino, st.st_mtime_ns
-
-
-def _member_names(specs: tuple[str, ...], count: int) -> list[str]:
-    return list(specs) if len(specs) == count else [f"{specs[0]}#{i}" for i in range(count)] if len(specs) == 1 else [f"member{i}" for i in range(count)]
 

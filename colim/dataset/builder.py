@@ -77,7 +77,7 @@ def collect_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and (p.suffix.lower() in FORMATS or p.suffix.lower() == ".csv")))
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and (FORMATS.find(p) is not None or p.suffix.lower() == ".csv")))
         elif path.is_file():
             out.append(path)
         else:

@@ -1,10 +1,12 @@
-"""Writing screening hits: CSV, Parquet or HDF5 (chosen by the output's extension), atomically."""
+"""Writing and reading screening hits: CSV, Parquet or HDF5 (rows of :data:`HIT_FORMATS`, by extension), atomically."""
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import h5py
 import numpy as np
@@ -12,42 +14,83 @@ import pandas as pd
 
 from colim import keys
 from colim.output_files import atomic_output
-from colim.choices import resolve_choice
+from colim.choices import InvalidChoiceError
+from colim.file_table import FileTable
 from colim.libraries.h5file import STR, write_header
 
-OUTPUT_FORMATS = ("csv", "parquet", "h5")
-_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".h5": "h5", ".hdf5": "h5"}
 RESULTS_VERSION = 1
 #: hit-table columns that hold text (read back as text from CSV, where "3" must stay "3").
 TEXT_COLUMNS = ("core_id", "parent", "operator", "site", "site_kind", "element", "ligand_set", "ligand_names", "families", "member_ranks")
 
 
+def _write_csv(hits: pd.DataFrame, path: Path) -> None:
+    hits.to_csv(path, index=False, float_format="%.6g")
+
+
+def _read_csv(path: str | os.PathLike) -> pd.DataFrame:
+    hits = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False)
+    for column in ("core_domain", "set_domain"):
+        if column in hits:
+            hits[column] = pd.to_numeric(hits[column], errors="coerce")
+    return hits
+
+
+def _write_parquet(hits: pd.DataFrame, path: Path) -> None:
+    hits.to_parquet(path, index=False)
+
+
+def _write_h5(hits: pd.DataFrame, path: Path, summary: dict) -> None:
+    with h5py.File(path, "w") as f:
+        write_header(f, keys.SCREEN_RESULTS_FORMAT, RESULTS_VERSION)
+        f.attrs[keys.HITS_SUMMARY] = json.dumps(json_safe(summary), sort_keys=True, allow_nan=False)
+        g = f.create_group(keys.HITS)
+        for column in hits.columns:
+            values = hits[column].to_numpy()
+            if values.dtype == object:
+                g.create_dataset(column, data=np.array([str(v) for v in values], dtype=object), dtype=STR)
+            else:
+                g.create_dataset(column, data=values)
+
+
+def _read_h5(path: str | os.PathLike) -> pd.DataFrame:
+    with h5py.File(path, "r") as f:
+        g = f[keys.HITS]
+        return pd.DataFrame({name: [v.decode() if isinstance(v, bytes) else v for v in g[name][()]] for name in g})
+
+
+@dataclass(frozen=True)
+class HitFormat:
+    """One hit-table file format: its name, ``read(path)``, ``write(hits, tmp_path)``, and whether the
+    summary goes inside the file (``write(hits, tmp_path, summary)``) rather than into a JSON beside it."""
+
+    name: str
+    read: Callable[[str | os.PathLike], pd.DataFrame]
+    write: Callable[..., None]
+    summary_inside: bool = False
+
+
+#: hit writers and readers by output suffix: adding a format is one row and its two functions.
+HIT_FORMATS: FileTable[HitFormat] = FileTable("output format (file extension)", InvalidChoiceError)
+HIT_FORMATS.add(".csv", HitFormat("csv", _read_csv, _write_csv))
+HIT_FORMATS.add((".parquet", ".pq"), HitFormat("parquet", pd.read_parquet, _write_parquet))
+HIT_FORMATS.add((".h5", ".hdf5"), HitFormat("h5", _read_h5, _write_h5, summary_inside=True))
+OUTPUT_FORMATS = tuple(dict.fromkeys(entry.name for entry in (HIT_FORMATS.find(f"x{k}") for k in HIT_FORMATS)))
+
+
 def output_format(path: str | os.PathLike) -> str:
-    """``csv``, ``parquet`` or ``h5`` from the file extension (an unknown one lists the choices)."""
-    suffix = Path(path).suffix.lower()
-    return resolve_choice(_SUFFIX.get(suffix, suffix.lstrip(".") or "(none)"), OUTPUT_FORMATS, "output format (file extension)")
+    """The hit-table format of ``path`` (``csv``, ``parquet`` or ``h5``) from its extension; an unknown one lists the choices."""
+    return HIT_FORMATS.lookup(path).name
 
 
 def write_hits(hits: pd.DataFrame, path: str | os.PathLike, summary: dict, overwrite: bool = False) -> None:
     """Write the hit table; the HDF5 form keeps ``summary`` as a JSON attribute (CSV/Parquet: a ``.json`` beside)."""
-    fmt = output_format(path)
+    fmt = HIT_FORMATS.lookup(path)
     with atomic_output(path, overwrite=overwrite) as tmp:
-        if fmt == "csv":
-            hits.to_csv(tmp, index=False, float_format="%.6g")
-        elif fmt == "parquet":
-            hits.to_parquet(tmp, index=False)
+        if fmt.summary_inside:
+            fmt.write(hits, tmp, summary)
         else:
-            with h5py.File(tmp, "w") as f:
-                write_header(f, keys.SCREEN_RESULTS_FORMAT, RESULTS_VERSION)
-                f.attrs[keys.HITS_SUMMARY] = json.dumps(json_safe(summary), sort_keys=True, allow_nan=False)
-                g = f.create_group(keys.HITS)
-                for column in hits.columns:
-                    values = hits[column].to_numpy()
-                    if values.dtype == object:
-                        g.create_dataset(column, data=np.array([str(v) for v in values], dtype=object), dtype=STR)
-                    else:
-                        g.create_dataset(column, data=values)
-    if fmt != "h5":
+            fmt.write(hits, tmp)
+    if not fmt.summary_inside:
         with atomic_output(summary_path(path), overwrite=True) as tmp:
             tmp.write_text(json.dumps(json_safe(summary), indent=2, sort_keys=True, allow_nan=False))
 
@@ -71,15 +114,4 @@ def summary_path(path: str | os.PathLike) -> Path:
 
 def read_hits(path: str | os.PathLike) -> pd.DataFrame:
     """Read a hit table written by :func:`write_hits`."""
-    fmt = output_format(path)
-    if fmt == "csv":
-        hits = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False)
-        for column in ("core_domain", "set_domain"):
-            if column in hits:
-                hits[column] = pd.to_numeric(hits[column], errors="coerce")
-        return hits
-    if fmt == "parquet":
-        return pd.read_parquet(path)
-    with h5py.File(path, "r") as f:
-        g = f[keys.HITS]
-        return pd.DataFrame({name: [v.decode() if isinstance(v, bytes) else v for v in g[name][()]] for name in g})
+    return HIT_FORMATS.lookup(path).read(path)

@@ -49,10 +49,15 @@ class ScreenOptions:
 
 @dataclass
 class ScreenResult:
-    """The hit table and a summary (counts, models, libraries, stability across members)."""
+    """The hit table and a summary (counts, models, libraries, stability across members); ``engine``,
+    ``cores`` and ``ligands`` are the screen's engine and libraries, for scoring more pairs without
+    reloading the libraries or refolding the heads (the demo's heat map)."""
 
     hits: pd.DataFrame
     summary: dict = field(default_factory=dict)
+    engine: ScreenEngine | None = field(default=None, repr=False)
+    cores: CoreLibrary | None = field(default=None, repr=False)
+    ligands: LigandLibrary | None = field(default=None, repr=False)
 
 
 def build_members(models: Sequence[tuple[str, CoLiMModel]], cores: CoreLibrary, ligands: LigandLibrary) -> list[Member]:
@@ -111,6 +116,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
         raise ScreenInterrupted(f"screen interrupted after {done} of {engine.num_cores} cores; the finished blocks are saved in {state.dir}: run the same command again to resume") from None
     result = _hit_table(engine, blocks, cores, ligands, domain, [name for name, _ in models])
     result.summary.update({"core_library": str(core_lib), "ligand_library": str(ligand_lib), "resumed_from_core": start})
+    result.engine, result.cores, result.ligands = engine, cores, ligands
     if output is not None:
         write_hits(result.hits, output, result.summary, overwrite=opts.overwrite)
         state.discard()

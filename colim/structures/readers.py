@@ -1,4 +1,5 @@
-"""Reading structures into ``ase.Atoms``: cores and whole clusters from XYZ/extXYZ/CIF/PDB/GRO/mol2.
+"""Reading structures into ``ase.Atoms``: cores and whole clusters from every format in :data:`FORMATS`
+(XYZ/extXYZ, CIF, PDB, GRO, ASE trajectories, VASP POSCAR, XSF, Gaussian cube, mol2, SDF/MOL).
 
 Every failure is a :class:`StructureError` with one line naming the file and the problem. Finite
 clusters stored in a periodic box (CIF from Materials Studio, GROMACS boxes) are unwrapped into
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from ase import Atoms
@@ -17,23 +20,19 @@ from ase.data import atomic_numbers, covalent_radii
 from ase.io import read as ase_read
 
 from colim.errors import StructureError
+from colim.file_table import FileTable
 from colim.structures.disorder import read_cif_ordered
 from colim.structures.gro import read_gro
-
-#: file suffix -> ASE format name; ``mol2`` is read through RDKit.
-FORMATS = {
-    ".xyz": "extxyz",
-    ".extxyz": "extxyz",
-    ".cif": "cif",
-    ".pdb": "proteindatabank",
-    ".gro": "gromacs",
-    ".mol2": "mol2",
-}
 
 BOND_TOLERANCE = 1.2  # bonded if d < tolerance * (r_cov,i + r_cov,j)
 
 
-def _read_mol2(path: Path) -> Atoms:
+def _rdkit_atoms(mol) -> Atoms:
+    """The atoms of an RDKit molecule's first conformer."""
+    return Atoms(symbols=[atom.GetSymbol() for atom in mol.GetAtoms()], positions=mol.GetConformer().GetPositions())
+
+
+def _read_mol2(path: Path, index: int | str = 0) -> Atoms:
     from rdkit import Chem
 
     mol = Chem.MolFromMol2File(str(path), sanitize=False, removeHs=False)
@@ -42,9 +41,43 @@ def _read_mol2(path: Path) -> Atoms:
             f"{path}: RDKit cannot read this mol2 file (Open Babel's aromatic carboxylates are a known cause; "
             "convert it to XYZ or CIF)"
         )
-    symbols = [atom.GetSymbol() for atom in mol.GetAtoms()]
-    positions = mol.GetConformer().GetPositions()
-    return Atoms(symbols=symbols, positions=positions)
+    return _rdkit_atoms(mol)
+
+
+def _read_sdf(path: Path, index: int | str = ":") -> Atoms | list[Atoms]:
+    """Record ``index`` (``":"``: every record) of an SDF/MOL file, read through RDKit without sanitising (metal bonds)."""
+    from rdkit import Chem
+
+    frames = []
+    for i, mol in enumerate(Chem.SDMolSupplier(str(path), sanitize=False, removeHs=False)):
+        if mol is None or mol.GetNumConformers() == 0:
+            raise StructureError(f"{path}: RDKit cannot read record {i + 1} of this SDF/MOL file")
+        frames.append(_rdkit_atoms(mol))
+    return frames if index == ":" else frames[index]
+
+
+@dataclass(frozen=True)
+class StructureReader:
+    """One structure format: ``name`` (the ASE format name when ASE reads it; errors say it) and, for
+    formats colim reads itself, ``read(path, index)`` returning one Atoms or (index ``":"``) a list."""
+
+    name: str
+    read: Callable[[Path, int | str], Atoms | list[Atoms]] | None = None
+
+
+#: the structure readers: file suffix (or exact name) -> its reader. One row per format; ``colim inspect``,
+#: ``colim.read_cores`` and every reader use it.
+FORMATS: FileTable[StructureReader] = FileTable("structure format", StructureError)
+FORMATS.add((".xyz", ".extxyz"), StructureReader("extxyz"))
+FORMATS.add(".cif", StructureReader("cif", read_cif_ordered))
+FORMATS.add(".pdb", StructureReader("proteindatabank"))
+FORMATS.add(".gro", StructureReader("gromacs", read_gro))
+FORMATS.add(".traj", StructureReader("traj"))
+FORMATS.add((".vasp", ".poscar", "POSCAR", "CONTCAR"), StructureReader("vasp"))
+FORMATS.add(".xsf", StructureReader("xsf"))
+FORMATS.add(".cube", StructureReader("cube"))
+FORMATS.add(".mol2", StructureReader("mol2", _read_mol2))
+FORMATS.add((".sdf", ".mol"), StructureReader("sdf", _read_sdf))
 
 
 def _read_bare_xyz(path: Path) -> Atoms | None:
@@ -79,15 +112,9 @@ def _xyz_count_problem(path: Path) -> str | None:
     return None
 
 
-def _guess_format(path: Path, fmt: str | None) -> str:
-    if fmt is not None:
-        return fmt
-    suffix = Path(path.stem).suffix.lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
-    try:
-        return FORMATS[suffix]
-    except KeyError:
-        choices = ", ".join(sorted(FORMATS))
-        raise StructureError(f"{path}: unknown structure format '{path.suffix or path.name}'; colim reads {choices}") from None
+def _guess_format(path: Path, fmt: str | None) -> StructureReader:
+    """The reader of ``path``: by its suffix, or ASE's reader of format ``fmt`` when one is named."""
+    return StructureReader(fmt) if fmt is not None else FORMATS.lookup(path)
 
 
 def bonded_pairs(atoms: Atoms, tolerance: float = BOND_TOLERANCE, mic: bool = False) -> np.ndarray:
@@ -168,16 +195,13 @@ def _read_raw(path: Path, index: int | str, fmt: str | None) -> Atoms | list[Ato
         raise StructureError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise StructureError(f"{path}: empty file")
-    ase_format = _guess_format(path, fmt)
+    reader = _guess_format(path, fmt)
+    ase_format = reader.name
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if ase_format == "mol2":
-                return _read_mol2(path)
-            if ase_format == "cif":
-                return read_cif_ordered(path, index)
-            if ase_format == "gromacs":
-                return read_gro(path, index)
+            if reader.read is not None:
+                return reader.read(path, index)
             bare = _read_bare_xyz(path) if ase_format == "extxyz" and path.suffix.lower() != ".gz" else None
             if bare is not None:
                 return bare

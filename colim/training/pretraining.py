@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import random
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
@@ -22,8 +24,13 @@ from colim.progress import progress_bar
 
 from colim.encoders import CoreEncoder
 from colim.errors import ColimError
+from colim.model.checkpoint import save_encoder_checkpoint
+from colim.output_files import check_output_path
+from colim.plugin_manager import create_core_encoder
+from colim.pretrain_data.reader import load_pretraining_set
 from colim.training.batching import batch_order, featurize_cores
 from colim.training.metrics import regression_metrics
+from colim.training.trainer import seed_everything
 
 
 class PretrainingError(ColimError):
@@ -167,3 +174,45 @@ def pretrain_encoder(
         target_std=std,
         history=history,
     )
+
+
+def pretraining_metadata(result: PretrainResult, config: PretrainConfig, data: str | os.PathLike, seed: int,
+                         limit: int | None, e_form_reference: str | None) -> dict[str, Any]:
+    """What an encoder checkpoint records about its pretraining run (data, split, config, metrics, history)."""
+    return {
+        "kind": "colim-pretrain",
+        "data": str(data),
+        "target": result.target,
+        "seed": seed,
+        "limit": limit,
+        "split_sizes": result.split_sizes,
+        "config": config.as_dict(),
+        "best_epoch": result.best_epoch,
+        "metrics": {"test": result.test_metrics, "val": result.val_metrics, "mean_predictor_test": result.baseline_metrics},
+        "target_mean": result.target_mean,
+        "target_std": result.target_std,
+        "history": result.history,
+        "e_form_reference": e_form_reference if result.target == "e_form" else None,
+    }
+
+
+def pretrain(data: str | os.PathLike, output: str | os.PathLike, target: str = "e_form", core_encoder: str = "cgcnn",
+             core_args: dict[str, Any] | None = None, config: PretrainConfig | None = None, seed: int = 0,
+             limit: int | None = None, overwrite: bool = False, silent: bool = True) -> tuple[PretrainResult, int]:
+    """Pretrain a fresh ``core_encoder`` on the clusters of ``data`` and save it to ``output``.
+
+    ``limit`` keeps a random subset of that many clusters drawn with ``seed`` (files are often sorted by
+    size). Returns the result and the number of clusters used.
+    """
+    check_output_path(output, overwrite)
+    structures = load_pretraining_set(data, target=target)
+    if limit is not None and limit < len(structures):
+        rng = random.Random(seed)
+        structures = [structures[i] for i in sorted(rng.sample(range(len(structures)), limit))]
+    seed_everything(seed)  # the encoder's initial weights depend only on the seed
+    encoder = create_core_encoder(core_encoder, **(core_args or {}))
+    config = config or PretrainConfig()
+    result = pretrain_encoder(encoder, structures, target, config, seed=seed, silent=silent)
+    metadata = pretraining_metadata(result, config, data, seed, limit, structures[0].info.get("e_form_reference"))
+    save_encoder_checkpoint(result.encoder, output, metadata, overwrite=overwrite)
+    return result, len(structures)

@@ -54,7 +54,7 @@ def test_enumerate_errors_are_one_line(tmp_path):
     assert bad.exit_code == 1 and bad.output.startswith("Error: unknown edit operator 'explode'; choose from: add, ")
     fmt = run("edit", "enumerate", AU25_DFT, "--ops", "remove", "-o", tmp_path / "x.csv")
     assert fmt.exit_code == 1
-    assert fmt.output.strip() == f"Error: cannot write edited cores to '{tmp_path / 'x.csv'}'; use one of: .h5, .hdf5, .xyz, .extxyz"
+    assert fmt.output.strip() == f"Error: cannot write edited cores to '{tmp_path / 'x.csv'}'; use one of: .h5, .hdf5, .xyz, .extxyz, .traj"
 
 
 def test_apply_writes_one_edited_core(tmp_path):

@@ -1,0 +1,320 @@
+"""colim's Python API: each job as one documented function that returns plain objects.
+
+``import colim`` exposes these functions (``colim.screen``, ``colim.read_cores`` ...), loaded on first
+use so that ``import colim`` stays light. The ``colim`` command line parses options, calls them and
+prints; docs/api.md shows each with an example. Where a function takes ``model``, it accepts a
+checkpoint (``.pt``), an ensemble directory or manifest, a list of those, or the members returned by
+:func:`load_model`; ``None`` means the shipped default model, as on the command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence, Union
+
+import pandas as pd
+from ase import Atoms
+
+from colim.core_sources import CoreSource
+from colim.core_sources import read_cores as _read_cores
+from colim.core_sources import read_one_core
+from colim.dataset.builder import build as _build_dataset
+from colim.dataset.records import MatchingDataset, load_dataset, save_dataset
+from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
+from colim.demo import DEFAULT_OPS, DemoResult, run_demo
+from colim.editing.apply import apply_edit as _apply_edit
+from colim.editing.enumerate import Enumeration
+from colim.editing.enumerate import enumerate_edits as _enumerate_edits
+from colim.editing.io import write_cores as _write_cores
+from colim.editing.spec import parse_operators
+from colim.editing.symmetry import DEFAULT_TOLERANCE
+from colim.errors import ColimError
+from colim.libraries.core_library import append_core_library, embed_cores
+from colim.libraries.core_library import build_core_library as _build_core_library
+from colim.libraries.encoder_info import encoder_info
+from colim.libraries.ligand_library import build_ligand_library as _build_ligand_library
+from colim.model.checkpoint import load_ensemble, member_name
+from colim.model.dual_encoder import CoLiMModel
+from colim.model.explain import DEFAULT_STEPS, Explanation, explain_pair, write_explanation
+from colim.screening.domain import reference_from_dataset
+from colim.screening.outputs import read_hits
+from colim.screening.screen import ScreenOptions, ScreenResult
+from colim.screening.screen import screen as _screen
+from colim.structures.ligand_files import Ligand, read_ligand_file, read_set_file
+from colim.structures.ligands import LigandSet, canonical_smiles
+from colim.structures.families import ligand_family
+from colim.training.ensemble import TrainedEnsemble, TrainedMember, check_outputs, train_ensemble
+from colim.output_files import check_output_path
+from colim.training.evaluation import CONFUSION_PNG, RELIABILITY_PNG, REPORT_JSON, ROC_PNG, TSNE_PNG, EvaluationSettings, evaluate_models, write_report
+from colim.training.pretraining import PretrainConfig, PretrainResult
+from colim.training.pretraining import pretrain as _pretrain
+from colim.training.trainer import ModelSpec, TrainConfig
+
+__all__ = [
+    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "demo", "enumerate_edits",
+    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "screen", "train", "write_cores",
+]
+
+PathLike = Union[str, os.PathLike]
+#: the files :func:`evaluate` writes into its output folder.
+EVALUATION_FILES = (REPORT_JSON, ROC_PNG, RELIABILITY_PNG, CONFUSION_PNG, TSNE_PNG)
+
+
+class ApiError(ColimError):
+    """An argument of a :mod:`colim.api` function that cannot be used."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelMember:
+    """One loaded model of an ensemble: its name (the checkpoint path), the model and its checkpoint info."""
+
+    name: str
+    model: CoLiMModel
+    info: dict = dataclasses.field(repr=False, compare=False)
+
+
+ModelArg = Union[None, PathLike, Sequence[PathLike], Sequence[ModelMember]]
+
+
+def load_model(model: ModelArg = None) -> list[ModelMember]:
+    """Load a model: the shipped default (``None``), a checkpoint, an ensemble directory or manifest, or several.
+
+    Returns one :class:`ModelMember` per checkpoint, named by its path (the name hits and summaries use).
+    """
+    if model is None:
+        model = shipped(DEFAULT_MODEL)
+    if isinstance(model, (list, tuple)) and model and all(isinstance(m, ModelMember) for m in model):
+        return list(model)
+    specs = [model] if isinstance(model, (str, os.PathLike)) else list(model)
+    if not specs:
+        raise ApiError("no model given: pass a checkpoint, an ensemble directory, or None for the shipped model")
+    return [ModelMember(member_name(info), m, info) for m, info in load_ensemble([str(s) for s in specs])]
+
+
+def read_cores(*sources: CoreSource | Iterable[CoreSource], core_only: bool = False) -> list[Atoms]:
+    """Read cores from structure files (every frame), core libraries, dataset files or ``ase.Atoms``.
+
+    ``core_only`` keeps only each structure's metal atoms (a whole cluster → its metal core). Every
+    core is validated and carries ``atoms.info['id']``.
+    """
+    flat: list[CoreSource] = []
+    for source in sources:
+        flat.extend([source] if isinstance(source, (str, os.PathLike, Atoms)) else list(source))
+    return _read_cores(flat, core_only)
+
+
+def enumerate_edits(core: CoreSource, ops: str = DEFAULT_OPS, depth: int = 1, max_cores: int | None = None,
+                    tol: float = DEFAULT_TOLERANCE, chiral: bool = False, core_only: bool = False,
+                    progress: bool = False) -> Enumeration:
+    """Every symmetry-unique edit of ``core`` (a file or ``ase.Atoms``), up to ``depth`` successive edits.
+
+    ``ops`` names the edit operators as ``colim edit enumerate --ops`` does (e.g.
+    ``"remove,substitute:Ag+Cu,add:Cu,swap"``). The result's ``.cores`` are the edited cores (with
+    provenance in ``info``) and ``.stats`` the per-operator counts.
+    """
+    parent = read_one_core(core, core_only)
+    return _enumerate_edits(parent, parse_operators(ops), depth=depth, max_cores=max_cores, tol=tol, mirror=not chiral, progress=progress)
+
+
+def apply_edit(core: CoreSource, op: str, site: str | int | Sequence[int], element: str | None = None,
+               core_only: bool = False, check: bool = True) -> Atoms:
+    """One edit of ``core`` at ``site`` (atom index, indices, or ``hollow:3,5,7``), e.g. ``apply_edit(core, "substitute", 0, "Ag")``.
+
+    ``check`` refuses an edited core with overlapping, isolated or disconnected atoms.
+    """
+    where = site if isinstance(site, str) else str(site) if isinstance(site, int) else ",".join(str(i) for i in site)
+    return _apply_edit(read_one_core(core, core_only), op, where, element, check=check)
+
+
+def write_cores(cores: Sequence[Atoms] | Atoms, path: PathLike, overwrite: bool = False) -> Path:
+    """Write cores with their provenance: a core library for ``.h5``, else extXYZ, ASE ``.traj``, or CIF/PDB (one core)."""
+    _write_cores(path, [cores] if isinstance(cores, Atoms) else list(cores), overwrite=overwrite)
+    return Path(path)
+
+
+def build_core_library(cores: CoreSource | Iterable[CoreSource], output: PathLike, model: ModelArg = None,
+                       batch_size: int = 64, append: bool = False, overwrite: bool = False, progress: bool = False) -> dict[str, Any]:
+    """Write a core library (``.h5``) of ``cores`` embedded by each member of ``model``, ready to screen.
+
+    ``cores`` is anything :func:`read_cores` takes. ``model=()`` stores the cores without embeddings.
+    ``append`` adds to an existing library only the cores it lacks (by content hash). Returns counts:
+    ``path``, ``cores`` (or ``added``/``skipped`` when appending) and ``models``.
+    """
+    core_list = read_cores(cores)
+    members = [] if isinstance(model, (list, tuple)) and not model else load_model(model)
+    encoders = [m.model.core_encoder for m in members]
+    if append and Path(output).exists():
+        embedders = [(encoder_info(enc), partial(embed_cores, enc, batch_size=batch_size, progress=progress)) for enc in encoders]
+        added, skipped = append_core_library(output, core_list, embedders)
+        return {"path": Path(output), "added": added, "skipped": skipped, "models": len(encoders)}
+    _build_core_library(output, core_list, encoders, batch_size=batch_size, overwrite=overwrite or append, progress=progress)
+    return {"path": Path(output), "cores": len(core_list), "models": len(encoders)}
+
+
+def _ligands(ligands: PathLike | Iterable[str | Ligand]) -> list[Ligand]:
+    """Ligands from a ``.smi``/``.csv`` file or from SMILES strings (canonicalised, named by their SMILES)."""
+    if isinstance(ligands, (str, os.PathLike)):
+        return read_ligand_file(ligands)
+    out: dict[str, Ligand] = {}
+    for item in ligands:
+        lig = item if isinstance(item, Ligand) else Ligand(canonical_smiles(item), canonical_smiles(item), ligand_family(canonical_smiles(item)))
+        out.setdefault(lig.smiles, lig)
+    return list(out.values())
+
+
+def build_ligand_library(ligands: PathLike | Iterable[str], output: PathLike, model: ModelArg = None, max_kinds: int = 2,
+                         sets: PathLike | Iterable[str | LigandSet] | None = None, append: bool = False,
+                         overwrite: bool = False) -> dict[str, Any]:
+    """Write a ligand library (``.h5``): the ligands, their sets, and embeddings by each member of ``model``.
+
+    ``ligands`` is a ``.smi``/``.csv`` ligand file or a list of SMILES; the sets are every combination
+    of 1..``max_kinds`` ligands unless ``sets`` (a set file or strings like ``"A.B 12:6"``) lists them.
+    ``model=()`` stores no embeddings. Returns counts: ``path``, ``ligands``, ``new_ligands``, ``sets``,
+    ``embedded`` and ``models``.
+    """
+    if sets is None or isinstance(sets, (str, os.PathLike)):
+        set_list = read_set_file(sets) if sets is not None else None
+    else:
+        set_list = [s if isinstance(s, LigandSet) else LigandSet.parse(s) for s in sets]
+    members = [] if isinstance(model, (list, tuple)) and not model else load_model(model)
+    encoders = [m.model.ligand_encoder for m in members]
+    counts = _build_ligand_library(output, _ligands(ligands), encoders, sets=set_list, max_kinds=max_kinds, append=append, overwrite=overwrite)
+    return {"path": Path(output), **counts, "models": len(encoders)}
+
+
+def screen(core_library: PathLike | None = None, ligand_library: PathLike | None = None, model: ModelArg = None,
+           output: PathLike | None = None, *, train_dataset: PathLike | None = None,
+           on_block: Callable | None = None, on_start: Callable[[int, int], None] | None = None, **options: Any) -> ScreenResult:
+    """Rank the top-k ligand sets of every core: ``result.hits`` is a DataFrame, ``result.summary`` a dict.
+
+    Without ``core_library``, ``ligand_library`` or ``model`` the shipped defaults are used, as by
+    ``colim screen``. With ``output`` (``.csv``, ``.parquet`` or ``.h5``) the hits are also written
+    there, resumably. ``train_dataset`` (a dataset ``.h5``) fills the applicability-domain columns.
+    ``options`` are those of ``colim screen`` (the fields of
+    :class:`colim.screening.screen.ScreenOptions`): ``top_k`` (10), ``depth``, ``device`` (``"auto"``,
+    ``"cpu"``, ``"cuda"``), ``memory_mb``, ``block_pairs``, ``core_block``, ``restart``, ``overwrite``.
+    ``on_start(total_pairs, done_pairs)`` and ``on_block(block)`` report progress.
+    """
+    known = {f.name for f in dataclasses.fields(ScreenOptions)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ApiError(f"unknown screen option(s) {', '.join(unknown)}; choose from: {', '.join(sorted(known))}")
+    members = load_model(model)
+    named = [(m.name, m.model) for m in members]
+    core_lib = core_library if core_library is not None else shipped(DEFAULT_CORE_LIBRARY)
+    ligand_lib = ligand_library if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
+    domain = reference_from_dataset(train_dataset, members[0].model) if train_dataset is not None else None
+    return _screen(core_lib, ligand_lib, named, output, ScreenOptions(**options), domain, on_block, on_start)
+
+
+def build_dataset(inputs: PathLike | Sequence[PathLike], output: PathLike | None = None, overwrite: bool = False,
+                  **options: Any) -> MatchingDataset:
+    """Build a core–ligand matching dataset from structure files, folders and CSVs (``colim dataset build``).
+
+    ``options``: ``seed``, ``carbon_margin``, ``split`` (train, val, test fractions), ``rmsd_threshold``,
+    ``ligand_pool``, ``anchor_placeholder``, ``progress``. With ``output`` the dataset is saved there.
+    """
+    paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    dataset, _ = _build_dataset(paths, **options)
+    if output is not None:
+        save_dataset(dataset, output, overwrite=overwrite)
+    return dataset
+
+
+def _dataset(dataset: PathLike | MatchingDataset) -> MatchingDataset:
+    return dataset if isinstance(dataset, MatchingDataset) else load_dataset(dataset)
+
+
+def train(dataset: PathLike | MatchingDataset, output: PathLike, *, core_encoder: str = "cgcnn", ligand_encoder: str = "fingerprint",
+          core_args: dict | None = None, ligand_args: dict | None = None, pretrained_core: PathLike | None = None,
+          seeds: Sequence[int] = (0,), overwrite: bool = False, progress: bool = False,
+          on_member: Callable[[TrainedMember], None] | None = None, **config: Any) -> TrainedEnsemble:
+    """Fine-tune one dual-encoder model per seed on ``dataset``; save ``output/seed-N.pt`` + ``ensemble.json``
+    (or the single checkpoint ``output`` when it ends in ``.pt`` and there is one seed).
+
+    ``config`` takes the fields of :class:`colim.training.trainer.TrainConfig`: ``epochs`` (60),
+    ``batch_size`` (32), ``lr``, ``patience``, ``hidden_dims`` ((256, 128)), ``dropout``. The result lists
+    each member's checkpoint and validation metrics (``on_member(member)`` is called as each seed
+    finishes); ``load_model(output)`` loads the ensemble.
+    """
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ApiError(f"unknown training option(s) {', '.join(unknown)}; choose from: {', '.join(sorted(known))}")
+    if "hidden_dims" in config:
+        config["hidden_dims"] = tuple(config["hidden_dims"])
+    check_outputs(output, seeds, overwrite)
+    data = _dataset(dataset)
+    spec = ModelSpec(core_encoder, ligand_encoder, dict(core_args or {}), dict(ligand_args or {}),
+                     str(pretrained_core) if pretrained_core else None)
+    return train_ensemble(data, spec, TrainConfig(**config), list(seeds), output, overwrite=overwrite, silent=not progress,
+                          dataset_path=None if isinstance(dataset, MatchingDataset) else dataset, on_member=on_member)
+
+
+def evaluate(dataset: PathLike | MatchingDataset, model: ModelArg = None, output: PathLike | None = None, *, split: str = "test",
+             bootstrap: int = 1000, bins: int = 10, top_k: int = 5, overwrite: bool = False, progress: bool = False) -> dict[str, Any]:
+    """Metrics of a model or ensemble on one split of ``dataset``: AUC, accuracy, F1 ... with bootstrap 95% CIs,
+    calibration (ECE), t-SNE cluster scores and top-k stability across members (``colim evaluate``).
+
+    Returns the report as a dict (``report["ensemble"]["auc"]``...); with ``output`` (a folder) also
+    writes ``evaluation.json`` and the PNG figures there.
+    """
+    data = _dataset(dataset)
+    members = load_model(model)
+    loaded = [(m.model, m.info) for m in members]
+    settings = EvaluationSettings(split=split, n_boot=bootstrap, n_bins=bins, top_k=top_k)
+    if output is not None:
+        for name in EVALUATION_FILES:
+            check_output_path(Path(output) / name, overwrite)
+    report = evaluate_models(loaded, data, settings, silent=not progress)
+    report["dataset_hash"] = data.content_hash()
+    report["trained_on_this_dataset"] = {m.info["metadata"].get("dataset_hash") for m in members} == {data.content_hash()}
+    if output is not None:
+        report["files"] = [str(p) for p in write_report(report, output, overwrite)]
+    return report
+
+
+def explain(core: CoreSource, ligands: str | LigandSet, model: ModelArg = None, output: PathLike | None = None, *,
+            baseline: str = "zero", steps: int = DEFAULT_STEPS, overwrite: bool = False) -> Explanation:
+    """Why the model scores one (core, ligand set) pair: per-atom and per-ligand integrated-gradient attributions.
+
+    ``ligands`` is a ligand set such as ``"[S]C.[S]CC 12:6"``; an ensemble ``model`` is explained by its
+    first member. With ``output`` (a folder) writes ``attribution.xyz``, ``explanation.json`` and
+    ``explanation.png``.
+    """
+    ligand_set = ligands if isinstance(ligands, LigandSet) else LigandSet.parse(ligands)
+    member = load_model(model)[0]
+    core_atoms = read_one_core(core)
+    explanation = explain_pair(member.model, core_atoms, ligand_set, baseline=baseline, steps=steps)
+    if output is not None:
+        model_info = {"checkpoint": str(Path(member.name).resolve()), "core_encoder": member.info["core_encoder"]["name"],
+                      "ligand_encoder": member.info["ligand_encoder"]["name"]}
+        write_explanation(explanation, output, overwrite=overwrite, model_info=model_info)
+    return explanation
+
+
+def pretrain(data: PathLike, output: PathLike, *, target: str = "e_form", core_encoder: str = "cgcnn", core_args: dict | None = None,
+             seed: int = 0, limit: int | None = None, overwrite: bool = False, progress: bool = False, **config: Any) -> PretrainResult:
+    """Pretrain a core encoder on gas-phase cluster energies (``e_form``) or gaps in ``data`` (extXYZ) and save it.
+
+    ``config`` takes the fields of :class:`colim.training.pretraining.PretrainConfig` (``epochs``,
+    ``batch_size``, ``lr``, ``patience`` ...). The result holds test MAE/MSE beside a mean predictor's.
+    """
+    known = {f.name for f in dataclasses.fields(PretrainConfig)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ApiError(f"unknown pretraining option(s) {', '.join(unknown)}; choose from: {', '.join(sorted(known))}")
+    result, _ = _pretrain(data, output, target, core_encoder, core_args, PretrainConfig(**config), seed, limit, overwrite, silent=not progress)
+    return result
+
+
+def demo(outdir: PathLike = "colim-demo", **options: Any) -> DemoResult:
+    """Run ``colim demo``: edit the shipped Au25 core atom by atom, screen every unique edit, write hits and a heat map.
+
+    ``options``: ``core``, ``ops``, ``top_k``, ``models``, ``ligand_library``, ``tol``, ``overwrite``, ``progress``.
+    """
+    return run_demo(outdir, **options)
+
