@@ -24,7 +24,8 @@ from colim.core_sources import read_one_core
 from colim.dataset.builder import build as _build_dataset
 from colim.dataset.records import MatchingDataset, load_dataset, save_dataset
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
-from colim.demo import DEFAULT_OPS, DemoResult, run_demo
+from colim.demo import DEFAULT_OPS, DemoResult
+from colim.demo import run_demo as _run_demo
 from colim.editing.apply import apply_edit as _apply_edit
 from colim.editing.enumerate import Enumeration
 from colim.editing.enumerate import enumerate_edits as _enumerate_edits
@@ -54,8 +55,8 @@ from colim.training.pretraining import pretrain as _pretrain
 from colim.training.trainer import ModelSpec, TrainConfig
 
 __all__ = [
-    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "demo", "enumerate_edits",
-    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "screen", "train", "write_cores",
+    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "enumerate_edits",
+    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores",
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -311,10 +312,10 @@ def pretrain(data: PathLike, output: PathLike, *, target: str = "e_form", core_e
     return result
 
 
-def demo(outdir: PathLike = "colim-demo", **options: Any) -> DemoResult:
+def run_demo(outdir: PathLike = "colim-demo", **options: Any) -> DemoResult:
     """Run ``colim demo``: edit the shipped Au25 core atom by atom, screen every unique edit, write hits and a heat map.
 
     ``options``: ``core``, ``ops``, ``top_k``, ``models``, ``ligand_library``, ``tol``, ``overwrite``, ``progress``.
     """
-    return run_demo(outdir, **options)
+    return _run_demo(outdir, **options)
 

@@ -13,7 +13,7 @@ import torch
 from ase.build import bulk
 from click.testing import CliRunner
 
-import colim.cli.screen_cmd as screen_cmd
+import colim.api as colim_api
 from colim import __version__
 from colim.model.checkpoint import FORMAT_VERSION, load_checkpoint
 from colim.cli import cli
@@ -250,7 +250,7 @@ def test_interrupted_screen_resumes(libs, tmp_path, monkeypatch):
     whole.parent.mkdir()
     assert invoke(*screen_args(libs, whole, "--core-block", "1")).exit_code == 0
     out = tmp_path / "hits.csv"
-    real_screen = screen_cmd.screen
+    real_screen = colim_api._screen
 
     def ctrl_c_after_first_block(*args):
         report = args[6]
@@ -261,14 +261,14 @@ def test_interrupted_screen_resumes(libs, tmp_path, monkeypatch):
 
         return real_screen(*args[:6], on_block, *args[7:])
 
-    monkeypatch.setattr(screen_cmd, "screen", ctrl_c_after_first_block)
+    monkeypatch.setattr(colim_api, "_screen", ctrl_c_after_first_block)
     result = invoke(*screen_args(libs, out, "--core-block", "1"))
     assert result.exit_code == 1
     assert result.output.strip() == (f"Error: screen interrupted after 1 of 3 cores; the finished blocks are saved in {state_dir(out)}: "
                                      "run the same command again to resume")
     assert not out.exists() and sorted(p.name for p in state_dir(out).iterdir()) == ["block_0_1.npz", "run.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hits.csv.state", "whole"]
-    monkeypatch.setattr(screen_cmd, "screen", real_screen)
+    monkeypatch.setattr(colim_api, "_screen", real_screen)
     resumed = invoke(*screen_args(libs, out, "--core-block", "1"))
     assert resumed.exit_code == 0, resumed.output
     assert not state_dir(out).exists()

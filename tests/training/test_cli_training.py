@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from colim.model.checkpoint import load_checkpoint, load_encoder_checkpoint
 from colim.cli import cli
-from colim.cli import pretrain_cmd
+from colim.training import pretraining
 from colim.pretrain_data import load_pretraining_set
 from tests.conftest import DATA
 
@@ -50,7 +50,7 @@ def test_train_seeds_then_evaluate_writes_json_and_pngs(tiny_ds_path, tmp_path):
 
 def test_train_option_errors_are_one_line(tiny_ds_path, tmp_path):
     result = run(["train", "--dataset", tiny_ds_path, "--seeds", "0,x", "-o", str(tmp_path / "m.pt")])
-    assert result.exit_code == 1 and result.output.strip() == "Error: --seeds must be comma-separated integers, got '0,x'"
+    assert result.exit_code == 2 and result.output.strip().splitlines()[-1] == "Error: Invalid value for '--seeds': must be comma-separated integers, got '0,x'"
     result = run(["train", "--dataset", tiny_ds_path, "--seeds", "0,1", "-o", str(tmp_path / "m.pt")])
     assert result.output.strip() == "Error: --seeds trains 2 models: give -o a directory (one checkpoint per seed), not m.pt"
     result = run(["train", "--dataset", tiny_ds_path, "--core-encoder", "nope", "-o", str(tmp_path / "m.pt")])
@@ -111,7 +111,7 @@ def test_pretrain_limit_draws_a_random_subset_across_cluster_sizes(tmp_path, mon
         seen["count"] = len(structures)
         raise SystemExit(0)
 
-    monkeypatch.setattr(pretrain_cmd, "pretrain_encoder", record)
+    monkeypatch.setattr(pretraining, "pretrain_encoder", record)
     run(["pretrain", "--data", str(PRETRAIN), "--limit", "60", "-o", str(tmp_path / "x.pt"), "--silent"])
     first_sizes = {len(a) for a in load_pretraining_set(PRETRAIN, limit=60)}
     assert seen["count"] == 60
