@@ -219,7 +219,9 @@ def _read_raw(path: Path, index: int | str, fmt: str | None) -> Atoms | list[Ato
 
 def _finish(atoms: Atoms, path: Path, default_id: str) -> Atoms:
     """Unwrap, validate and label one frame read from ``path``."""
-    info = {k: v for k, v in atoms.info.items() if isinstance(v, (str, int, float))}
+    # extXYZ parses numeric-looking values (``site=24``, ``depth=1``) as numpy scalars: keep them as Python ones.
+    info = {k: v.item() if isinstance(v, np.generic) else v for k, v in atoms.info.items()}
+    info = {k: v for k, v in info.items() if isinstance(v, (str, int, float))}
     atoms = _unwrap_finite(atoms, path)
     validate_atoms(atoms, f"{path} ({default_id})" if default_id != path.stem else str(path))
     atoms.info = info
