@@ -41,7 +41,7 @@ from colim.model.checkpoint import load_ensemble, member_name
 from colim.model.dual_encoder import CoLiMModel
 from colim.model.explain import DEFAULT_STEPS, Explanation, explain_pair, write_explanation
 from colim.screening.domain import reference_from_dataset
-from colim.screening.outputs import read_hits
+from colim.screening.outputs import read_hits as _read_hits
 from colim.screening.screen import ScreenOptions, ScreenResult
 from colim.screening.screen import screen as _screen
 from colim.structures.ligand_files import Ligand, read_ligand_file, read_set_file
@@ -209,6 +209,15 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
     ligand_lib = ligand_library if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
     domain = reference_from_dataset(train_dataset, members[0].model) if train_dataset is not None else None
     return _screen(core_lib, ligand_lib, named, output, ScreenOptions(**options), domain, on_block, on_start)
+
+
+def read_hits(path: PathLike) -> pd.DataFrame:
+    """Read a hit table written by :func:`screen` or ``colim screen`` (``.csv``, ``.parquet`` or ``.h5``) as a DataFrame.
+
+    Text columns stay text (a ligand set named ``3`` is not a number); the summary is in
+    ``<path>.summary.json`` beside a CSV/Parquet table and inside an HDF5 one.
+    """
+    return _read_hits(path)
 
 
 def build_dataset(inputs: PathLike | Sequence[PathLike], output: PathLike | None = None, overwrite: bool = False,

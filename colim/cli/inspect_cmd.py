@@ -13,7 +13,7 @@ from colim.structures.readers import read_structure
 @click.command("inspect")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def command(paths: tuple[str, ...]) -> None:
-    """Read each structure file (XYZ, extXYZ, CIF, PDB, GRO, mol2) and print its formula and size.
+    """Read each structure file (XYZ/extXYZ, CIF, PDB, GRO, ASE traj, POSCAR, XSF, cube, mol2, SDF) and print its formula and size.
 
     A file that cannot be read gets one 'Error: ...' line; the exit status is 1 if any file failed.
     """
