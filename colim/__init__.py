@@ -2,8 +2,8 @@
 
 Each job is one function here: ``colim.read_cores``, ``colim.enumerate_edits``, ``colim.apply_edit``,
 ``colim.write_cores``, ``colim.build_core_library``, ``colim.build_ligand_library``, ``colim.screen``,
-``colim.read_hits``, ``colim.build_dataset``, ``colim.pretrain``, ``colim.train``, ``colim.evaluate``,
-``colim.explain``, ``colim.load_model`` and ``colim.run_demo`` (see docs/api.md). They live in
+``colim.read_hits``, ``colim.write_report``, ``colim.build_dataset``, ``colim.pretrain``, ``colim.train``,
+``colim.evaluate``, ``colim.explain``, ``colim.load_model`` and ``colim.run_demo`` (see docs/api.md). They live in
 :mod:`colim.api` and load on first use, so ``import colim`` stays light.
 """
 
@@ -20,7 +20,7 @@ from colim.registry import Registrar  # noqa: E402
 #: the public functions of :mod:`colim.api`, importable as ``colim.<name>``.
 API = (
     "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "enumerate_edits",
-    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores",
+    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores", "write_report",
 )
 
 __all__ = ["Registrar", "__version__", "hookimpl", *API]

@@ -40,6 +40,8 @@ from colim.libraries.ligand_library import build_ligand_library as _build_ligand
 from colim.model.checkpoint import load_ensemble, member_name
 from colim.model.dual_encoder import CoLiMModel
 from colim.model.explain import DEFAULT_STEPS, Explanation, explain_pair, write_explanation
+from colim.report.data import MAX_CORES, MAX_ROWS, ReportData
+from colim.report.render import write_report as _write_report
 from colim.screening.domain import reference_from_dataset
 from colim.screening.outputs import read_hits as _read_hits
 from colim.screening.screen import ScreenOptions, ScreenResult
@@ -56,7 +58,7 @@ from colim.training.trainer import ModelSpec, TrainConfig
 
 __all__ = [
     "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "enumerate_edits",
-    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores",
+    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores", "write_report",
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -218,6 +220,18 @@ def read_hits(path: PathLike) -> pd.DataFrame:
     ``<path>.summary.json`` beside a CSV/Parquet table and inside an HDF5 one.
     """
     return _read_hits(path)
+
+
+def write_report(hits: PathLike, output: PathLike, core_library: PathLike | None = None, *, max_rows: int = MAX_ROWS,
+                 max_cores: int = MAX_CORES, overwrite: bool = False) -> ReportData:
+    """Write one self-contained HTML page of a screen's hits (``colim report``): summary and warnings, a
+    sortable hit table, ligand sets in 2D, cores in 3D with the edited site, and the heat map.
+
+    ``core_library`` defaults to the one the screen summary beside ``hits`` names. Returns what the
+    page shows (``.rows``, ``.cores``, ``.sets``).
+    """
+    check_output_path(output, overwrite)
+    return _write_report(hits, output, core_library, overwrite=overwrite, max_rows=max_rows, max_cores=max_cores)
 
 
 def build_dataset(inputs: PathLike | Sequence[PathLike], output: PathLike | None = None, overwrite: bool = False,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from colim.output_files import check_output_path
+from colim import api
 from colim.report.data import MAX_CORES, MAX_ROWS
-from colim.report.render import write_report
 
 
 @click.command("report")
@@ -23,6 +22,5 @@ def command(hits: str, output: str, core_lib: str | None, max_rows: int, max_cor
     HITS is a hits file from 'colim screen' (.csv, .parquet or .h5). The page needs no network: its
     JavaScript (3Dmol.js) and pictures are inside it.
     """
-    check_output_path(output, overwrite)
-    data = write_report(hits, output, core_lib, overwrite=overwrite, max_rows=max_rows, max_cores=max_cores)
+    data = api.write_report(hits, output, core_lib, max_rows=max_rows, max_cores=max_cores, overwrite=overwrite)
     click.echo(f"wrote {output}: {len(data.rows):,} hits, {len(data.cores)} cores, {len(data.sets)} ligand sets")
