@@ -51,7 +51,8 @@ from colim.structures.ligands import LigandSet, canonical_smiles
 from colim.structures.families import ligand_family
 from colim.training.ensemble import TrainedEnsemble, TrainedMember, check_outputs, train_ensemble
 from colim.output_files import check_output_path
-from colim.training.evaluation import CONFUSION_PNG, RELIABILITY_PNG, REPORT_JSON, ROC_PNG, TSNE_PNG, EvaluationSettings, evaluate_models, write_report
+from colim.training.evaluation import CONFUSION_PNG, RELIABILITY_PNG, REPORT_JSON, ROC_PNG, TSNE_PNG, EvaluationSettings, evaluate_models
+from colim.training.evaluation import write_report as _write_evaluation
 from colim.training.pretraining import PretrainConfig, PretrainResult
 from colim.training.pretraining import pretrain as _pretrain
 from colim.training.trainer import ModelSpec, TrainConfig
@@ -297,7 +298,7 @@ def evaluate(dataset: PathLike | MatchingDataset, model: ModelArg = None, output
     report["dataset_hash"] = data.content_hash()
     report["trained_on_this_dataset"] = {m.info["metadata"].get("dataset_hash") for m in members} == {data.content_hash()}
     if output is not None:
-        report["files"] = [str(p) for p in write_report(report, output, overwrite)]
+        report["files"] = [str(p) for p in _write_evaluation(report, output, overwrite)]
     return report
 
 
