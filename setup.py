@@ -19,6 +19,8 @@ LIBRARIES = ROOT / "libraries"
 PACKAGE_DATA = "_shipped"
 #: what the wheel carries of ``libraries/``: the defaults' folders and the notes beside them.
 SHIPPED = ("README.md", "models", "cores", "ligands", "dataset")
+#: the shipped dataset (and what is built from it) derives from NC_Database (GPL-3.0): its licence travels along.
+NOTICES = {ROOT / "tests" / "data" / "structures" / "nc_database" / "LICENSE": "dataset/NC_Database-LICENSE"}
 
 
 def shipped_files(libraries: Path = LIBRARIES) -> dict[Path, str]:
@@ -29,6 +31,8 @@ def shipped_files(libraries: Path = LIBRARIES) -> dict[Path, str]:
         files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
         for path in files:
             mapping[path] = f"colim/{PACKAGE_DATA}/{path.relative_to(libraries).as_posix()}"
+    for path, name in NOTICES.items():
+        mapping[path] = f"colim/{PACKAGE_DATA}/{name}"
     return mapping
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import torch
 
-import colim.cli.screen_cmd as screen_cmd
+import colim.api as colim_api
 import colim.output_files as output_files
 from colim import keys
 from colim.editing import enumerate as enumerate_module
@@ -131,7 +131,7 @@ def test_truncated_screen_block_is_scored_again(libs, tmp_path, monkeypatch):
     whole = tmp_path / "whole.csv"
     assert invoke(*screen_args(libs, whole, "--core-block", "1")).exit_code == 0
     out = tmp_path / "hits.csv"
-    real_screen = screen_cmd.screen
+    real_screen = colim_api._screen
 
     def ctrl_c_after_two_blocks(*args):
         report, seen = args[6], []
@@ -144,9 +144,9 @@ def test_truncated_screen_block_is_scored_again(libs, tmp_path, monkeypatch):
 
         return real_screen(*args[:6], on_block, *args[7:])
 
-    monkeypatch.setattr(screen_cmd, "screen", ctrl_c_after_two_blocks)
+    monkeypatch.setattr(colim_api, "_screen", ctrl_c_after_two_blocks)
     assert invoke(*screen_args(libs, out, "--core-block", "1")).exit_code == 1
-    monkeypatch.setattr(screen_cmd, "screen", real_screen)
+    monkeypatch.setattr(colim_api, "_screen", real_screen)
     block = state_dir(out) / "block_1_2.npz"
     block.write_bytes(block.read_bytes()[:100])  # kill -9 while the disk was writing it
     (state_dir(out) / "block_2_3.npz.part.npz").write_bytes(b"PK\x03\x04")  # a temp block of the killed run
@@ -157,13 +157,13 @@ def test_truncated_screen_block_is_scored_again(libs, tmp_path, monkeypatch):
 
 def test_ctrl_c_after_the_hits_were_written_says_they_are_complete(libs, tmp_path, monkeypatch):
     out = tmp_path / "hits.csv"
-    real_screen = screen_cmd.screen
+    real_screen = colim_api._screen
 
     def ctrl_c_at_the_end(*args):
         result = real_screen(*args)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(screen_cmd, "screen", ctrl_c_at_the_end)
+    monkeypatch.setattr(colim_api, "_screen", ctrl_c_at_the_end)
     result = invoke(*screen_args(libs, out))
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: screen interrupted after it finished: {out} is complete"

@@ -13,7 +13,7 @@ import colim.defaults as defaults
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what a wheel build reads from the checkout.
-BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "colim", "libraries")
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "colim", "libraries", "tests/data/structures/nc_database/LICENSE")
 
 
 def build_wheel(tmp_path: Path) -> Path:
@@ -24,6 +24,7 @@ def build_wheel(tmp_path: Path) -> Path:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "_shipped"))
         else:
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")],
                    check=True, capture_output=True, text=True)
@@ -31,7 +32,8 @@ def build_wheel(tmp_path: Path) -> Path:
 
 
 def test_wheel_carries_every_shipped_default(tmp_path):
-    names = set(zipfile.ZipFile(build_wheel(tmp_path)).namelist())
+    archive = zipfile.ZipFile(build_wheel(tmp_path))
+    names = set(archive.namelist())
     data = f"colim/{defaults.PACKAGE_DATA}"
     for relative in (defaults.DEFAULT_CORE_LIBRARY, defaults.DEFAULT_LIGAND_LIBRARY, defaults.DEFAULT_LIGAND_LIST, defaults.DEFAULT_DEMO_CORE):
         assert f"{data}/{relative.as_posix()}" in names
@@ -43,7 +45,9 @@ def test_wheel_carries_every_shipped_default(tmp_path):
     shipped = {n for n in names if n.startswith(data + "/")}
     in_git = {f"{data}/{p.relative_to(ROOT / 'libraries').as_posix()}" for p in (ROOT / "libraries").rglob("*")
               if p.is_file() and p.parts[len(ROOT.parts) + 1] in ("models", "cores", "ligands", "dataset")}
-    assert shipped == in_git | {f"{data}/README.md"}
+    # the shipped dataset derives from NC_Database (GPL-3.0): its licence is in the wheel beside it
+    assert shipped == in_git | {f"{data}/README.md", f"{data}/dataset/NC_Database-LICENSE"}
+    assert "GNU GENERAL PUBLIC LICENSE" in archive.read(f"{data}/dataset/NC_Database-LICENSE").decode()
     assert "colim/cli/__init__.py" in names and "colim/api.py" in names
 
 
