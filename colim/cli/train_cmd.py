@@ -9,6 +9,7 @@ import click
 
 from colim.output_files import check_output_path
 from colim.model.checkpoint import save_checkpoint, write_ensemble_manifest
+from colim.model.domain import build_reference
 from colim.dataset.records import load_dataset
 from colim.errors import ColimError
 from colim.training.batching import featurize_cores
@@ -95,7 +96,9 @@ def command(dataset: str, core_encoder: str, ligand_encoder: str, core_args: str
             seeds: str, output: str, overwrite: bool, silent: bool) -> None:
     """Fine-tune core encoder + ligand encoder + head with BCE and Adam, early-stopped on validation AUC.
 
-    Each seed fixes the initialisation, dropout and shuffling, so a run is repeatable.
+    Each seed fixes the initialisation, dropout and shuffling, so a run is repeatable. Every checkpoint
+    carries its applicability-domain reference: the elements and ligand families of the training split,
+    the training embeddings and distance thresholds calibrated on the validation split.
     """
     seed_list = parse_seeds(seeds)
     paths, directory = member_paths(output, seed_list)
@@ -113,6 +116,7 @@ def command(dataset: str, core_encoder: str, ligand_encoder: str, core_args: str
     for seed, path in zip(seed_list, paths):
         result, metadata = fit(data, spec, config, seed, silent=silent, features=features)
         metadata.update(dataset_path=str(dataset))
+        result.model.domain_reference = build_reference(result.model, data).to_payload()
         save_checkpoint(result.model, path, metadata, overwrite=overwrite)
         if not silent:
             val = result.val_metrics
