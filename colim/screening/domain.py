@@ -93,7 +93,7 @@ def assess_domain(reference: DomainReference | None, core_embeddings: np.ndarray
             what = f"{next(iter(counts))}, which the model never saw"
         else:
             what = "elements the model never saw (" + ", ".join(f"{el} in {counts[el]}" for el in sorted(counts, key=lambda e: (-counts[e], e))) + ")"
-        warnings.append(f"{with_unseen} of {_plural(n_cores, 'core')} {verb} {what}: their scores are extrapolations")
+        warnings.append(f"{with_unseen} of {_plural(n_cores, 'core')} {verb} {what}: {'its' if with_unseen == 1 else 'their'} scores are extrapolations")
     far = int(np.sum(~core_near & np.array([not u for u in unseen_el], dtype=bool)))
     if far:
         example = f" (e.g. {core_ids[int(np.flatnonzero(~core_near & ~np.array([bool(u) for u in unseen_el]))[0])]})" if len(core_ids) else ""

@@ -83,7 +83,7 @@ def test_screen_marks_au25_in_and_cu55_out_with_one_cu_warning(domain_setup, tmp
     assert hits[hits.core_id == domain_setup["au25_id"]].core_in_domain.all()
     assert not hits[hits.core_id == "cu55_icosahedron"].core_in_domain.any()
     cu_lines = [w for w in result.summary["warnings"] if "Cu" in w]
-    assert cu_lines == ["1 of 2 cores contains Cu, which the model never saw: their scores are extrapolations"]
+    assert cu_lines == ["1 of 2 cores contains Cu, which the model never saw: its scores are extrapolations"]
     assert json.loads(summary_path(out).read_text())["warnings"] == result.summary["warnings"]
     back = read_hits(out)
     assert back.core_in_domain.tolist() == hits.core_in_domain.tolist()
@@ -94,7 +94,7 @@ def test_cli_screen_prints_warning_lines_on_stderr(domain_setup, tmp_path):
     res = CliRunner().invoke(main, ["screen", "--core-lib", str(domain_setup["core_lib"]), "--ligand-lib", str(domain_setup["ligand_lib"]),
                                     "--model", str(domain_setup["ckpt"]), "-o", str(out), "--silent"])
     assert res.exit_code == 0, res.output
-    assert "Warning: 1 of 2 cores contains Cu, which the model never saw: their scores are extrapolations" in res.stderr.splitlines()
+    assert "Warning: 1 of 2 cores contains Cu, which the model never saw: its scores are extrapolations" in res.stderr.splitlines()
     assert "Warning" not in res.stdout
     assert pd.read_parquet(out).core_in_domain.dtype == "boolean"
 
@@ -125,7 +125,7 @@ def test_cli_explain_reports_domain_of_cu55(domain_setup, tmp_path):
                                     "-o", str(tmp_path / "x"), "--steps", "8"])
     assert res.exit_code == 0, res.output
     assert "core_in_domain False" in res.stdout
-    assert "Warning: 1 of 1 core contains Cu, which the model never saw: their scores are extrapolations" in res.stderr.splitlines()
+    assert "Warning: 1 of 1 core contains Cu, which the model never saw: its scores are extrapolations" in res.stderr.splitlines()
     body = json.loads((tmp_path / "x" / "explanation.json").read_text())
     assert body["domain"]["core_in_domain"] is False and any("Cu" in w for w in body["warnings"])
 
