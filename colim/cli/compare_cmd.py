@@ -10,7 +10,7 @@ from colim.output_files import check_output_path
 from colim.cli.train_cmd import parse_dims, parse_json_args, parse_seeds, training_options
 from colim.dataset.records import load_dataset
 from colim.training.comparison import DEFAULT_COLIM_LIGAND_ENCODER, format_table, compare_methods, write_results
-from colim.training.folds import CV_SCHEMES
+from colim.training.folds import CV_SCHEMES, geometry_group
 from colim.training.trainer import TrainConfig
 from colim.choices import resolve_choice
 
@@ -54,7 +54,7 @@ def command(dataset: str, pretrained_core: str | None, core_args: str | None, co
             "cv": schemes, "folds": k, "ci": "95% Student-t interval of the mean over fold x seed test scores",
             "seconds": round(sum(r["seconds"] for r in results), 1)}
     write_results(results, info, output, overwrite)
-    click.echo(f"{len(data.pairs)} pairs, {len({p.group for p in data.pairs})} groups; seeds {','.join(map(str, seed_list))}; "
+    click.echo(f"{len(data.pairs)} pairs, {len({geometry_group(data, p) for p in data.pairs})} core-geometry groups; seeds {','.join(map(str, seed_list))}; "
                f"mean ± std [95% t-interval] over folds × seeds")
     click.echo(format_table(results))
     if not silent:

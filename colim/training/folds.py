@@ -2,7 +2,7 @@
 leave-one-ligand-family-out and leave-one-metal-out.
 
 A fold is the dataset with every pair's split reassigned (train / val / test), so the trainer and the
-baselines run on it unchanged. Grouped k-fold: the pairs' group ids (one per core geometry) are shuffled
+baselines run on it unchanged. Grouped k-fold: the core-geometry groups (:func:`geometry_group`) are shuffled
 with ``seed`` and dealt, largest first, to the fold with the fewest pairs; fold ``i`` tests on part ``i``,
 validates (early stopping) on part ``i + 1`` and trains on the rest, so no group is on two sides.
 Leave-one-out schemes test on every pair holding the family (metal) and train on the pairs without it,
@@ -48,11 +48,18 @@ def resplit(dataset: MatchingDataset, splits: Sequence[str]) -> MatchingDataset:
     return MatchingDataset(dataset.cores, pairs, dataset.params, dataset.input_hashes)
 
 
+def geometry_group(dataset: MatchingDataset, pair: PairRecord) -> str:
+    """The core-geometry group of a pair: its core's ``geometry_class`` (set by the dataset builder), else the
+    part of the pair's group id before ``|`` (builder group ids are ``class|ligand set``), else the group id."""
+    return str(dataset.cores[pair.core_index].info.get("geometry_class") or pair.group.split("|")[0])
+
+
 def group_parts(dataset: MatchingDataset, k: int, seed: int = 0) -> list[set[str]]:
-    """The dataset's group ids dealt into ``k`` parts of about equal pair counts (shuffled with ``seed``)."""
+    """The dataset's core-geometry groups dealt into ``k`` parts of about equal pair counts (shuffled with ``seed``)."""
     sizes: dict[str, int] = {}
     for p in dataset.pairs:
-        sizes[p.group] = sizes.get(p.group, 0) + 1
+        g = geometry_group(dataset, p)
+        sizes[g] = sizes.get(g, 0) + 1
     groups = sorted(sizes)
     order = np.random.default_rng(seed).permutation(len(groups))
     ranked = sorted((groups[i] for i in order), key=lambda g: -sizes[g])  # stable: ties keep the shuffled order
@@ -75,22 +82,23 @@ def _skip_reason(ds: MatchingDataset, what: str) -> str:
 
 def grouped_kfold(dataset: MatchingDataset, k: int = 5, seed: int = 0) -> list[Fold]:
     """``k`` folds over the dataset's groups: test part ``i``, validate part ``i + 1``, train the rest."""
-    n_groups = len({p.group for p in dataset.pairs})
+    n_groups = len({geometry_group(dataset, p) for p in dataset.pairs})
     if k < 3 or k > n_groups:
         raise ValueError(f"grouped k-fold needs 3 <= k <= {n_groups} (the number of groups), got {k}")
     parts = group_parts(dataset, k, seed)
     folds = []
     for i in range(k):
         test, val = parts[i], parts[(i + 1) % k]
-        ds = resplit(dataset, ["test" if p.group in test else "val" if p.group in val else "train" for p in dataset.pairs])
+        groups = [geometry_group(dataset, p) for p in dataset.pairs]
+        ds = resplit(dataset, ["test" if g in test else "val" if g in val else "train" for g in groups])
         folds.append(Fold("grouped", f"fold {i + 1}/{k}", ds, _skip_reason(ds, f"fold {i + 1}")))
     return folds
 
 
 def _hold_out(dataset: MatchingDataset, scheme: str, label: str, held: Callable[[PairRecord], bool], seed: int) -> Fold:
     rest = MatchingDataset(dataset.cores, [p for p in dataset.pairs if not held(p)], dataset.params, dataset.input_hashes)
-    val_groups = group_parts(rest, 5, seed)[0] if rest.pairs and len({p.group for p in rest.pairs}) >= 5 else set()
-    splits = ["test" if held(p) else "val" if p.group in val_groups else "train" for p in dataset.pairs]
+    val_groups = group_parts(rest, 5, seed)[0] if len({geometry_group(rest, p) for p in rest.pairs}) >= 5 else set()
+    splits = ["test" if held(p) else "val" if geometry_group(dataset, p) in val_groups else "train" for p in dataset.pairs]
     ds = resplit(dataset, splits)
     return Fold(scheme, f"without {label}", ds, _skip_reason(ds, label))
 

@@ -95,3 +95,19 @@ def test_mean_ci_is_the_student_t_interval_of_the_mean():
     assert half == pytest.approx(2.776445 * sd / math.sqrt(5), rel=1e-6)
     single = mean_ci([0.9, float("nan")])
     assert single["n"] == 1 and single["mean"] == 0.9 and math.isnan(single["ci_low"])
+
+
+def test_grouped_folds_group_by_core_geometry_not_by_pair(tiny_ds):
+    """Builder group ids are ``class|ligand set``: every ligand set of one geometry class goes to the same side."""
+    import dataclasses
+
+    from colim.dataset.records import MatchingDataset
+
+    pairs = [dataclasses.replace(p, group=f"class{p.core_index // 2}|{p.ligand_set.key}") for p in tiny_ds.pairs]
+    ds = MatchingDataset(tiny_ds.cores, pairs)
+    for fold in grouped_kfold(ds, k=5, seed=1):
+        side = {}
+        for p in fold.dataset.pairs:
+            side.setdefault(p.core_index // 2, set()).add(p.split)
+        assert all(len(s) == 1 for s in side.values())
+        assert len(fold.dataset.split_pairs("test")) == 6  # one class (2 cores × 3 sets) per fold
