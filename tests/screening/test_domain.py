@@ -34,9 +34,9 @@ SHIPPED_DATASET = Path("dataset") / "shared_structures.h5"
 
 
 def small_au_dataset(max_atoms: int = 30) -> MatchingDataset:
-    """The shipped dataset restricted to its cores of at most ``max_atoms`` atoms (splits kept)."""
+    """The shipped dataset restricted to its pure-Au cores of at most ``max_atoms`` atoms (splits kept)."""
     full = load_dataset(shipped(SHIPPED_DATASET))
-    keep = [i for i, c in enumerate(full.cores) if len(c) <= max_atoms]
+    keep = [i for i, c in enumerate(full.cores) if len(c) <= max_atoms and set(c.get_chemical_symbols()) == {"Au"}]
     new = {old: new for new, old in enumerate(keep)}
     pairs = [p.__class__(new[p.core_index], p.ligand_set, p.label, p.split, p.group, p.origin) for p in full.pairs if p.core_index in new]
     return MatchingDataset([full.cores[i] for i in keep], pairs, {"subset": f"<= {max_atoms} atoms"}, {})
