@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -42,6 +42,7 @@ class DemoResult:
     enumeration: Enumeration
     hits: pd.DataFrame
     files: dict[str, Path]
+    warnings: list[str] = field(default_factory=list)  # applicability-domain and saturation warnings of the screen
 
 
 def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, ops: str = DEFAULT_OPS, top_k: int = 5,
@@ -74,7 +75,7 @@ def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, o
             os.replace(work[name], files[name])
         # the screen summary travels with hits.csv, as beside any screen's hits (colim report reads it)
         os.replace(summary_path(work["hits.csv"]), summary_path(files["hits.csv"]))
-    return DemoResult(parent, enumeration, result.hits, files)
+    return DemoResult(parent, enumeration, result.hits, files, list(result.summary["warnings"]))
 
 
 def heatmap_matrix(result: ScreenResult, max_sets: int = 12) -> tuple[np.ndarray, list[str], list[str]]:

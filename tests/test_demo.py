@@ -10,6 +10,8 @@ from colim.cli import cli
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.libraries.core_library import load_core_library, read_core_library
 from colim.libraries.ligand_library import load_ligand_library
+from colim.model.checkpoint import load_ensemble
+from colim.screening.domain import UNKNOWN_WARNING
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -18,7 +20,14 @@ def test_demo_enumerates_screens_and_plots_the_shipped_au25_core(tmp_path):
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "-o", str(out), "--top-k", "4", "--silent"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [f"wrote {out / name}" for name in ("edited_cores.h5", "hits.csv", "heatmap.png")]
+    assert result.stdout.splitlines() == [f"wrote {out / name}" for name in ("edited_cores.h5", "hits.csv", "heatmap.png")]
+    warnings = result.stderr.splitlines()
+    assert warnings and all(line.startswith("Warning: ") for line in warnings)
+    model = load_ensemble(str(shipped(DEFAULT_MODEL)))[0][0]
+    if model.domain_reference is None:  # a shipped model from before checkpoints carried their domain
+        assert f"Warning: {UNKNOWN_WARNING}" in warnings
+    else:  # the Ag- and Cu-substituted edits hold elements an Au-trained model never saw
+        assert any("elements the model never saw (" in line and "Ag in 3" in line and "Cu in 3" in line for line in warnings)
     cores = read_core_library(out / "edited_cores.h5")
     # Th-symmetric Au25: 3 removal classes (centre, icosahedral shell, staple) and 2 × 3 substitutions.
     assert [c.info["id"] for c in cores][0] == "au25_core"
@@ -28,6 +37,8 @@ def test_demo_enumerates_screens_and_plots_the_shipped_au25_core(tmp_path):
     assert len(hits) == 10 * 4
     assert set(hits.groupby("core_id")["rank"].apply(tuple)) == {(1, 2, 3, 4)}
     assert hits["probability"].between(0, 1).all() and (hits["spread"] >= 0).all()
+    if model.domain_reference is not None:
+        assert not hits[hits.element.isin(["Ag", "Cu"])].core_in_domain.any()
     per_core = hits.sort_values("rank").groupby("core_id")["probability"].apply(list)
     assert all(p == sorted(p, reverse=True) for p in per_core)
     assert (out / "heatmap.png").read_bytes()[:8] == PNG_SIGNATURE

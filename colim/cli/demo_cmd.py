@@ -6,6 +6,7 @@ import click
 
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
 
+from colim.cli.warning_lines import echo_warnings
 from colim.demo import DEFAULT_OPS, DEFAULT_TOLERANCE, run_demo
 
 
@@ -34,3 +35,4 @@ def command(outdir: str, core: str | None, ops: str, top_k: int, models: tuple[s
             click.echo(f"  {cid}: {sets}")
     for path in result.files.values():
         click.echo(f"wrote {path}")
+    echo_warnings(result.warnings)

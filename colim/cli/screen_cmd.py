@@ -12,6 +12,7 @@ from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
 from colim.errors import OutputWriteError
 from colim.locks import output_lock
 from colim.output_files import check_output_path, refuse_input_as_output
+from colim.cli.warning_lines import echo_warnings
 from colim.screening.engine import resolve_device
 from colim.screening.outputs import output_format
 from colim.screening.state import state_dir
@@ -30,7 +31,7 @@ from colim.screening.screen import ScreenInterrupted
 @click.option("--top-k", type=POSITIVE_INT, default=10, show_default=True, help="Ligand sets kept per core.")
 @click.option("--stability-depth", "depth", type=POSITIVE_INT, default=None, help="Per-member list length for rank stability (default 2 × top-k).")
 @click.option("--depth", "old_depth", type=POSITIVE_INT, default=None, hidden=True, help="Deprecated name of --stability-depth.")
-@click.option("--train-dataset", type=click.Path(dir_okay=False), help="Dataset (.h5) whose training split defines the applicability domain.")
+@click.option("--train-dataset", type=click.Path(dir_okay=False), help="Dataset (.h5) whose training split defines the applicability domain (default: the reference stored in the first model's checkpoint).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True, help="Where to score.")
 @click.option("--memory-mb", type=POSITIVE_FLOAT, default=None, help="Memory for one tile's activations (default 128 MiB on CPU, 4 GiB on GPU).")
 @click.option("--block-size", "block_pairs", type=POSITIVE_INT, default=None, help="Pairs per tile (overrides --memory-mb).")
@@ -77,6 +78,7 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
             if s["members"] > 1:
                 click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
                            f"Spearman {s['spearman_mean']:.3f}")
+        echo_warnings(result.summary["warnings"])
     except OutputWriteError as exc:  # a full disk at the very end: the scored blocks are still saved
         if state_dir(output).is_dir():
             raise OutputWriteError(f"{exc}; the scored blocks are kept in {state_dir(output)}: make room and run the same command again to finish") from exc

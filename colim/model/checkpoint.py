@@ -73,7 +73,8 @@ def _save(payload: dict[str, Any], path: str | os.PathLike, overwrite: bool) -> 
 
 
 def save_checkpoint(model: CoLiMModel, path: str | os.PathLike, metadata: dict[str, Any], overwrite: bool = False) -> None:
-    """Write ``model`` (weights, encoder names/versions/init args, head args) and ``metadata`` to ``path``."""
+    """Write ``model`` (weights, encoder names/versions/init args, head args, its applicability-domain
+    reference when it has one) and ``metadata`` to ``path``."""
     payload = {
         "format": MODEL_FORMAT,
         "format_version": FORMAT_VERSION,
@@ -85,6 +86,8 @@ def save_checkpoint(model: CoLiMModel, path: str | os.PathLike, metadata: dict[s
         "metadata": to_plain(metadata),
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
     }
+    if model.domain_reference is not None:
+        payload["domain"] = model.domain_reference
     _save(payload, path, overwrite)
 
 
@@ -177,7 +180,8 @@ def load_checkpoint(
     """Rebuild a :class:`CoLiMModel` from ``path`` (in eval mode); returns ``(model, info)``.
 
     ``info`` is the checkpoint's dict without the weights: ``info["metadata"]`` holds what the trainer
-    stored (seed, metrics, data hash), ``info["core_encoder"]``/``["ligand_encoder"]`` the plugin records.
+    stored (seed, metrics, data hash), ``info["core_encoder"]``/``["ligand_encoder"]`` the plugin records,
+    ``info.get("domain")`` the applicability-domain reference (also on ``model.domain_reference``).
     ``expect_core``/``expect_ligand`` refuse a checkpoint trained with other encoders.
     """
     payload = read_checkpoint(path, map_location)
@@ -190,6 +194,7 @@ def load_checkpoint(
     head = payload["head"]
     model = CoLiMModel(core, ligand, hidden_dims=tuple(head["hidden_dims"]), dropout=head["dropout"])
     _load_state(model, payload["state_dict"], path)
+    model.domain_reference = payload.get("domain")  # absent in checkpoints from before colim stored it: unknown
     model.to(map_location)
     model.eval()
     info = {k: v for k, v in payload.items() if k != "state_dict"}

@@ -58,6 +58,9 @@ class CoLiMModel(nn.Module):
         self.core_encoder = core_encoder
         self.ligand_encoder = ligand_encoder
         self.head = PairHead(core_encoder.embedding_dim, ligand_encoder.embedding_dim, hidden_dims, dropout)
+        #: the applicability-domain reference (see :mod:`colim.model.domain`) as the checkpoint stores it;
+        #: None when unknown (a fresh model, or a checkpoint from before references were stored).
+        self.domain_reference: dict[str, Any] | None = None
 
     def head_args(self) -> dict[str, Any]:
         """The head's constructor arguments (for checkpoints)."""

@@ -42,6 +42,9 @@ CHUNK = 32
 XYZ_NAME = "attribution.xyz"
 JSON_NAME = "explanation.json"
 PNG_NAME = "explanation.png"
+#: a completeness error above this fraction of |f(x) − f(baseline)| (or of 1 logit unit, if larger) is "large":
+#: the attributions then do not add up to the score they claim to explain.
+COMPLETENESS_TOLERANCE = 0.1
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,19 @@ class Explanation:
         """``|Σ ligand IG − (f(x) − f(zero ligand embeddings))|``."""
         return float(abs(self.ligand_ig.sum() - (self.logit - self.ligand_baseline_logit)))
 
-    def to_json(self, model_info: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A JSON-ready summary: scores, completeness and per-ligand contributions."""
+    def warnings(self) -> list[str]:
+        """One line per attribution whose completeness error is large (see :data:`COMPLETENESS_TOLERANCE`)."""
+        out = []
+        for what, error, delta in (("atom", self.completeness_error, self.logit - self.baseline_logit),
+                                   ("ligand", self.ligand_completeness_error, self.logit - self.ligand_baseline_logit)):
+            if not error <= COMPLETENESS_TOLERANCE * max(abs(delta), 1.0):
+                out.append(f"the {what} attributions miss their sum by {error:.3g} (logit - baseline logit {delta:+.3g}): "
+                           f"they do not explain this score; try more --steps, and distrust a score this far from what the model saw")
+        return out
+
+    def to_json(self, model_info: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A JSON-ready summary: scores, completeness, per-ligand contributions and warnings (``extra`` adds keys,
+        e.g. the applicability domain)."""
         ratios = self.ligand_set.ratios or (None,) * len(self.ligand_set)
         order = np.argsort(-np.abs(self.atom_attributions))
         symbols = self.core.get_chemical_symbols()
@@ -99,6 +113,8 @@ class Explanation:
                  "leave_one_out": None if np.isnan(loo) else float(loo)}
                 for smi, ratio, weight, ig, loo in zip(self.ligand_set.smiles, ratios, self.ligand_set.weights, self.ligand_ig, self.ligand_loo)
             ],
+            "warnings": self.warnings(),
+            **(extra or {}),
         }
 
 
@@ -295,7 +311,7 @@ def plot_explanation(explanation: Explanation, path: str | os.PathLike) -> None:
 
 
 def write_explanation(explanation: Explanation, outdir: str | os.PathLike, overwrite: bool = False,
-                      model_info: dict[str, Any] | None = None) -> dict[str, Path]:
+                      model_info: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Path]:
     """Write ``attribution.xyz`` (extXYZ, per-atom ``attribution``), ``explanation.json`` and ``explanation.png``."""
     folder = Path(outdir)
     paths = {"xyz": folder / XYZ_NAME, "json": folder / JSON_NAME, "png": folder / PNG_NAME}
@@ -304,7 +320,7 @@ def write_explanation(explanation: Explanation, outdir: str | os.PathLike, overw
     with atomic_output(paths["xyz"], overwrite=overwrite) as tmp:
         ase_write(tmp, attributed_atoms(explanation), format="extxyz")
     with atomic_output(paths["json"], overwrite=overwrite) as tmp:
-        tmp.write_text(json.dumps(explanation.to_json(model_info), indent=2) + "\n")
+        tmp.write_text(json.dumps(explanation.to_json(model_info, extra), indent=2) + "\n")
     with atomic_output(paths["png"], overwrite=overwrite) as tmp:
         plot_explanation(explanation, tmp)
     return paths

@@ -32,6 +32,9 @@ def _read_csv(path: str | os.PathLike) -> pd.DataFrame:
     for column in ("core_domain", "set_domain"):
         if column in hits:
             hits[column] = pd.to_numeric(hits[column], errors="coerce")
+    for column in ("core_in_domain", "set_in_domain"):
+        if column in hits:
+            hits[column] = hits[column].astype(str).map({"True": True, "False": False}).astype("boolean")
     return hits
 
 
@@ -46,6 +49,8 @@ def _write_h5(hits: pd.DataFrame, path: Path, summary: dict) -> None:
         g = f.create_group(keys.HITS)
         for column in hits.columns:
             values = hits[column].to_numpy()
+            if isinstance(hits[column].dtype, pd.BooleanDtype) and not hits[column].isna().any():
+                values = values.astype(bool)
             if values.dtype == object:
                 g.create_dataset(column, data=np.array([str(v) for v in values], dtype=object), dtype=STR)
             else:

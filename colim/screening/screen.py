@@ -13,11 +13,11 @@ import torch
 
 from colim.output_files import check_output_path
 from colim.errors import ColimError, LibraryError
-from colim.libraries.core_library import CoreLibrary, load_core_library
+from colim.libraries.core_library import CoreLibrary, core_elements, load_core_library
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.ligand_library import LigandLibrary, load_ligand_library
 from colim.model.dual_encoder import CoLiMModel
-from colim.screening.domain import DomainReference
+from colim.screening.domain import DomainReference, assess_domain, reference_of, score_warnings
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
 from colim.screening.outputs import output_format, write_hits
@@ -26,6 +26,7 @@ from colim.screening.state import ScreenState
 HIT_COLUMNS = (
     "core_id", "parent", "operator", "site", "site_kind", "element", "depth", "rank", "ligand_set", "ligand_names", "families",
     "probability", "spread", "member_ranks", "rank_range", "stable", "core_domain", "set_domain",
+    "core_in_domain", "set_in_domain",
 )
 
 
@@ -79,6 +80,9 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
            on_start: Callable[[int, int], None] | None = None) -> ScreenResult:
     """Screen every core of ``core_lib`` against every set of ``ligand_lib`` and keep the top-k per core.
 
+    ``domain`` overrides the applicability-domain reference of the first model's checkpoint; every hit
+    gets ``core_in_domain``/``set_in_domain`` and ``summary["warnings"]`` holds one line per problem
+    (cores or sets out of domain, unseen elements, saturated or tied scores).
     With ``output`` the hits are written there (format by extension) and finished blocks are saved to
     ``<output>.state/`` so that an interrupted screen resumes; ``on_start(total_pairs, done_pairs)`` is
     called once before scoring and ``on_block`` with each new block.
@@ -114,7 +118,8 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
             raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
         done = state.resume_point()[0]
         raise ScreenInterrupted(f"screen interrupted after {done} of {engine.num_cores} cores; the finished blocks are saved in {state.dir}: run the same command again to resume") from None
-    result = _hit_table(engine, blocks, cores, ligands, domain, [name for name, _ in models])
+    reference = domain if domain is not None else reference_of(models[0][1])
+    result = _hit_table(engine, blocks, cores, ligands, reference, [name for name, _ in models])
     result.summary.update({"core_library": str(core_lib), "ligand_library": str(ligand_lib), "resumed_from_core": start})
     result.engine, result.cores, result.ligands = engine, cores, ligands
     if output is not None:
@@ -144,11 +149,10 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores: CoreLibra
     names = {lig.smiles: lig.name for lig in ligands.ligands}
     set_names = [".".join(names[s] for s in ls.smiles) for ls in ligands.sets]
     families = ligands.set_families()
-    if domain is not None:
-        core_dom = domain.core_distance(engine.members[0].cores.numpy())[core_rows]
-        set_dom = domain.set_distance(engine.members[0].sets[torch.as_tensor(set_rows)].numpy())
-    else:
-        core_dom = set_dom = np.full(len(core_rows), np.nan, dtype=np.float32)
+    hit_sets, set_pos = np.unique(set_rows, return_inverse=True)
+    assessed = assess_domain(domain, engine.members[0].cores.numpy(), core_elements(cores.path),
+                             engine.members[0].sets[torch.as_tensor(hit_sets)].numpy(), [ligands.sets[j].smiles for j in hit_sets], cores.ids)
+    core_dom, set_dom = assessed.core_distance[core_rows], assessed.set_distance[set_pos]
     prov = cores.provenance
     hits = pd.DataFrame({
         "core_id": [cores.ids[i] for i in core_rows],
@@ -169,13 +173,16 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores: CoreLibra
         "stable": (ranks <= k).all(axis=0),
         "core_domain": core_dom.astype(np.float64),
         "set_domain": set_dom.astype(np.float64),
+        "core_in_domain": assessed.core_in_domain[core_rows],
+        "set_in_domain": assessed.set_in_domain[set_pos],
     }, columns=list(HIT_COLUMNS))
     if m_count > 1:  # each member's own probability, beside the ensemble mean and spread
         for m, name in enumerate(model_names):
             hits[f"probability_{m}"] = probs[m].astype(np.float64)
     summary = {
         "cores": int(n_cores), "sets": int(engine.num_sets), "pairs": int(n_cores) * int(engine.num_sets), "top_k": int(k),
-        "models": model_names, "members": int(m_count), "domain": domain is not None,
+        "models": model_names, "members": int(m_count), "domain": None if domain is None else domain.summary(),
+        "warnings": assessed.warnings + score_warnings(probs.reshape(m_count, n_cores, k), cores.ids),
         **stability_summary(member_index[:, :, :k], probs.reshape(m_count, n_cores, k)),
     }
     return ScreenResult(hits, summary)

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 from colim.dataset.records import MatchingDataset
 from colim.errors import ColimError
 from colim.model.checkpoint import save_checkpoint, write_ensemble_manifest
+from colim.model.domain import build_reference
 from colim.output_files import check_output_path
 from colim.plugin_manager import create_core_encoder
 from colim.training.batching import featurize_cores
@@ -95,6 +96,7 @@ def train_ensemble(dataset: MatchingDataset, spec: ModelSpec, config: TrainConfi
         result, metadata = fit(dataset, spec, config, seed, silent=silent, features=features)
         if dataset_path is not None:
             metadata.update(dataset_path=str(dataset_path))
+        result.model.domain_reference = build_reference(result.model, dataset).to_payload()
         save_checkpoint(result.model, path, metadata, overwrite=overwrite)
         member = TrainedMember(seed, path, result.best_epoch, len(result.history), dict(result.val_metrics))
         trained.members.append(member)

@@ -11,7 +11,7 @@ import math
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy.stats import spearmanr
+from scipy.stats import spearmanr, t as student_t
 from sklearn.metrics import (
     accuracy_score,
     confusion_matrix,
@@ -112,6 +112,24 @@ def mean_std(values: Sequence[float]) -> dict[str, float]:
     if arr.size == 0:
         return {"mean": float("nan"), "std": float("nan")}
     return {"mean": float(arr.mean()), "std": float(arr.std())}
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float]:
+    """Mean, sample standard deviation (ddof 1) and the Student-t confidence interval of the mean over the
+    finite ``values`` (e.g. one score per fold × seed): ``mean ± t_{(1+level)/2, n-1} · std / √n``.
+
+    NaN values are dropped; with one value the std and interval are NaN, with none everything is.
+    """
+    arr = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    n = int(arr.size)
+    if n == 0:
+        return {"mean": float("nan"), "std": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": 0}
+    mean = float(arr.mean())
+    if n == 1:
+        return {"mean": mean, "std": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": 1}
+    std = float(arr.std(ddof=1))
+    half = float(student_t.ppf((1.0 + level) / 2.0, n - 1)) * std / math.sqrt(n)
+    return {"mean": mean, "std": std, "ci_low": mean - half, "ci_high": mean + half, "n": n}
 
 
 def overlap_at_k(scores_a: np.ndarray, scores_b: np.ndarray, k: int) -> float:

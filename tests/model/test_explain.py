@@ -125,3 +125,15 @@ def test_cli_writes_extxyz_json_and_png(model, tmp_path):
     assert again.exit_code == 1
     assert again.output == f"Error: {out / 'attribution.xyz'} exists; pass --overwrite to replace it\n"
     assert CliRunner().invoke(cli, args + ["--overwrite"]).exit_code == 0
+
+
+def test_a_large_completeness_error_is_warned_and_a_small_one_is_not(model):
+    import dataclasses
+
+    core = read_core(AU25S18)
+    result = explain_pair(model, core, LigandSet.parse(CU19), steps=32)
+    assert result.warnings() == []  # midpoint error within 2e-3 of the score difference
+    broken = dataclasses.replace(result, atom_attributions=result.atom_attributions + 5.0 / len(core))
+    [line] = broken.warnings()
+    assert line.startswith("the atom attributions miss their sum by 5 (logit - baseline logit ")
+    assert broken.to_json()["warnings"] == [line]

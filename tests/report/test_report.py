@@ -4,6 +4,7 @@ screened by the shipped model against the shipped ligand library, top 3 per core
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import os
@@ -26,7 +27,8 @@ from colim.editing.spec import parse_operators
 from colim.libraries.core_library import build_core_library, read_core_library
 from colim.model.checkpoint import load_ensemble
 from colim.report import render as render_module
-from colim.report.data import heatmap_matrix_from_hits
+from colim.report.data import heatmap_matrix_from_hits, screen_warnings
+from colim.screening.domain import UNKNOWN_WARNING
 from colim.report.render import THREEDMOL, package_text
 from colim.report.sites import parse_site
 from colim.screening.outputs import read_hits, summary_path, write_hits
@@ -148,11 +150,21 @@ def test_report_embeds_the_heat_map_of_the_hits(report):
     assert matrix[0, sets.index(first["ligand_set"])] == pytest.approx(first["probability"])
 
 
-def test_report_shows_the_screen_summary_and_says_no_domain_was_computed(report):
+def test_report_shows_the_screen_summary_and_its_domain_warnings(report):
     page, hits, _ = report
     summary = json.loads(summary_path(report[2] / "hits.csv").read_text())
     assert f'<div class="v">{summary["sets"]:,}</div><div class="k">ligand sets</div>' in page
-    assert "no applicability domain was computed (screen without --train-dataset)" in page
+    if load_ensemble(str(shipped(DEFAULT_MODEL)))[0][0].domain_reference is None:  # a model from before checkpoints carried a domain
+        assert html.escape(UNKNOWN_WARNING) in page
+    else:  # the Ag and Cu edits of the Au25 core hold elements an Au-trained model never saw
+        assert "elements the model never saw (" in page
+
+
+def test_report_says_no_domain_was_computed_for_hits_without_domain_columns(screened):
+    """Hits of a screen from before the domain columns existed."""
+    hits = read_hits(screened / "hits.csv").drop(columns=["core_in_domain", "set_in_domain"])
+    summary = {**json.loads(summary_path(screened / "hits.csv").read_text()), "domain": False, "warnings": []}
+    assert "no applicability domain was computed (screen without --train-dataset): nothing tells whether these cores and ligand sets resemble the training data" in screen_warnings(summary, hits)
 
 
 def test_report_shows_domain_columns_member_columns_and_summary_warnings(screened, tmp_path):

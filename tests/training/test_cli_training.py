@@ -77,19 +77,38 @@ def test_pretrain_reports_mae_next_to_mean_predictor_and_fine_tunes(tiny_ds_path
     assert result.output.strip() == "Error: checkpoint was trained with core encoder 'cgcnn' but 'gin' was requested"
 
 
-def test_compare_prints_and_saves_the_table(tiny_ds_path, tmp_path):
+def test_compare_cross_validates_every_row_with_baselines_and_intervals(tiny_ds_path, tmp_path):
     out = tmp_path / "bench"
-    result = run(["compare", "--dataset", tiny_ds_path, "--rows", "SOAP,CGCNN,pretrained", "--seeds", "0,1", "--epochs", "2",
-                  "--core-args", '{"embedding_dim": 16, "num_layers": 1}', "--hidden-dims", "16", "--batch-size", "8", "-o", str(out), "--silent"])
+    result = run(["compare", "--dataset", tiny_ds_path, "--rows", "SOAP,CGCNN,pretrained,only,prior,constant", "--seeds", "0,1", "--epochs", "2",
+                  "--folds", "3", "--core-args", '{"embedding_dim": 16, "num_layers": 1}', "--hidden-dims", "16", "--batch-size", "8",
+                  "-o", str(out), "--silent"])
     assert result.exit_code == 0, result.output
     rows = json.loads((out / "comparison.json").read_text())["rows"]
-    assert [r["model"] for r in rows] == ["SOAP + XGBoost", "CGCNN", "CoLiM (pretrained)"]
-    assert rows[0]["status"] == "ok" and len(rows[0]["per_seed"]) == 2 and 0 <= rows[0]["auc"]["mean"] <= 1
-    assert rows[2]["status"] == "no --pretrained-core given"
-    lines = result.output.splitlines()
-    assert lines[1].split() == ["model", "AUC", "accuracy", "f1"]
-    assert any(line.startswith("CGCNN ") and "±" in line for line in lines)
-    assert Path(out / "comparison.csv").read_text().splitlines()[0].startswith("model,core_encoder,ligand_encoder,status,seeds")
+    assert [r["model"] for r in rows] == ["SOAP + XGBoost", "CGCNN", "CoLiM (pretrained)", "Ligand only", "Core only", "Family prior", "Constant 0.5"]
+    by = {r["model"]: r for r in rows}
+    for name in ("SOAP + XGBoost", "CGCNN", "Ligand only", "Core only"):  # 3 folds x 2 seeds
+        assert by[name]["status"] == "ok" and len(by[name]["runs"]) == 6 and by[name]["folds_used"] == 3
+        auc = by[name]["auc"]
+        assert 0 <= auc["ci_low"] <= auc["mean"] <= auc["ci_high"] <= 1 and auc["n"] == 6
+    assert by["CoLiM (pretrained)"]["status"] == "no --pretrained-core given"
+    assert by["Constant 0.5"]["auc"]["mean"] == 0.5 and len(by["Constant 0.5"]["runs"]) == 3
+    # every tiny-dataset positive is a thiolate and every negative is not: the family prior separates them
+    assert by["Family prior"]["auc"]["mean"] == 1.0
+    lines = result.stdout.splitlines()
+    assert lines[1] == "grouped cross-validation: 3 fold(s) used, 0 skipped"
+    assert lines[2].split() == ["model", "AUC", "[95%", "CI]", "accuracy", "f1", "n"]
+    assert any(line.startswith("CGCNN ") and "±" in line and "[" in line for line in lines)
+    assert (out / "comparison.csv").read_text().splitlines()[0].startswith("scheme,model,core_encoder,ligand_encoder,status,folds,runs,seconds,auc_mean,auc_std,auc_ci_low")
+
+
+def test_compare_skips_folds_without_both_classes_and_says_why(tiny_ds_path, tmp_path):
+    out = tmp_path / "bench"
+    result = run(["compare", "--dataset", tiny_ds_path, "--rows", "constant", "--cv", "family,metal", "-o", str(out), "--silent"])
+    assert result.exit_code == 0, result.output
+    assert "  skipped without phosphine: the held-out pairs (phosphine) have no positives" in result.stdout.splitlines()
+    assert "  skipped without Au: every core holds Au: no metal to train without" in result.stdout.splitlines()
+    rows = json.loads((out / "comparison.json").read_text())["rows"]
+    assert [(r["scheme"], r["status"]) for r in rows] == [("family", "no usable fold"), ("metal", "no usable fold")]
 
 
 def test_descriptor_rows_say_not_installed_without_the_dscribe_plugin(tiny_ds_path, tmp_path, monkeypatch, fresh_plugins):
@@ -97,7 +116,7 @@ def test_descriptor_rows_say_not_installed_without_the_dscribe_plugin(tiny_ds_pa
     out = tmp_path / "bench"
     result = run(["compare", "--dataset", tiny_ds_path, "--rows", "MBTR,ACSF", "--seeds", "0", "-o", str(out), "--silent"])
     assert result.exit_code == 0, result.output
-    assert [line.split()[-2:] for line in result.output.splitlines()[3:5]] == [["not", "installed"], ["not", "installed"]]
+    assert [line.split()[-2:] for line in result.stdout.splitlines()[4:6]] == [["not", "installed"], ["not", "installed"]]
     rows = json.loads((out / "comparison.json").read_text())["rows"]
     assert [(r["model"], r["status"], r["auc"]["mean"]) for r in rows] == [("MBTR + XGBoost", "not installed", None), ("ACSF + XGBoost", "not installed", None)]
 

@@ -1,0 +1,145 @@
+"""The applicability-domain reference a trained model carries: what it saw in training and how far from
+that a new input may lie before its score is an extrapolation.
+
+The reference holds the elements of the training cores, the ligand families of the training ligand
+sets, the embeddings (by the model's own encoders) of the training cores and the distinct training
+ligand sets, and one distance threshold for cores and one for sets. A threshold is the ``quantile``
+(0.95) of the nearest-training-neighbour distances of the validation split's cores (or sets) that are
+not themselves in the training split, floored by the same quantile of the training embeddings'
+leave-one-out nearest-neighbour distances (so a small or duplicated validation split cannot shrink it
+to nothing). An input is in domain when its elements (families) were all seen and its distance to the
+nearest training embedding is at most the threshold.
+
+Checkpoints store it as a plain dict of tensors, lists, strings and floats (``weights_only`` loads it)
+under the key ``"domain"``; :attr:`CoLiMModel.domain_reference` carries that dict in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from colim.dataset.records import MatchingDataset
+from colim.errors import CheckpointError, LigandError
+from colim.libraries import faiss_adapter
+from colim.model.dual_encoder import CoLiMModel
+from colim.structures.families import ligand_family
+
+#: layout version of the stored reference dict.
+DOMAIN_VERSION = 1
+#: quantile of calibration distances that sets the thresholds.
+DEFAULT_QUANTILE = 0.95
+
+
+@dataclass
+class DomainReference:
+    """Training elements, families and embeddings with calibrated distance thresholds (Euclidean)."""
+
+    elements: tuple[str, ...]
+    families: tuple[str, ...]
+    core_embeddings: np.ndarray  # [N, Dc]
+    set_embeddings: np.ndarray  # [M, Dl]
+    core_threshold: float
+    set_threshold: float
+    quantile: float = DEFAULT_QUANTILE
+    calibration: str = "val"
+    _indexes: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def _index(self, kind: str):
+        if kind not in self._indexes:
+            self._indexes[kind] = faiss_adapter.build_index(self.core_embeddings if kind == "core" else self.set_embeddings)
+        return self._indexes[kind]
+
+    def core_distance(self, embeddings: np.ndarray) -> np.ndarray:
+        """Nearest-training-core distance of ``[Q, Dc]`` embeddings in units of the threshold (in domain: ≤ 1)."""
+        return faiss_adapter.nearest_distance(self._index("core"), embeddings) / self.core_threshold
+
+    def set_distance(self, embeddings: np.ndarray) -> np.ndarray:
+        """Nearest-training-set distance of ``[Q, Dl]`` embeddings in units of the threshold (in domain: ≤ 1)."""
+        return faiss_adapter.nearest_distance(self._index("set"), embeddings) / self.set_threshold
+
+    def to_payload(self) -> dict[str, Any]:
+        """The plain dict a checkpoint stores (tensors, lists, strings, floats)."""
+        return {
+            "version": DOMAIN_VERSION, "elements": list(self.elements), "families": list(self.families),
+            "core_embeddings": torch.from_numpy(np.ascontiguousarray(self.core_embeddings, dtype=np.float32)),
+            "set_embeddings": torch.from_numpy(np.ascontiguousarray(self.set_embeddings, dtype=np.float32)),
+            "core_threshold": float(self.core_threshold), "set_threshold": float(self.set_threshold),
+            "quantile": float(self.quantile), "calibration": self.calibration,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "DomainReference":
+        """Rebuild from :meth:`to_payload`'s dict; a malformed one is a :class:`CheckpointError`."""
+        try:
+            if int(payload["version"]) != DOMAIN_VERSION:
+                raise CheckpointError(f"applicability-domain reference version {payload['version']} is not {DOMAIN_VERSION}")
+            return cls(tuple(payload["elements"]), tuple(payload["families"]),
+                       np.asarray(payload["core_embeddings"], dtype=np.float32), np.asarray(payload["set_embeddings"], dtype=np.float32),
+                       float(payload["core_threshold"]), float(payload["set_threshold"]),
+                       float(payload.get("quantile", DEFAULT_QUANTILE)), str(payload.get("calibration", "val")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"corrupt applicability-domain reference in the checkpoint ({type(exc).__name__}: {exc})") from None
+
+    def summary(self) -> dict[str, Any]:
+        """What a model card or summary JSON states about the domain."""
+        return {"elements": list(self.elements), "families": list(self.families), "train_cores": int(len(self.core_embeddings)),
+                "train_sets": int(len(self.set_embeddings)), "core_threshold": self.core_threshold, "set_threshold": self.set_threshold,
+                "quantile": self.quantile, "calibration": self.calibration}
+
+
+def families_of(smiles: Iterable[str]) -> set[str]:
+    """Families of ligand SMILES (``other`` for one RDKit cannot read)."""
+    out = set()
+    for smi in smiles:
+        try:
+            out.add(ligand_family(smi))
+        except LigandError:
+            out.add("other")
+    return out
+
+
+def calibrated_threshold(train: np.ndarray, calibration: np.ndarray, quantile: float = DEFAULT_QUANTILE) -> float:
+    """max(quantile of ``calibration`` rows' nearest-``train`` distances, quantile of ``train``'s leave-one-out
+    nearest-neighbour distances); 1.0 when both are empty or zero (identical embeddings)."""
+    index = faiss_adapter.build_index(train)
+    candidates = []
+    for dist in (faiss_adapter.nearest_distance(index, calibration) if len(calibration) else np.zeros(0),
+                 faiss_adapter.nearest_distance(index, train, skip_self=True)):
+        dist = dist[np.isfinite(dist)]
+        if len(dist):
+            candidates.append(float(np.quantile(dist, quantile)))
+    value = max(candidates, default=0.0)
+    return value if value > 0 else 1.0
+
+
+@torch.no_grad()
+def build_reference(model: CoLiMModel, dataset: MatchingDataset, quantile: float = DEFAULT_QUANTILE,
+                    batch_size: int = 64) -> DomainReference:
+    """Embed the dataset's training cores and sets with ``model`` and calibrate thresholds on its validation split."""
+    train, val = dataset.split_pairs("train"), dataset.split_pairs("val")
+    if not train:
+        raise CheckpointError("the dataset has no training pairs to define the applicability domain")
+    train_cores = sorted({p.core_index for p in train})
+    val_cores = sorted({p.core_index for p in val} - set(train_cores))
+    train_sets = list({p.ligand_set.key: p.ligand_set for p in train}.values())
+    val_sets = [s for k, s in {p.ligand_set.key: p.ligand_set for p in val}.items() if k not in {t.key for t in train_sets}]
+    elements = sorted({sym for i in train_cores for sym in dataset.cores[i].get_chemical_symbols()})
+    families = sorted(families_of(smi for s in train_sets for smi in s.smiles))
+
+    def cores(rows: Sequence[int]) -> np.ndarray:
+        if not rows:
+            return np.zeros((0, model.head.core_dim), dtype=np.float32)
+        return model.core_encoder.encode([dataset.cores[i] for i in rows], batch_size=batch_size).numpy()
+
+    def sets(items) -> np.ndarray:
+        return model.ligand_encoder.encode(items).numpy() if items else np.zeros((0, model.head.ligand_dim), dtype=np.float32)
+
+    core_train, set_train = cores(train_cores), sets(train_sets)
+    calibration = "val" if val_cores or val_sets else "train (no validation split)"
+    return DomainReference(tuple(elements), tuple(families), core_train, set_train,
+                           calibrated_threshold(core_train, cores(val_cores), quantile),
+                           calibrated_threshold(set_train, sets(val_sets), quantile), quantile, calibration)
