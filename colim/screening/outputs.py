@@ -1,10 +1,14 @@
-"""Writing screening hits: CSV, Parquet or HDF5 (chosen by the output's extension), atomically."""
+"""Writing screening hits: CSV, Parquet or HDF5 (chosen by the output's extension), atomically and
+streaming: :class:`HitWriter` appends one block of hits at a time (a Parquet row group, an HDF5 chunk,
+CSV rows written by pandas' C writer), so the whole table never has to exist in memory."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Iterator
 
 import h5py
 import numpy as np
@@ -30,26 +34,82 @@ def output_format(path: str | os.PathLike) -> str:
 
 def write_hits(hits: pd.DataFrame, path: str | os.PathLike, summary: dict, overwrite: bool = False) -> None:
     """Write the hit table; the HDF5 form keeps ``summary`` as a JSON attribute (CSV/Parquet: a ``.json`` beside)."""
+    with open_hit_writer(path, overwrite) as writer:
+        writer.write(hits)
+        writer.summary = summary
+
+
+class HitWriter:
+    """Appends blocks of hits to a temporary file of one format; :func:`open_hit_writer` renames it into
+    place when the block ends without error. Set :attr:`summary` before the end."""
+
+    def __init__(self, tmp: Path, fmt: str):
+        self.tmp, self.fmt, self.rows = tmp, fmt, 0
+        self.summary: dict = {}
+        self._parquet = None
+        self._h5 = None
+        self._schema = None
+
+    def write(self, hits: pd.DataFrame) -> None:
+        """Append ``hits`` (same columns every call): vectorised per column, no per-row Python loop."""
+        if self.fmt == "csv":
+            hits.to_csv(self.tmp, index=False, float_format="%.6g", mode="a" if self.rows else "w", header=not self.rows)
+        elif self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(hits, preserve_index=False, schema=self._schema)
+            if self._parquet is None:
+                self._schema = table.schema
+                self._parquet = pq.ParquetWriter(self.tmp, table.schema)
+            self._parquet.write_table(table)
+        else:
+            self._write_h5(hits)
+        self.rows += len(hits)
+
+    def _write_h5(self, hits: pd.DataFrame) -> None:
+        if self._h5 is None:
+            self._h5 = h5py.File(self.tmp, "w")
+            write_header(self._h5, keys.SCREEN_RESULTS_FORMAT, RESULTS_VERSION)
+            g = self._h5.create_group(keys.HITS)
+            for column in hits.columns:
+                values = hits[column].to_numpy()
+                dtype = STR if values.dtype == object else values.dtype
+                g.create_dataset(column, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(65536,))
+        g = self._h5[keys.HITS]
+        n = len(hits)
+        for column in hits.columns:
+            values = hits[column].to_numpy()
+            ds = g[column]
+            ds.resize((self.rows + n,))
+            ds[self.rows :] = values.astype(object) if values.dtype == object else values
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self.fmt == "h5":
+            if self._h5 is None:
+                self._write_h5(pd.DataFrame({c: pd.Series(dtype=object) for c in ("core_id",)}))
+            self._h5.attrs[keys.HITS_SUMMARY] = json.dumps(json_safe(self.summary), sort_keys=True, allow_nan=False)
+            self._h5.close()
+        elif self.fmt == "csv" and not self.rows:
+            self.tmp.write_text("")
+
+
+@contextlib.contextmanager
+def open_hit_writer(path: str | os.PathLike, overwrite: bool = False) -> Iterator[HitWriter]:
+    """A :class:`HitWriter` on a temporary file renamed to ``path`` (and its summary beside it) only when
+    the ``with`` block completes: no half-written hit table is ever left."""
     fmt = output_format(path)
     with atomic_output(path, overwrite=overwrite) as tmp:
-        if fmt == "csv":
-            hits.to_csv(tmp, index=False, float_format="%.6g")
-        elif fmt == "parquet":
-            hits.to_parquet(tmp, index=False)
-        else:
-            with h5py.File(tmp, "w") as f:
-                write_header(f, keys.SCREEN_RESULTS_FORMAT, RESULTS_VERSION)
-                f.attrs[keys.HITS_SUMMARY] = json.dumps(json_safe(summary), sort_keys=True, allow_nan=False)
-                g = f.create_group(keys.HITS)
-                for column in hits.columns:
-                    values = hits[column].to_numpy()
-                    if values.dtype == object:
-                        g.create_dataset(column, data=np.array([str(v) for v in values], dtype=object), dtype=STR)
-                    else:
-                        g.create_dataset(column, data=values)
+        writer = HitWriter(Path(tmp), fmt)
+        try:
+            yield writer
+        finally:
+            writer.close()
     if fmt != "h5":
         with atomic_output(summary_path(path), overwrite=True) as tmp:
-            tmp.write_text(json.dumps(json_safe(summary), indent=2, sort_keys=True, allow_nan=False))
+            tmp.write_text(json.dumps(json_safe(writer.summary), indent=2, sort_keys=True, allow_nan=False))
 
 
 def json_safe(value):
@@ -82,4 +142,4 @@ def read_hits(path: str | os.PathLike) -> pd.DataFrame:
         return pd.read_parquet(path)
     with h5py.File(path, "r") as f:
         g = f[keys.HITS]
-        return pd.DataFrame({name: [v.decode() if isinstance(v, bytes) else v for v in g[name][()]] for name in g})
+        return pd.DataFrame({name: (g[name].asstr()[()] if h5py.check_string_dtype(g[name].dtype) else g[name][()]) for name in g})
