@@ -41,8 +41,9 @@ def local_cluster(workers: int):
     """A local Dask cluster of ``workers`` worker processes sharing this machine's cores (no dashboard)."""
     distributed = _import_distributed()
     threads = max(1, (os.cpu_count() or 1) // workers)
-    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                    silence_logs=40, worker_class=distributed.Nanny), threads
+    env = {"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}  # each worker its share of the cores
+    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                    silence_logs=40, worker_class=distributed.Nanny, env=env), threads
 
 
 def run_tasks(engine: ScreenEngine, tasks: Sequence[tuple[int, int, int, int]], on_result: Callable[[BlockResult], None],
