@@ -52,16 +52,13 @@ class HitWriter:
 
     def write(self, hits: pd.DataFrame) -> None:
         """Append ``hits`` (same columns every call): vectorised per column, no per-row Python loop."""
-        if self.fmt == "csv":
-            hits.to_csv(self.tmp, index=False, float_format="%.6g", mode="a" if self.rows else "w", header=not self.rows)
-        elif self.fmt == "parquet":
+        if self.fmt in ("csv", "parquet"):
             import pyarrow as pa
-            import pyarrow.parquet as pq
 
             table = pa.Table.from_pandas(hits, preserve_index=False, schema=self._schema)
             if self._parquet is None:
                 self._schema = table.schema
-                self._parquet = pq.ParquetWriter(self.tmp, table.schema)
+                self._parquet = _arrow_writer(self.tmp, self.fmt, table.schema)
             self._parquet.write_table(table)
         else:
             self._write_h5(hits)
@@ -94,6 +91,17 @@ class HitWriter:
             self._h5.close()
         elif self.fmt == "csv" and not self.rows:
             self.tmp.write_text("")
+
+
+def _arrow_writer(path: Path, fmt: str, schema):
+    """Arrow's C++ writers: Parquet (one row group per block) or CSV (quoting only where needed)."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(path, schema)
+    import pyarrow.csv as pcsv
+
+    return pcsv.CSVWriter(path, schema, write_options=pcsv.WriteOptions(quoting_style="needed"))
 
 
 @contextlib.contextmanager
