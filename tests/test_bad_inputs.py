@@ -267,7 +267,7 @@ def test_interrupted_screen_resumes(libs, tmp_path, monkeypatch):
     assert result.output.strip() == (f"Error: screen interrupted after 1 of 3 tasks; the finished tasks are saved in {state_dir(out)}: "
                                      "run the same command again to resume")
     saved = sorted(p.name for p in state_dir(out).iterdir())
-    assert not out.exists() and saved[1] == "run.json" and saved[0].startswith("task_0_1_0_") and saved[0].endswith(".npz")
+    assert not out.exists() and saved[0] == "run.json" and saved[1].startswith("task_0_1_0_") and saved[1].endswith(".npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hits.csv.state", "whole"]
     monkeypatch.setattr(screen_cmd, "screen", real_screen)
     resumed = invoke(*screen_args(libs, out, "--core-block", "1"))
