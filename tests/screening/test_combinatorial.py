@@ -135,3 +135,22 @@ def test_streamed_hits_equal_the_table_written_at_once(suffix, tmp_path):
         writer.summary = {"rows": n}
     back = read_hits(tmp_path / f"streamed{suffix}")
     pd.testing.assert_frame_equal(back[table.columns].reset_index(drop=True), table, check_dtype=False, check_exact=False, rtol=1e-5, atol=1e-6)
+
+
+def test_rules_file_reads_as_the_rule_and_bad_rules_are_one_line_errors(tmp_path):
+    from colim.errors import LibraryError
+    from colim.libraries.ligand_sets import read_rules
+
+    path = tmp_path / "rules.toml"
+    path.write_text('kinds = "1-3"\nratios = ["2:1"]\ncombine = [["thiolate", "phosphine", "halide"]]\nrequire = ["thiolate"]\nmax_per_family = 2\n')
+    assert read_rules(path) == SetRule(1, 3, ("2:1",), (("thiolate", "phosphine", "halide"),), ("thiolate",), 2)
+    assert read_rules(path, kinds="2", ratios=("1:1",)) == SetRule(2, 2, ("1:1",), (("thiolate", "phosphine", "halide"),), ("thiolate",), 2)
+    path.write_text('require = ["thiolates"]\n')
+    with pytest.raises(LibraryError, match="^unknown ligand family 'thiolates' in the set rules; choose from thiolate, "):
+        read_rules(path)
+    path.write_text('kinds = "1-5"\n')
+    with pytest.raises(LibraryError, match=r"^ligand kinds must satisfy 1 <= min <= max <= 4, got 1-5$"):
+        read_rules(path)
+    path.write_text('ratio = ["2:1"]\n')
+    with pytest.raises(LibraryError, match="unknown set rule key"):
+        read_rules(path)
