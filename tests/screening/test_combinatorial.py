@@ -63,6 +63,7 @@ def test_rules_and_ratios_filter_and_expand_sets(ligands):
     names = {s: lig.name for s, lig in zip(smiles, ligands)}
     assert list(set_names([lig.name for lig in ligands], m)) == [".".join(names[s] for s in ls.smiles) for ls in sets]
     assert list(set_families(families, m)) == ["+".join(sorted({fam[s] for s in ls.smiles})) for ls in sets]
+    assert list(set_names(families, m)) == [".".join(fam[s] for s in ls.smiles) for ls in sets]  # the hit column
 
 
 def _model(pooling: str, seed: int = 0) -> CoLiMModel:
