@@ -93,7 +93,7 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
                            f"Spearman {s['spearman_mean']:.3f}")
     except OutputWriteError as exc:  # a full disk at the very end: the scored tasks are still saved
         if state_dir(output).is_dir():
-            raise OutputWriteError(f"{exc}; the scored tasks are kept in {state_dir(output)}: make room and run the same command again to finish") from exc
+            raise OutputWriteError(f"{exc}; the scored blocks are kept in {state_dir(output)}: make room and run the same command again to finish") from exc
         raise
     except KeyboardInterrupt:  # Ctrl-C after the hits were renamed into place: the output is whole, say so
         if _stamp(output) not in (None, before):

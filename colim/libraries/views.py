@@ -15,7 +15,16 @@ from colim import keys
 from colim.errors import LibraryError
 from colim.libraries import ligand_library as ll
 from colim.libraries.core_library import FORMAT_VERSION as CORE_VERSION
-from colim.libraries.core_library import TEXT_PROVENANCE, find_embeddings
+from colim.libraries.core_library import TEXT_PROVENANCE, _check_hashes, find_embeddings
+
+#: rows per block of the whole-library checks (content hashes, finite embeddings): bounded memory.
+CHECK_BLOCK = 65536
+
+
+def _check_finite(path, ds, what: str, info: EncoderInfo, command: str) -> None:
+    for a in range(0, ds.shape[0], CHECK_BLOCK):
+        if not np.isfinite(ds[a : a + CHECK_BLOCK]).all():
+            raise LibraryError(f"{path}: the {what} embeddings of {info.describe()} contain NaN or infinity; rebuild the library with 'colim library {command} ... --overwrite'")
 from colim.libraries.encoder_info import EncoderInfo
 from colim.libraries.h5file import open_colim_h5, read_text
 from colim.libraries.ligand_sets import SetRule, SetSpace, set_keys, set_names
@@ -60,12 +69,19 @@ def open_core_library(path: str | os.PathLike) -> CoreLibraryView:
     with open_colim_h5(path, keys.CORE_LIBRARY_FORMAT, CORE_VERSION) as f:
         g = f[keys.CORES]
         size = int(g[keys.CORE_IDS].shape[0])
+        offsets = g[keys.CORE_OFFSETS]
+        for a in range(0, size, CHECK_BLOCK):  # stored atoms still those the embeddings describe, block by block
+            b = min(a + CHECK_BLOCK, size)
+            off = np.asarray(offsets[a : b + 1], dtype=np.int64)
+            _check_hashes(path, list(_text_rows(g[keys.CORE_IDS], a, b)), list(_text_rows(g[keys.CORE_HASHES], a, b)),
+                          g[keys.CORE_NUMBERS][off[0] : off[-1]], g[keys.CORE_POSITIONS][off[0] : off[-1]], off - off[0])
         groups = []
         for name, e in f.get(keys.LIB_EMBEDDINGS, {}).items():
             info = EncoderInfo.read_attrs(e, str(path))
             shape = e[keys.CORE_EMBEDDINGS].shape
             if len(shape) != 2 or shape[0] != size:
                 raise LibraryError(f"{path}: corrupt core library: {shape[0] if shape else 0} embeddings for {size} cores")
+            _check_finite(path, e[keys.CORE_EMBEDDINGS], "core", info, "cores")
             groups.append((info, f"{keys.LIB_EMBEDDINGS}/{name}/{keys.CORE_EMBEDDINGS}"))
         content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
     return CoreLibraryView(str(path), size, content, [(info, H5Rows(path, ds)) for info, ds in groups])
@@ -138,6 +154,9 @@ def open_ligand_library(path: str | os.PathLike) -> LigandLibraryView:
         for name, grp in f.get(keys.LIB_EMBEDDINGS, {}).items():
             info = EncoderInfo.read_attrs(grp, str(path))
             per = np.asarray(grp[keys.LIGAND_EMBEDDINGS][()], np.float32)
+            _check_finite(path, grp[keys.LIGAND_EMBEDDINGS], "ligand", info, "ligands")
+            if space is None:
+                _check_finite(path, grp[keys.SET_EMBEDDINGS], "ligand", info, "ligands")
             ds = None
             if space is None:
                 if grp[keys.SET_EMBEDDINGS].shape[0] != num_sets or per.shape[0] != len(ligands):
