@@ -199,7 +199,8 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
     there, resumably. ``train_dataset`` (a dataset ``.h5``) fills the applicability-domain columns.
     ``options`` are those of ``colim screen`` (the fields of
     :class:`colim.screening.screen.ScreenOptions`): ``top_k`` (10), ``depth``, ``device`` (``"auto"``,
-    ``"cpu"``, ``"cuda"``), ``memory_mb``, ``block_pairs``, ``core_block``, ``restart``, ``overwrite``.
+    ``"cpu"``, ``"cuda"``), ``memory_mb``, ``block_pairs``, ``core_block``, ``set_block``, ``restart``, ``overwrite``,
+    ``workers`` (a local Dask cluster of N worker processes) and ``scheduler`` (an existing Dask cluster's address).
     ``on_start(total_pairs, done_pairs)`` and ``on_block(block)`` report progress.
     """
     known = {f.name for f in dataclasses.fields(ScreenOptions)}

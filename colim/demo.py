@@ -84,13 +84,13 @@ def heatmap_matrix(result: ScreenResult, max_sets: int = 12) -> tuple[np.ndarray
     engine, cores, ligands, hits = result.engine, result.cores, result.ligands, result.hits
     ranked = hits.groupby("ligand_set")["probability"].agg(["count", "mean"]).sort_values(["count", "mean"], ascending=False)
     chosen = list(ranked.index[:max_sets])
-    set_index = {ls.key if ls.ratios is None else str(ls): i for i, ls in enumerate(ligands.sets)}
-    names = {lig.smiles: lig.name for lig in ligands.ligands}
-    columns = np.array([set_index[s] for s in chosen])
+    keys_, names, _ = ligands.describe(np.arange(ligands.num_sets))
+    set_index = {str(key): i for i, key in enumerate(keys_)}
+    columns = np.array([set_index[s] for s in chosen], dtype=np.int64)
     rows = np.repeat(np.arange(len(cores)), len(columns))
     probs = engine.pair_probabilities(rows, np.tile(columns, len(cores))).mean(axis=0).reshape(len(cores), len(columns))
-    column_labels = [" + ".join(names.get(smi, smi) for smi in ligands.sets[j].smiles) for j in columns]
-    return probs, list(cores.ids), column_labels
+    column_labels = [str(names[j]).replace(".", " + ") for j in columns]
+    return probs, list(cores.fields(0, len(cores))["id"]), column_labels
 
 
 def heatmap_figure(matrix: np.ndarray, row_labels: list[str], column_labels: list[str], title: str) -> Figure:

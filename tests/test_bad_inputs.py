@@ -264,9 +264,10 @@ def test_interrupted_screen_resumes(libs, tmp_path, monkeypatch):
     monkeypatch.setattr(colim_api, "_screen", ctrl_c_after_first_block)
     result = invoke(*screen_args(libs, out, "--core-block", "1"))
     assert result.exit_code == 1
-    assert result.output.strip() == (f"Error: screen interrupted after 1 of 3 cores; the finished blocks are saved in {state_dir(out)}: "
+    assert result.output.strip() == (f"Error: screen interrupted after 1 of 3 tasks; the finished tasks are saved in {state_dir(out)}: "
                                      "run the same command again to resume")
-    assert not out.exists() and sorted(p.name for p in state_dir(out).iterdir()) == ["block_0_1.npz", "run.json"]
+    saved = sorted(p.name for p in state_dir(out).iterdir())
+    assert not out.exists() and saved[0] == "run.json" and saved[1].startswith("task_0_1_0_") and saved[1].endswith(".npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hits.csv.state", "whole"]
     monkeypatch.setattr(colim_api, "_screen", real_screen)
     resumed = invoke(*screen_args(libs, out, "--core-block", "1"))

@@ -33,20 +33,26 @@ from colim.screening.screen import ScreenInterrupted
 @click.option("--depth", "old_depth", type=POSITIVE_INT, default=None, hidden=True, help="Deprecated name of --stability-depth.")
 @click.option("--train-dataset", type=click.Path(dir_okay=False), help="Dataset (.h5) whose training split defines the applicability domain (default: the reference stored in the first model's checkpoint).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True, help="Where to score.")
-@click.option("--memory-mb", type=POSITIVE_FLOAT, default=None, help="Memory for one tile's activations (default 128 MiB on CPU, 4 GiB on GPU).")
+@click.option("--memory-mb", type=POSITIVE_FLOAT, default=None, help="Working memory of the scorer: one set block and its tiles (default 128 MiB on CPU, 4 GiB on GPU); libraries are read in blocks.")
 @click.option("--block-size", "block_pairs", type=POSITIVE_INT, default=None, help="Pairs per tile (overrides --memory-mb).")
-@click.option("--core-block", type=POSITIVE_INT, default=None, help="Cores per resumable block (default: about 4 million pairs per block).")
+@click.option("--core-block", type=POSITIVE_INT, default=None, help="Cores per task (default: about 4 million pairs per task).")
+@click.option("--workers", type=POSITIVE_INT, default=None, help="Run on a local Dask cluster of N worker processes (same hits as one process).")
+@click.option("--scheduler", default=None, help="Run on the existing Dask cluster at this address (e.g. tcp://host:8786); its workers read the libraries at the same paths.")
+@click.option("--set-block", type=POSITIVE_INT, default=None, help="Sets per task (default: what --memory-mb allows).")
 @click.option("--restart", is_flag=True, help="Discard a saved state of an earlier, different screen.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--silent", is_flag=True, help="No progress bar or summary.")
 def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...], ensembles: tuple[str, ...], output: str, top_k: int, depth: int | None,
             old_depth: int | None, train_dataset: str | None,
-            device: str, memory_mb: float | None, block_pairs: int | None, core_block: int | None, restart: bool, overwrite: bool, silent: bool) -> None:
+            device: str, memory_mb: float | None, block_pairs: int | None, core_block: int | None, workers: int | None, scheduler: str | None,
+            set_block: int | None, restart: bool, overwrite: bool, silent: bool) -> None:
     """Score every core × every ligand set without re-encoding and write the top-k sets per core.
 
     Without --core-lib, --ligand-lib or --model the shipped defaults under libraries/ are used. An
     interrupted screen (Ctrl-C) keeps its finished blocks in OUTPUT.state/; the same command resumes it.
     """
+    if workers and scheduler:
+        raise click.UsageError("give --workers (a local cluster) or --scheduler (an existing one), not both")
     if old_depth is not None:  # 'colim edit enumerate --depth' counts edits; here it was a list length: renamed
         click.echo("note: screen --depth is now --stability-depth", err=True)
         depth = depth or old_depth
@@ -57,7 +63,7 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
     output_format(output)
     dev = resolve_device(device)
     options = dict(top_k=top_k, depth=depth, device=str(dev), memory_mb=memory_mb, block_pairs=block_pairs,
-                   core_block=core_block, restart=restart, overwrite=overwrite)
+                   core_block=core_block, restart=restart, overwrite=overwrite, workers=workers, scheduler=scheduler, set_block=set_block)
     bar = progress_bar(unit="pairs", unit_scale=True, desc="screening", disable=silent, dynamic_ncols=True)
 
     def on_start(total: int, done: int) -> None:
@@ -74,12 +80,13 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
             bar.close()
         if not silent:
             s = result.summary
-            click.echo(f"{output}: top {s['top_k']} of {s['sets']} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {dev})")
+            where = f"{workers} Dask workers" if workers else f"Dask scheduler {scheduler}" if scheduler else str(dev)
+            click.echo(f"{output}: top {s['top_k']} of {s['sets']:,} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {where})")
             if s["members"] > 1:
                 click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
                            f"Spearman {s['spearman_mean']:.3f}")
         echo_warnings(result.summary["warnings"])
-    except OutputWriteError as exc:  # a full disk at the very end: the scored blocks are still saved
+    except OutputWriteError as exc:  # a full disk at the very end: the scored tasks are still saved
         if state_dir(output).is_dir():
             raise OutputWriteError(f"{exc}; the scored blocks are kept in {state_dir(output)}: make room and run the same command again to finish") from exc
         raise
@@ -87,7 +94,7 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
         if _stamp(output) not in (None, before):
             raise ScreenInterrupted(f"screen interrupted after it finished: {output} is complete") from None
         if state_dir(output).is_dir():
-            raise ScreenInterrupted(f"screen interrupted while writing the hits; the finished blocks are saved in {state_dir(output)}: "
+            raise ScreenInterrupted(f"screen interrupted while writing the hits; the finished tasks are saved in {state_dir(output)}: "
                                     "run the same command again to resume") from None
         raise
 

@@ -70,53 +70,106 @@ def assess_domain(reference: DomainReference | None, core_embeddings: np.ndarray
     Shapes: ``core_embeddings [C, Dc]`` (one element set per core), ``set_embeddings [S, Dl]`` (one SMILES
     list per set). ``core_ids`` name a few example cores in the warnings.
     """
-    n_cores, n_sets = len(core_elements), len(set_smiles)
-    if reference is None:
-        return DomainAssessment(np.full(n_cores, np.nan), pd.array([pd.NA] * n_cores, dtype="boolean"),
-                                np.full(n_sets, np.nan), pd.array([pd.NA] * n_sets, dtype="boolean"), [UNKNOWN_WARNING])
-    seen_elements, seen_families = set(reference.elements), set(reference.families)
-    core_dist = reference.core_distance(core_embeddings).astype(np.float64) if n_cores else np.zeros(0)
-    set_dist = reference.set_distance(set_embeddings).astype(np.float64) if n_sets else np.zeros(0)
-    unseen_el = [set(e) - seen_elements for e in core_elements]
-    set_fams = [families_of(s) for s in set_smiles]
-    unseen_fam = [f - seen_families for f in set_fams]
-    core_near = core_dist <= 1.0
-    set_near = set_dist <= 1.0
-    core_in = np.array([not u for u in unseen_el], dtype=bool) & core_near
-    set_in = np.array([not u for u in unseen_fam], dtype=bool) & set_near
-    warnings = []
-    with_unseen = sum(1 for u in unseen_el if u)
-    if with_unseen:
-        counts = Counter(el for u in unseen_el for el in u)
-        verb = "contains" if with_unseen == 1 else "contain"
-        if len(counts) == 1:
-            what = f"{next(iter(counts))}, which the model never saw"
-        else:
-            what = "elements the model never saw (" + ", ".join(f"{el} in {counts[el]}" for el in sorted(counts, key=lambda e: (-counts[e], e))) + ")"
-        warnings.append(f"{with_unseen} of {_plural(n_cores, 'core')} {verb} {what}: {'its' if with_unseen == 1 else 'their'} scores are extrapolations")
-    far = int(np.sum(~core_near & np.array([not u for u in unseen_el], dtype=bool)))
-    if far:
-        example = f" (e.g. {core_ids[int(np.flatnonzero(~core_near & ~np.array([bool(u) for u in unseen_el]))[0])]})" if len(core_ids) else ""
-        warnings.append(f"{far} of {_plural(n_cores, 'core')}{example} lie farther from every training core than the calibrated threshold "
-                        f"(the {reference.quantile:.0%} quantile of {reference.calibration} distances): their scores are extrapolations")
-    out_sets = int(np.sum(~set_in))
-    if out_sets:
-        fams = sorted({f for u in unseen_fam for f in u})
-        why = f"families the model never saw: {_names(fams)}" if fams else "far from every training ligand set"
-        if fams and np.any(~set_near):
-            why += "; others far from every training ligand set"
-        warnings.append(f"{out_sets} of {_plural(n_sets, 'ligand set')} among the hits are outside the training domain ({why}): their scores are extrapolations")
-    return DomainAssessment(core_dist, pd.array(core_in, dtype="boolean"), set_dist, pd.array(set_in, dtype="boolean"), warnings)
+    tally = DomainTally(reference)
+    assessed = tally.add(core_embeddings, core_elements, core_ids, np.arange(len(set_smiles)), set_embeddings, set_smiles)
+    assessed.warnings = tally.warnings()
+    return assessed
+
+
+class DomainTally:
+    """The domain of a screen assessed block by block: each block's flags at once, the warnings (counts over
+    every core and every distinct hit set) once at the end, so a streamed screen words them as a whole one."""
+
+    def __init__(self, reference: DomainReference | None):
+        self.reference = reference
+        self.core_unseen: list[set[str]] = []
+        self.core_near: list[np.ndarray] = []
+        self.core_ids: list[str] = []
+        self.sets: dict[int, tuple[set[str], bool]] = {}
+        self.saturated: list[np.ndarray] = []
+        self.tied: list[np.ndarray] = []
+
+    def add(self, core_embeddings: np.ndarray, core_elements: Sequence[set[str]], core_ids: Sequence[str],
+            set_rows: np.ndarray, set_embeddings: np.ndarray, set_smiles: Sequence[Sequence[str]]) -> DomainAssessment:
+        """Flags of one block's cores and of its hit sets (``set_rows`` identify sets across blocks); no warnings."""
+        n_cores, n_sets = len(core_elements), len(set_smiles)
+        reference = self.reference
+        if reference is None:
+            self.core_ids.extend(core_ids)
+            return DomainAssessment(np.full(n_cores, np.nan), pd.array([pd.NA] * n_cores, dtype="boolean"),
+                                    np.full(n_sets, np.nan), pd.array([pd.NA] * n_sets, dtype="boolean"), [])
+        seen_elements, seen_families = set(reference.elements), set(reference.families)
+        core_dist = reference.core_distance(core_embeddings).astype(np.float64) if n_cores else np.zeros(0)
+        set_dist = reference.set_distance(set_embeddings).astype(np.float64) if n_sets else np.zeros(0)
+        unseen_el = [set(e) - seen_elements for e in core_elements]
+        unseen_fam = [families_of(s) - seen_families for s in set_smiles]
+        core_near, set_near = core_dist <= 1.0, set_dist <= 1.0
+        core_in = np.array([not u for u in unseen_el], dtype=bool) & core_near
+        set_in = np.array([not u for u in unseen_fam], dtype=bool) & set_near
+        self.core_unseen.extend(unseen_el)
+        self.core_near.append(core_near)
+        self.core_ids.extend(core_ids if len(core_ids) else [""] * n_cores)
+        for row, fams, near in zip(np.asarray(set_rows).tolist(), unseen_fam, set_near.tolist()):
+            self.sets[row] = (fams, near)
+        return DomainAssessment(core_dist, pd.array(core_in, dtype="boolean"), set_dist, pd.array(set_in, dtype="boolean"), [])
+
+    def add_scores(self, member_probs: np.ndarray) -> None:
+        """Saturated or tied scores of one block's cores. Shapes: ``member_probs [M, C, k]``."""
+        if member_probs.size == 0:
+            return
+        self.saturated.append(np.all((member_probs <= SATURATION_MARGIN) | (member_probs >= 1.0 - SATURATION_MARGIN), axis=(0, 2)))
+        mean = member_probs.mean(axis=0)
+        self.tied.append((np.ptp(mean, axis=1) < TIE_TOLERANCE) if member_probs.shape[2] > 1 else np.zeros(len(mean), dtype=bool))
+
+    def warnings(self) -> list[str]:
+        """One line per problem over everything added: unknown domain, unseen elements, far cores, sets out of domain,
+        saturated or tied scores."""
+        lines = [UNKNOWN_WARNING] if self.reference is None else self._domain_warnings()
+        if self.saturated:
+            lines += _score_lines(np.concatenate(self.saturated), np.concatenate(self.tied), self.core_ids)
+        return lines
+
+    def _domain_warnings(self) -> list[str]:
+        reference, unseen_el = self.reference, self.core_unseen
+        n_cores, n_sets = len(unseen_el), len(self.sets)
+        core_near = np.concatenate(self.core_near) if self.core_near else np.zeros(0, dtype=bool)
+        known = np.array([not u for u in unseen_el], dtype=bool)
+        warnings = []
+        with_unseen = int(n_cores - known.sum())
+        if with_unseen:
+            counts = Counter(el for u in unseen_el for el in u)
+            verb = "contains" if with_unseen == 1 else "contain"
+            if len(counts) == 1:
+                what = f"{next(iter(counts))}, which the model never saw"
+            else:
+                what = "elements the model never saw (" + ", ".join(f"{el} in {counts[el]}" for el in sorted(counts, key=lambda e: (-counts[e], e))) + ")"
+            warnings.append(f"{with_unseen} of {_plural(n_cores, 'core')} {verb} {what}: {'its' if with_unseen == 1 else 'their'} scores are extrapolations")
+        far_mask = ~core_near & known
+        far = int(far_mask.sum())
+        if far:
+            first = int(np.flatnonzero(far_mask)[0])
+            example = f" (e.g. {self.core_ids[first]})" if self.core_ids[first] else ""
+            warnings.append(f"{far} of {_plural(n_cores, 'core')}{example} lie farther from every training core than the calibrated threshold "
+                            f"(the {reference.quantile:.0%} quantile of {reference.calibration} distances): their scores are extrapolations")
+        out_sets = sum(1 for fams, near in self.sets.values() if fams or not near)
+        if out_sets:
+            fams = sorted({f for unseen, _ in self.sets.values() for f in unseen})
+            why = f"families the model never saw: {_names(fams)}" if fams else "far from every training ligand set"
+            if fams and any(not near for _, near in self.sets.values()):
+                why += "; others far from every training ligand set"
+            warnings.append(f"{out_sets} of {_plural(n_sets, 'ligand set')} among the hits are outside the training domain ({why}): their scores are extrapolations")
+        return warnings
 
 
 def score_warnings(member_probs: np.ndarray, core_ids: Sequence[str]) -> list[str]:
     """One warning when some cores' scores are saturated (every member's within 0.01 of 0 or 1) or tied
     (the same ensemble mean for every scored set). Shapes: ``member_probs [M, C, k]`` for ``C`` cores."""
-    if member_probs.size == 0:
-        return []
-    saturated = np.all((member_probs <= SATURATION_MARGIN) | (member_probs >= 1.0 - SATURATION_MARGIN), axis=(0, 2))
-    mean = member_probs.mean(axis=0)
-    tied = (np.ptp(mean, axis=1) < TIE_TOLERANCE) if member_probs.shape[2] > 1 else np.zeros(len(mean), dtype=bool)
+    tally = DomainTally(None)
+    tally.add_scores(member_probs)
+    return _score_lines(np.concatenate(tally.saturated), np.concatenate(tally.tied), core_ids) if tally.saturated else []
+
+
+def _score_lines(saturated: np.ndarray, tied: np.ndarray, core_ids: Sequence[str]) -> list[str]:
     flagged = saturated | tied
     if not flagged.any():
         return []

@@ -1,9 +1,10 @@
-"""Resumable screens: finished core blocks saved beside the output, so an interrupted screen picks up
-where it stopped, with no block lost and none scored twice.
+"""Resumable screens: finished tasks (core block × set block) saved beside the output, so an interrupted
+screen, single-process or distributed, picks up where it stopped, with no task lost and none scored twice.
 
 The state is a folder ``<output>.state/`` holding ``run.json`` (what the screen is: library and model
-hashes, top-k, depth) and one ``block_<start>_<stop>.npz`` per finished core block, each written to a
-temporary name and renamed, so a block file is either complete or absent.
+hashes, top-k, depth; and the task grid, which a resumed screen keeps) and one
+``task_<start>_<stop>_<s0>_<s1>.npz`` per finished task, each written to a temporary name and renamed,
+so a task file is either complete or absent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from colim.errors import LibraryError
 from colim.screening.engine import BlockResult
 
-_BLOCK = re.compile(r"block_(\d+)_(\d+)\.npz$")
+_TASK = re.compile(r"task_(\d+)_(\d+)_(\d+)_(\d+)\.npz")
 
 
 def state_dir(output: str | os.PathLike) -> Path:
@@ -30,11 +31,13 @@ def state_dir(output: str | os.PathLike) -> Path:
 
 
 class ScreenState:
-    """Finished blocks of one screen, identified by ``fingerprint`` (a JSON-able dict)."""
+    """Finished tasks of one screen, identified by ``fingerprint`` (a JSON-able dict); ``grid`` is
+    ``{"core_block": n, "set_block": m}``; a saved grid wins over the one given (see :attr:`grid`)."""
 
-    def __init__(self, output: str | os.PathLike, fingerprint: dict, restart: bool = False):
+    def __init__(self, output: str | os.PathLike, fingerprint: dict, restart: bool = False, grid: dict | None = None):
         self.dir = state_dir(output)
         self.fingerprint = fingerprint
+        self.grid = dict(grid or {})
         run_file = self.dir / "run.json"
         if self.dir.exists() and restart:
             shutil.rmtree(self.dir)
@@ -43,42 +46,44 @@ class ScreenState:
                 saved = json.loads(run_file.read_text())
             except ValueError:
                 saved = None
-            if saved != fingerprint:
+            if not isinstance(saved, dict) or saved.get("screen") != fingerprint:
                 raise LibraryError(f"{self.dir} holds the state of a different screen; pass --restart to discard it")
+            self.grid = saved.get("grid", self.grid)
         else:
             self.dir.mkdir(parents=True, exist_ok=True)
-            _atomic_write(run_file, json.dumps(fingerprint, sort_keys=True).encode())
+            _atomic_write(run_file, json.dumps({"screen": fingerprint, "grid": self.grid}, sort_keys=True).encode())
 
-    def finished(self) -> list[BlockResult]:
-        """Saved blocks, in core order."""
-        blocks = []
-        for stale in self.dir.glob("*.part*"):  # a temp block of a killed screen
+    def _path(self, task: tuple[int, int, int, int]) -> Path:
+        return self.dir / "task_{}_{}_{}_{}.npz".format(*task)
+
+    def done(self) -> set[tuple[int, int, int, int]]:
+        """The tasks whose results are saved (by file name; a damaged file is dropped when loaded)."""
+        out = set()
+        for stale in self.dir.glob("*.part*"):  # a temp task file of a killed screen
             stale.unlink(missing_ok=True)
-        named = [p for p in self.dir.glob("block_*.npz") if _BLOCK.fullmatch(p.name)]
-        for path in sorted(named, key=lambda p: int(_BLOCK.fullmatch(p.name).group(1))):
-            try:
-                with np.load(path) as z:
-                    blocks.append(BlockResult(int(z["start"]), int(z["stop"]), z["top_index"], z["top_score"], z["member_index"], z["member_score"]))
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-                path.unlink(missing_ok=True)  # a block file cut short (kill -9, full disk) is simply scored again
-        return blocks
+        for path in self.dir.glob("task_*.npz"):
+            match = _TASK.fullmatch(path.name)
+            if match:
+                out.add(tuple(int(g) for g in match.groups()))
+        return out
 
-    def resume_point(self) -> tuple[int, list[BlockResult]]:
-        """``(first unscored core, contiguous finished blocks from core 0)``."""
-        done, position = [], 0
-        for block in self.finished():
-            if block.start != position:
-                break
-            done.append(block)
-            position = block.stop
-        return position, done
+    def load(self, task: tuple[int, int, int, int]) -> BlockResult | None:
+        """One saved task result, or None when absent or cut short (then it is simply scored again)."""
+        path = self._path(task)
+        try:
+            with np.load(path) as z:
+                return BlockResult(int(z["start"]), int(z["stop"]), z["top_index"], z["top_score"], z["member_index"], z["member_score"],
+                                   int(z["set_stop"]) - int(z["set_start"]), int(z["set_start"]), int(z["set_stop"]))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            path.unlink(missing_ok=True)  # a task file cut short (kill -9, full disk) is simply scored again
+            return None
 
     def save(self, block: BlockResult) -> None:
-        """Persist one finished block."""
-        path = self.dir / f"block_{block.start}_{block.stop}.npz"
+        """Persist one finished task."""
+        path = self._path((block.start, block.stop, block.set_start, block.set_stop))
         tmp = path.with_name(path.name + ".part.npz")
-        np.savez(tmp, start=block.start, stop=block.stop, top_index=block.top_index, top_score=block.top_score,
-                 member_index=block.member_index, member_score=block.member_score)
+        np.savez(tmp, start=block.start, stop=block.stop, set_start=block.set_start, set_stop=block.set_stop, top_index=block.top_index,
+                 top_score=block.top_score, member_index=block.member_index, member_score=block.member_score)
         os.replace(tmp, path)
 
     def discard(self) -> None:

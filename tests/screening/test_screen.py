@@ -48,7 +48,7 @@ def test_resumed_screen_equals_uninterrupted(screen_setup, tmp_path):
 
     with pytest.raises(ScreenInterrupted) as err:
         screen(screen_setup["core_lib"], screen_setup["ligand_lib"], _models(screen_setup), out, options, on_block=interrupt_after_two)
-    assert str(err.value) == f"screen interrupted after 4 of 5 cores; the finished blocks are saved in {state_dir(out)}: run the same command again to resume"
+    assert str(err.value) == f"screen interrupted after 2 of 3 tasks; the finished tasks are saved in {state_dir(out)}: run the same command again to resume"
     assert not out.exists()
     resumed_blocks = []
     result = screen(screen_setup["core_lib"], screen_setup["ligand_lib"], _models(screen_setup), out, options, on_block=lambda b: resumed_blocks.append(b.start))

@@ -1,0 +1,95 @@
+"""Screening on a Dask cluster: each task (core block × set block) runs on a worker and returns its top
+lists; the client saves and merges them exactly as a single process does, so the hits are the same.
+
+The engine travels to the workers once (``Client.scatter(..., broadcast=True)``) as its description:
+folded heads, and sources that name the library files (see :mod:`colim.screening.sources`). Workers
+read the libraries from that shared path; no embedding block goes through the scheduler. A worker lost
+mid-screen has its tasks re-run by Dask on the others; finished tasks are saved by the caller as they
+arrive, so an interrupted distributed screen resumes like any other. At most a few tasks per worker
+thread are in flight at once, so millions of tasks never sit in the scheduler together.
+
+``distributed`` is an optional dependency: ``pip install colim[dask]``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Sequence
+
+from colim.errors import ColimError
+from colim.screening.engine import BlockResult, ScreenEngine
+
+#: tasks in flight per worker thread.
+IN_FLIGHT_PER_THREAD = 4
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ColimError("--workers/--scheduler need Dask: pip install 'colim[dask]' (the distributed package)") from None
+    return distributed
+
+
+def _score(engine: ScreenEngine, task: tuple[int, int, int, int]) -> BlockResult:
+    """One task on a worker (module-level so the worker imports it by name)."""
+    return engine.score_task(*task)
+
+
+def local_cluster(workers: int):
+    """A local Dask cluster of ``workers`` worker processes sharing this machine's cores (no dashboard)."""
+    distributed = _import_distributed()
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    env = {"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}  # each worker its share of the cores
+    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                    silence_logs=40, worker_class=distributed.Nanny, env=env), threads
+
+
+def run_tasks(engine: ScreenEngine, tasks: Sequence[tuple[int, int, int, int]], on_result: Callable[[BlockResult], None],
+              workers: int | None = None, scheduler: str | None = None) -> None:
+    """Run ``tasks`` of ``engine`` on a new local cluster of ``workers`` processes or on the cluster at
+    ``scheduler``; ``on_result`` sees each finished task (in completion order) in this process."""
+    distributed = _import_distributed()
+    if workers is not None and workers < 1:
+        raise ColimError(f"--workers must be at least 1, got {workers}")
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = distributed.Client(scheduler, timeout=30)
+            except (OSError, TimeoutError) as exc:
+                raise ColimError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({str(exc).splitlines()[0]})") from None
+            threads = None
+        else:
+            cluster, threads = local_cluster(int(workers))
+            client = distributed.Client(cluster)
+        with client:
+            _run(distributed, client, engine, tasks, on_result, threads)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _run(distributed, client, engine: ScreenEngine, tasks, on_result, threads: int | None) -> None:
+    if threads:
+        engine.threads = threads
+    remote = client.scatter(engine, broadcast=True, hash=False)
+    slots = max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_THREAD
+    pending = iter(tasks)
+    token = uuid.uuid4().hex[:12]
+    queue = distributed.as_completed()
+
+    def submit(count: int) -> None:
+        for _ in range(count):
+            task = next(pending, None)
+            if task is None:
+                return
+            queue.add(client.submit(_score, remote, task, key="colim-task-{}-{}-{}-{}-{}".format(*task, token), retries=2))
+
+    submit(slots)
+    for future in queue:
+        result = future.result()
+        future.release()
+        on_result(result)
+        submit(1)
