@@ -1,4 +1,5 @@
-"""``colim pretrain``: pretrain a core encoder on gas-phase cluster E_form or gap; save an encoder checkpoint."""
+"""``colim pretrain``: pretrain a core encoder on gas-phase cluster E_form and/or gap from one or more
+sources (one task per target and source); save an encoder checkpoint."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from colim.training.trainer import seed_everything
 
 
 @click.command("pretrain")
-@click.option("--data", required=True, type=click.Path(dir_okay=False), help="Extended-XYZ pretraining set (.extxyz, optionally .gz).")
-@click.option("--target", default="e_form", show_default=True, type=click.Choice(["e_form", "gap"]), help="Property to regress.")
+@click.option("--data", required=True, multiple=True, type=click.Path(dir_okay=False),
+              help="Extended-XYZ pretraining set (.extxyz, optionally .gz); repeat for several sources (each E_form reference gets its own head).")
+@click.option("--target", default=("e_form",), show_default=True, multiple=True, type=click.Choice(["e_form", "gap"]),
+              help="Property to regress; repeat for both (frames lacking one are masked for it).")
 @click.option("--core-encoder", default="cgcnn", show_default=True, help="Core encoder plugin name (must be trainable).")
 @click.option("--core-args", default=None, help="JSON object of core encoder init args, e.g. '{\"embedding_dim\": 64}'.")
 @click.option("--epochs", default=10, show_default=True, help="Maximum epochs (early stopping on validation MAE).")
@@ -26,29 +29,33 @@ from colim.training.trainer import seed_everything
 @click.option("--patience", default=5, show_default=True, help="Stop after this many epochs without a better validation MAE.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the split, initialisation and shuffling.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Use a random subset of LIMIT clusters of the whole file, drawn with --seed (files are often sorted by size).")
+              help="Use a random subset of LIMIT clusters of each file, drawn with --seed (files are often sorted by size).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Encoder checkpoint (.pt) to write.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing checkpoint.")
 @click.option("--silent", is_flag=True, help="No progress bars or summary.")
-def command(data: str, target: str, core_encoder: str, core_args: str | None, epochs: int, batch_size: int, lr: float, patience: int,
+def command(data: tuple[str, ...], target: tuple[str, ...], core_encoder: str, core_args: str | None, epochs: int, batch_size: int, lr: float, patience: int,
             seed: int, limit: int | None, output: str, overwrite: bool, silent: bool) -> None:
     """Train a core encoder with an MLP regression head on a held-out 80/10/10 split.
 
-    Prints the test MAE/MSE next to a mean predictor's (always the training mean) and saves the
-    encoder alone; 'colim train --pretrained-core' fine-tunes from it.
+    Prints the test MAE/MSE next to a mean predictor's (always the training mean), per task and
+    metal group, and saves the encoder alone; 'colim train --pretrained-core' fine-tunes from it.
     """
     check_output_path(output, overwrite)
-    structures = load_pretraining_set(data, target=target)
-    if limit is not None and limit < len(structures):
-        rng = random.Random(seed)
-        structures = [structures[i] for i in sorted(rng.sample(range(len(structures)), limit))]
+    targets = list(dict.fromkeys(target))
+    structures = []
+    for path in data:
+        frames = load_pretraining_set(path, target="e_form" if "e_form" in targets else targets[0])
+        if limit is not None and limit < len(frames):
+            rng = random.Random(seed)
+            frames = [frames[i] for i in sorted(rng.sample(range(len(frames)), limit))]
+        structures.extend(frames)
     encoder = _seeded_encoder(core_encoder, parse_json_args(core_args, "--core-args"), seed)
     config = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience)
-    result = pretrain_encoder(encoder, structures, target, config, seed=seed, silent=silent)
+    result = pretrain_encoder(encoder, structures, targets[0] if len(targets) == 1 else targets, config, seed=seed, silent=silent)
     metadata = {
         "kind": "colim-pretrain",
-        "data": str(data),
-        "target": target,
+        "data": str(data[0]) if len(data) == 1 else [str(d) for d in data],
+        "target": result.target,
         "seed": seed,
         "limit": limit,
         "split_sizes": result.split_sizes,
@@ -58,14 +65,19 @@ def command(data: str, target: str, core_encoder: str, core_args: str | None, ep
         "target_mean": result.target_mean,
         "target_std": result.target_std,
         "history": result.history,
-        "e_form_reference": structures[0].info.get("e_form_reference") if target == "e_form" else None,
+        "tasks": result.tasks,
+        "e_form_reference": sorted({str(a.info.get("e_form_reference")) for a in structures}) if "e_form" in targets else None,
     }
     save_encoder_checkpoint(result.encoder, output, metadata, overwrite=overwrite)
     if not silent:
         t, b = result.test_metrics, result.baseline_metrics
         sizes = result.split_sizes
-        click.echo(f"{target}: {len(structures)} clusters (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}), best epoch {result.best_epoch}")
+        click.echo(f"{result.target}: {len(structures)} clusters (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}), best epoch {result.best_epoch}")
         click.echo(f"test MAE {t['mae']:.4f}  MSE {t['mse']:.5f}   mean predictor: MAE {b['mae']:.4f}  MSE {b['mse']:.5f}")
+        if len(result.tasks) > 1 or any(len(r["groups"]) > 1 for r in result.tasks.values()):
+            for name, row in result.tasks.items():
+                for group, g in row["groups"].items():
+                    click.echo(f"  {name} {group}: n {g['n']}  test MAE {g['mae']:.4f}   mean predictor MAE {g['mean_predictor_mae']:.4f}")
         click.echo(f"encoder checkpoint -> {output}")
 
 
