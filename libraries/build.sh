@@ -5,7 +5,7 @@
 # The shipped libraries/models/cgcnn_eform.pt (physics atom features, LayerNorm readout) was pretrained
 # on three sources, each with its own E_form head (docs/pretraining.md): 800 ML-Au DFT Au clusters, the
 # 360 NC_Database Ag-doped frameworks (GPL-3.0) and 800 of 1,500 EMT Ag/Cu/Au/Pd/Pt clusters; step 2
-# reruns only with PRETRAIN=1 (about 40 min wall on a loaded 2-core machine), from ../shared/data
+# reruns only with PRETRAIN=1 (pretraining: 2.9 min CPU, 9 min wall on a loaded 2-core machine), from ../shared/data
 # where it exists, else from the subsets shipped in tests/data/pretrain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,9 +34,9 @@ if [ "${PRETRAIN:-0}" = 1 ] || [ ! -f $L/models/cgcnn_eform.pt ]; then
     colim pretrain-data nc-database "$NC_DATABASE" -o "$PRETRAIN_WORK/nc_auag.extxyz.gz" --overwrite > /dev/null
     colim pretrain-data generate -o "$PRETRAIN_WORK/emt_agcu_1500.extxyz.gz" --n 1500 --elements Ag,Cu,Au,Pd,Pt \
         --sizes 10-80 --seed 11 --overwrite --silent
-    colim pretrain --data "$PRETRAIN_DATA" --data "$PRETRAIN_WORK/emt_agcu_1500.extxyz.gz" --data "$PRETRAIN_WORK/nc_auag.extxyz.gz" \
+    OMP_NUM_THREADS=1 colim pretrain --data "$PRETRAIN_DATA" --data "$PRETRAIN_WORK/emt_agcu_1500.extxyz.gz" --data "$PRETRAIN_WORK/nc_auag.extxyz.gz" \
         --limit 800 --target e_form --core-encoder cgcnn --core-args '{"embedding_dim": 32, "atom_features": "physics"}' \
-        --epochs 5 --patience 3 --batch-size 32 --seed 0 -o $L/models/cgcnn_eform.pt --overwrite --silent
+        --epochs 12 --patience 3 --batch-size 32 --seed 0 -o $L/models/cgcnn_eform.pt --overwrite --silent
 fi
 
 # 3. Fine-tune the dual-encoder model (cgcnn + fingerprint), one model per seed: the default ensemble.
