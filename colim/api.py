@@ -322,9 +322,10 @@ def explain(core: CoreSource, ligands: str | LigandSet, model: ModelArg = None, 
     return explanation
 
 
-def pretrain(data: PathLike, output: PathLike, *, target: str = "e_form", core_encoder: str = "cgcnn", core_args: dict | None = None,
+def pretrain(data: PathLike | Sequence[PathLike], output: PathLike, *, target: str | Sequence[str] = "e_form", core_encoder: str = "cgcnn", core_args: dict | None = None,
              seed: int = 0, limit: int | None = None, overwrite: bool = False, progress: bool = False, **config: Any) -> PretrainResult:
-    """Pretrain a core encoder on gas-phase cluster energies (``e_form``) or gaps in ``data`` (extXYZ) and save it.
+    """Pretrain a core encoder on gas-phase cluster energies (``e_form``) and/or gaps in ``data`` (one extXYZ
+    file or several sources; each target × E_form reference is its own task) and save it.
 
     ``config`` takes the fields of :class:`colim.training.pretraining.PretrainConfig` (``epochs``,
     ``batch_size``, ``lr``, ``patience`` ...). The result holds test MAE/MSE beside a mean predictor's.

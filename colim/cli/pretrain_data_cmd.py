@@ -61,3 +61,19 @@ def info_command(path: str, target: str) -> None:
     """Summarise a pretraining set: frames, sizes, elements, E_form reference and target statistics."""
     for line in summarise_pretraining_set(path, target).lines():
         click.echo(line)
+
+
+@command.command("nc-database")
+@click.argument("root", type=click.Path(file_okay=False, exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Extended-XYZ file to write (.extxyz or .extxyz.gz).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def nc_database_command(root: str, output: str, overwrite: bool) -> None:
+    """Turn NC_Database's Ag-doped frameworks (ROOT: AuAg_NCs/ + NC_Database.sqlite, GPL-3.0) into a
+    pretraining set: metal cores with E_form against fitted per-source references (docs/pretraining.md)."""
+    from colim.pretrain_data.nc_database import write_nc_database_set
+
+    check_output_path(output, overwrite)
+    count, notes = write_nc_database_set(root, output, overwrite=overwrite)
+    for note in notes:
+        click.echo(f"note: {note}")
+    click.echo(f"wrote {count} NC_Database frames to {output} (derived from GPL-3.0 data: keep its LICENSE beside any copy)")

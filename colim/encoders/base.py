@@ -44,6 +44,18 @@ class _ConfiguredModule(nn.Module):
     def __init__(self) -> None:
         super().__init__()
 
+    #: arguments added to ``__init__`` after checkpoints were first written, with the values that rebuild
+    #: those checkpoints (which lack them); see :meth:`stored_init_args`.
+    legacy_init_args: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def stored_init_args(cls, stored: dict[str, Any]) -> dict[str, Any]:
+        """Constructor arguments that rebuild an encoder from a record saved by any colim version: the
+        stored arguments, plus :attr:`legacy_init_args` for those an older record lacks."""
+        accepted = inspect.signature(cls.__init__).parameters
+        legacy = {k: v for k, v in cls.legacy_init_args.items() if k in accepted and k not in stored}
+        return {**stored, **legacy}
+
     def init_args(self) -> dict[str, Any]:
         """The keyword arguments that rebuild this encoder: ``type(self)(**enc.init_args())``."""
         return dict(self.__dict__.get("_init_args", {}))

@@ -5,6 +5,14 @@ PyG's ``radius_graph`` needs pyg-lib/torch-cluster, which colim does not depend 
 are found with ``torch.cdist`` one graph at a time (cores hold at most a few hundred atoms).
 Edge lengths are recomputed from ``pos`` inside the encoders, so embeddings are differentiable with
 respect to positions and invariant to rotations and translations by construction.
+
+Atoms enter either as physical element features (``atom_features="physics"``, the default: a linear map
+of the standardised properties of :mod:`colim.encoders.element_table`, so an element the training data
+never showed lands near its group neighbours) or as a learned per-element vector (``"learned"``, the
+original CoLiM embedding, whose rows for unseen elements stay random). The pooled core embedding goes
+through a LayerNorm (``readout_norm="layernorm"``, the default), which bounds its norm whatever the
+core's elements; ``"none"`` is the original unbounded mean. Checkpoints written before these options
+existed rebuild with :data:`LEGACY_GRAPH_ARGS` (learned, no norm).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from torch_geometric.data import Data
 from torch_geometric.nn import global_mean_pool
 
 from colim.encoders.base import CoreEncoder
+from colim.encoders.element_table import physics_features, radii_angstrom
 from colim.errors import PluginError
 
 #: default neighbour cutoff in Å: covers Au–Au, Cu–Cu, Ag–Ag first shells (2.5–3.0 Å) and Au–S/Cu–Cl.
@@ -26,6 +35,14 @@ DEFAULT_NUM_GAUSSIANS = 40
 NUM_ELEMENTS = 119
 #: distances closer than this (Å) to the k-th neighbour's count as ties when capping neighbours.
 TIE_TOLERANCE = 1e-4
+#: how atoms enter a graph encoder: physical element features, or a learned vector per element.
+ATOM_FEATURES = ("physics", "learned")
+#: what follows the mean pooling of atom features: a LayerNorm (bounded norm) or nothing.
+READOUT_NORMS = ("layernorm", "none")
+#: with ``relative_distances``, edge lengths divided by the two atoms' summed covalent radii are expanded over [0, this].
+RELATIVE_DISTANCE_STOP = 2.5
+#: arguments graph encoders gained after their first checkpoints, with the values those checkpoints were built with.
+LEGACY_GRAPH_ARGS = {"atom_features": "learned", "readout_norm": "none", "relative_distances": False}
 
 
 def radius_edges(
@@ -122,33 +139,78 @@ def check_graph_options(encoder: str, cutoff: float, max_neighbors: int | None) 
         raise PluginError(f"{encoder}: max_neighbors must be at least 1 or None, got {max_neighbors}")
 
 
+class PhysicsAtomEmbedding(nn.Module):
+    """Atomic number → linear map of the element's standardised physical features (one-hot group, period
+    and block; electronegativity, radii, valence electrons, ionisation energy, electron affinity,
+    polarisability). The feature table is a buffer saved with the weights, so a checkpoint keeps the
+    features it was trained with. Shapes: ``z [N]`` → ``[N, embedding_dim]``."""
+
+    def __init__(self, embedding_dim: int):
+        super().__init__()
+        features = physics_features()
+        self.register_buffer("features", features)
+        self.linear = nn.Linear(features.shape[1], embedding_dim)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.linear(self.features[z])
+
+
 class GraphCoreEncoder(CoreEncoder):
     """A core encoder whose input is :func:`core_graph` (set ``self.cutoff`` and ``self.max_neighbors``).
 
-    Subclasses implement only :meth:`forward`; the batch has ``z``, ``pos``, ``edge_index``,
+    Subclasses call :meth:`init_graph_layers` and implement :meth:`atom_features` from
+    :meth:`embed_atoms` and :meth:`edge_features`; the batch has ``z``, ``pos``, ``edge_index``,
     ``edge_length``, ``batch`` and ``num_graphs``.
     """
 
     cutoff: float = DEFAULT_CUTOFF
     max_neighbors: int | None = None
+    #: arguments missing from an old checkpoint's record take these values (see :data:`LEGACY_GRAPH_ARGS`).
+    legacy_init_args = LEGACY_GRAPH_ARGS
 
     def featurize(self, core: Atoms) -> Data:
         return core_graph(core, self.cutoff, self.max_neighbors)
 
-    def init_graph_layers(self, embedding_dim: int, cutoff: float, num_gaussians: int, max_neighbors: int | None) -> None:
+    def init_graph_layers(self, embedding_dim: int, cutoff: float, num_gaussians: int, max_neighbors: int | None,
+                          atom_features: str = "physics", readout_norm: str = "layernorm", relative_distances: bool = False) -> None:
         """Check the graph options and build what every graph encoder starts from: an element embedding
-        (``self.embedding``) and a Gaussian distance expansion (``self.expansion``)."""
+        (``self.embedding``), a Gaussian distance expansion (``self.expansion``) and the readout norm."""
         check_graph_options(self.name, cutoff, max_neighbors)
+        if atom_features not in ATOM_FEATURES:
+            raise PluginError(f"{self.name}: atom_features must be one of {', '.join(ATOM_FEATURES)}, got {atom_features!r}")
+        if readout_norm not in READOUT_NORMS:
+            raise PluginError(f"{self.name}: readout_norm must be one of {', '.join(READOUT_NORMS)}, got {readout_norm!r}")
         self.embedding_dim = int(embedding_dim)
         self.cutoff = float(cutoff)
         self.max_neighbors = max_neighbors
-        self.embedding = nn.Embedding(NUM_ELEMENTS, self.embedding_dim)
-        self.expansion = GaussianExpansion(0.0, self.cutoff, num_gaussians)
+        self.relative_distances = bool(relative_distances)
+        if atom_features == "physics":
+            self.embedding: nn.Module = PhysicsAtomEmbedding(self.embedding_dim)
+        else:
+            self.embedding = nn.Embedding(NUM_ELEMENTS, self.embedding_dim)
+        if self.relative_distances:
+            self.register_buffer("radii", radii_angstrom())
+            self.expansion = GaussianExpansion(0.0, RELATIVE_DISTANCE_STOP, num_gaussians)
+        else:
+            self.expansion = GaussianExpansion(0.0, self.cutoff, num_gaussians)
+        self.readout_norm = nn.LayerNorm(self.embedding_dim) if readout_norm == "layernorm" else nn.Identity()
+
+    def embed_atoms(self, batch: Data) -> Tensor:
+        """Initial atom features from the atomic numbers: ``[N, embedding_dim]``."""
+        return self.embedding(batch.z)
+
+    def edge_features(self, batch: Data) -> Tensor:
+        """Gaussian expansion of the edge lengths (in Å, or over the summed covalent radii with
+        ``relative_distances``): ``[E, num_gaussians]``."""
+        lengths = edge_lengths(batch.pos, batch.edge_index)
+        if self.relative_distances:
+            lengths = lengths / (self.radii[batch.z[batch.edge_index[0]]] + self.radii[batch.z[batch.edge_index[1]]])
+        return self.expansion(lengths)
 
     def atom_features(self, batch: Data) -> Tensor:
         """Per-atom features after the last layer, ``[N, embedding_dim]`` (also used by explanations)."""
         raise NotImplementedError
 
     def forward(self, batch: Data) -> Tensor:
-        """Mean of :meth:`atom_features` over each core's atoms: ``[num_graphs, embedding_dim]``."""
-        return global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs)
+        """Mean of :meth:`atom_features` over each core's atoms, then the readout norm: ``[num_graphs, embedding_dim]``."""
+        return self.readout_norm(global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs))

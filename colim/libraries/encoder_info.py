@@ -42,7 +42,7 @@ class EncoderInfo:
         """Why ``other`` cannot stand in for this encoder, or None when they are the same."""
         if (self.name, self.version) != (other.name, other.version):
             return f"encoder {other.name} v{other.version}, not {self.name} v{self.version}"
-        if _canonical(self.init_args) != _canonical(other.init_args):
+        if _canonical(_completed(self)) != _canonical(_completed(other)):
             return f"{other.name} with arguments {_canonical(other.init_args)}, not {_canonical(self.init_args)}"
         if self.weights_hash and other.weights_hash and self.weights_hash != other.weights_hash:
             return f"{other.name} weights {other.weights_hash[:8]}, not {self.weights_hash[:8]}"
@@ -106,3 +106,14 @@ def text_hash(items: list[str]) -> str:
 
 
 __all__ = ["EncoderInfo", "encoder_info", "text_hash", "weights_hash"]
+
+
+def _completed(info: EncoderInfo) -> dict[str, Any]:
+    """``info.init_args`` plus the plugin's legacy defaults for arguments an older record lacks, so a library
+    embedded before an encoder gained an option still matches the same encoder rebuilt from its checkpoint."""
+    from colim.plugin_manager import core_encoders, ligand_encoders  # noqa: PLC0415 - registries load plugins
+
+    for registry in (core_encoders(), ligand_encoders()):
+        if info.name in registry:
+            return registry.get(info.name).stored_init_args(info.init_args)
+    return info.init_args

@@ -153,8 +153,9 @@ def _check_expected(record: dict[str, Any], kind: str, expect: str | None) -> No
 
 def _build_encoder(record: dict[str, Any], kind: str) -> CoreEncoder | LigandEncoder:
     factory = create_core_encoder if kind == "core" else create_ligand_encoder
+    registry = core_encoders() if kind == "core" else ligand_encoders()
     try:
-        return factory(record["name"], **record["init_args"])
+        return factory(record["name"], **registry.get(record["name"]).stored_init_args(record["init_args"]))
     except ColimError:
         raise
     except Exception as exc:  # noqa: BLE001 - a plugin that cannot rebuild from its init args

@@ -26,6 +26,7 @@ from ase import Atoms
 from ase.io import write as ase_write
 from torch import Tensor, nn
 
+from colim.encoders.graph import PhysicsAtomEmbedding
 from colim.output_files import atomic_output, check_output_path
 from colim.choices import resolve_choice
 from colim.structures.core import core_id
@@ -118,10 +119,10 @@ class Explanation:
         }
 
 
-def atom_embedding_layer(encoder: nn.Module) -> nn.Embedding:
-    """The element embedding of a graph core encoder (its first ``nn.Embedding``)."""
+def atom_embedding_layer(encoder: nn.Module) -> nn.Module:
+    """The element embedding of a graph core encoder (its first ``nn.Embedding`` or physics-feature embedding)."""
     for module in encoder.modules():
-        if isinstance(module, nn.Embedding):
+        if isinstance(module, (nn.Embedding, PhysicsAtomEmbedding)):
             return module
     raise PluginError(f"cannot explain core encoder '{getattr(encoder, 'name', type(encoder).__name__)}': it has no atom embedding layer to attribute to")
 

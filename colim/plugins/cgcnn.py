@@ -17,12 +17,11 @@ from colim.encoders.graph import (
     DEFAULT_CUTOFF,
     DEFAULT_NUM_GAUSSIANS,
     GraphCoreEncoder,
-    edge_lengths,
 )
 
 
 class CGCNNEncoder(GraphCoreEncoder):
-    """Embedding(Z) → ``num_layers`` × (h + CGConv(h)) → mean pool → ``[B, embedding_dim]``.
+    """Atom embedding (physics features or learned) → ``num_layers`` × (h + CGConv(h)) → mean pool → LayerNorm → ``[B, embedding_dim]``.
 
     Args:
         embedding_dim: atom feature size, which is also the size of the core embedding.
@@ -30,6 +29,10 @@ class CGCNNEncoder(GraphCoreEncoder):
         cutoff: neighbour radius in Å.
         num_gaussians: Gaussians in the distance expansion (edge feature size).
         max_neighbors: cap on neighbours per atom (ties kept), or None.
+        atom_features: ``"physics"`` (element properties, transfers to unseen elements) or ``"learned"``
+            (one trained vector per element, the original CoLiM embedding).
+        readout_norm: ``"layernorm"`` (bounded core embedding) or ``"none"`` (plain mean).
+        relative_distances: expand edge lengths divided by the two atoms' summed covalent radii.
         batch_norm: BatchNorm inside each CGConv, as in the CGCNN paper (uses running stats in eval mode).
     """
 
@@ -44,17 +47,20 @@ class CGCNNEncoder(GraphCoreEncoder):
         num_gaussians: int = DEFAULT_NUM_GAUSSIANS,
         max_neighbors: int | None = None,
         batch_norm: bool = True,
+        atom_features: str = "physics",
+        readout_norm: str = "layernorm",
+        relative_distances: bool = False,
     ):
         super().__init__()
-        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors)
+        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances)
         self.convs = nn.ModuleList(
             CGConv(self.embedding_dim, dim=num_gaussians, aggr="add", batch_norm=batch_norm) for _ in range(num_layers)
         )
 
     def atom_features(self, batch: Any) -> Tensor:
         """Per-atom features after the last layer, ``[N, embedding_dim]`` (for explanations)."""
-        h = self.embedding(batch.z)
-        edge_attr = self.expansion(edge_lengths(batch.pos, batch.edge_index))
+        h = self.embed_atoms(batch)
+        edge_attr = self.edge_features(batch)
         for conv in self.convs:
             h = h + conv(h, batch.edge_index, edge_attr)
         return h

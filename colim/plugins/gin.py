@@ -15,7 +15,6 @@ from colim.encoders.graph import (
     DEFAULT_CUTOFF,
     DEFAULT_NUM_GAUSSIANS,
     GraphCoreEncoder,
-    edge_lengths,
 )
 
 
@@ -24,7 +23,7 @@ def _gin_mlp(dim: int) -> nn.Sequential:
 
 
 class GINEncoder(GraphCoreEncoder):
-    """Embedding(Z) → ``num_layers`` × ReLU(GIN(E)Conv(h)) → mean pool → ``[B, embedding_dim]``.
+    """Atom embedding (physics features or learned) → ``num_layers`` × ReLU(GIN(E)Conv(h)) → mean pool → LayerNorm → ``[B, embedding_dim]``.
 
     Args:
         embedding_dim: atom feature size and core embedding size.
@@ -32,6 +31,10 @@ class GINEncoder(GraphCoreEncoder):
         cutoff: neighbour radius in Å.
         num_gaussians: Gaussians in the distance expansion (used with ``edge_features``).
         max_neighbors: cap on neighbours per atom (ties kept), or None.
+        atom_features: ``"physics"`` (element properties, transfers to unseen elements) or ``"learned"``
+            (one trained vector per element, the original CoLiM embedding).
+        readout_norm: ``"layernorm"`` (bounded core embedding) or ``"none"`` (plain mean).
+        relative_distances: expand edge lengths divided by the two atoms' summed covalent radii.
         edge_features: GINEConv with distance features (True) or topology-only GINConv (False).
     """
 
@@ -46,11 +49,14 @@ class GINEncoder(GraphCoreEncoder):
         num_gaussians: int = DEFAULT_NUM_GAUSSIANS,
         max_neighbors: int | None = None,
         edge_features: bool = True,
+        atom_features: str = "physics",
+        readout_norm: str = "layernorm",
+        relative_distances: bool = False,
     ):
         super().__init__()
-        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors)
-        self.edge_features = bool(edge_features)
-        if self.edge_features:
+        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances)
+        self.use_edge_features = bool(edge_features)
+        if self.use_edge_features:
             convs = [GINEConv(_gin_mlp(self.embedding_dim), train_eps=True, edge_dim=num_gaussians) for _ in range(num_layers)]
         else:
             convs = [GINConv(_gin_mlp(self.embedding_dim), train_eps=True) for _ in range(num_layers)]
@@ -59,9 +65,9 @@ class GINEncoder(GraphCoreEncoder):
 
     def atom_features(self, batch: Any) -> Tensor:
         """Per-atom features after the last layer, ``[N, embedding_dim]``."""
-        h = self.embedding(batch.z)
-        if self.edge_features:
-            edge_attr = self.expansion(edge_lengths(batch.pos, batch.edge_index))
+        h = self.embed_atoms(batch)
+        if self.use_edge_features:
+            edge_attr = self.edge_features(batch)
             for conv in self.convs:
                 h = self.act(conv(h, batch.edge_index, edge_attr))
         else:

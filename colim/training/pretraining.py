@@ -1,8 +1,14 @@
-"""Pretraining a core encoder on gas-phase cluster properties (E_form per atom or HOMO–LUMO gap).
+"""Pretraining a core encoder on gas-phase cluster properties (E_form per atom and/or HOMO–LUMO gap).
 
-The encoder gets an MLP regression head (Linear → Softplus → Linear); targets are standardised
-with the training split's mean and spread, and errors are reported in the target's own units next
-to a mean-predictor baseline (which always predicts the training mean).
+The encoder gets an MLP regression head (Linear → Softplus → Linear) with one output per *task*: a
+target from one source, keyed ``"<target>@<reference>"`` by the frame's ``e_form_reference`` (ML-Au
+VASP-PBE, NC_Database PBE, EMT ...). Different sources have different levels of theory and zeros of
+energy, so they are never pooled into one regression target: each task has its own output and is
+standardised with its own training mean and spread (a per-source offset and scale), and a frame
+contributes only to the tasks it has a value for (missing targets are masked). The loss is the mean
+over the tasks present in a batch of each task's mean squared standardised error, so a small source
+is not drowned by a large one. Errors are reported per task in the target's units, overall and per
+metal group (Au only / Ag-containing / Cu-containing), next to a mean predictor (the task's training mean).
 """
 
 from __future__ import annotations
@@ -37,16 +43,40 @@ class PretrainingError(ColimError):
     """Pretraining data or options are unusable."""
 
 
-class RegressionHead(nn.Module):
-    """Linear → Softplus → Linear → one value per core."""
+#: metal groups the per-group test errors are reported for (a frame can be in several).
+METAL_GROUPS = ("Au only", "Ag-containing", "Cu-containing")
 
-    def __init__(self, in_dim: int, hidden_dim: int = 128):
+
+class RegressionHead(nn.Module):
+    """Linear → Softplus → Linear → ``num_tasks`` values per core (one per task)."""
+
+    def __init__(self, in_dim: int, hidden_dim: int = 128, num_tasks: int = 1):
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.Softplus(), nn.Linear(hidden_dim, 1))
+        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.Softplus(), nn.Linear(hidden_dim, num_tasks))
 
     def forward(self, h: Tensor) -> Tensor:
-        """Shapes: ``h [B, in_dim]`` → ``[B]``."""
-        return self.mlp(h).squeeze(-1)
+        """Shapes: ``h [B, in_dim]`` → ``[B, num_tasks]``."""
+        return self.mlp(h)
+
+
+def task_of(atoms: Atoms, target: str) -> str | None:
+    """The task a frame's ``target`` value belongs to (``"e_form@<reference>"``), or None if it has none."""
+    if target not in atoms.info:
+        return None
+    return f"{target}@{atoms.info.get('e_form_reference', 'file')}"
+
+
+def metal_groups(atoms: Atoms) -> list[str]:
+    """Which of :data:`METAL_GROUPS` a cluster belongs to."""
+    symbols = set(atoms.get_chemical_symbols())
+    groups = []
+    if symbols == {"Au"}:
+        groups.append("Au only")
+    if "Ag" in symbols:
+        groups.append("Ag-containing")
+    if "Cu" in symbols:
+        groups.append("Cu-containing")
+    return groups
 
 
 @dataclass
@@ -72,6 +102,8 @@ class PretrainResult:
     encoder: CoreEncoder
     target: str
     split_sizes: dict[str, int]
+    #: per task: train mean/std, test and mean-predictor metrics overall and per metal group, counts.
+    tasks: dict[str, dict[str, Any]]
     test_metrics: dict[str, float]
     baseline_metrics: dict[str, float]
     val_metrics: dict[str, float]
@@ -93,6 +125,7 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int) 
 
 @torch.no_grad()
 def _predict(encoder: CoreEncoder, head: RegressionHead, feats: Sequence[Any], idx: np.ndarray, batch_size: int) -> np.ndarray:
+    """Standardised predictions ``[len(idx), num_tasks]``."""
     encoder.eval()
     head.eval()
     out = []
@@ -100,58 +133,104 @@ def _predict(encoder: CoreEncoder, head: RegressionHead, feats: Sequence[Any], i
         chunk = idx[start : start + batch_size]
         batch = encoder.collate([feats[i] for i in chunk])
         out.append(head(encoder(batch)).double().numpy())
-    return np.concatenate(out) if out else np.zeros(0)
+    return np.concatenate(out) if out else np.zeros((0, head.mlp[-1].out_features))
+
+
+def _masked_loss(pred: Tensor, y: Tensor, mask: Tensor) -> Tensor:
+    """Mean over the tasks present of each task's mean squared error on its observed entries."""
+    counts = mask.sum(dim=0)
+    per_task = ((pred - y) ** 2 * mask).sum(dim=0) / counts.clamp(min=1)
+    present = counts > 0
+    return per_task[present].mean()
+
+
+def _task_table(structures: Sequence[Atoms], targets: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Task names, values ``[n, T]`` (NaN where missing) and the observed mask."""
+    keys = [[task_of(a, t) for t in targets] for a in structures]
+    tasks = sorted({k for row in keys for k in row if k is not None}, key=lambda k: (targets.index(k.split("@")[0]), k))
+    y = np.full((len(structures), len(tasks)), np.nan)
+    for i, (atoms, row) in enumerate(zip(structures, keys)):
+        for target, key in zip(targets, row):
+            if key is not None:
+                y[i, tasks.index(key)] = float(atoms.info[target])
+    return tasks, y, ~np.isnan(y)
 
 
 def pretrain_encoder(
     encoder: CoreEncoder,
     structures: Sequence[Atoms],
-    target: str,
+    target: str | Sequence[str],
     config: PretrainConfig,
     seed: int,
     silent: bool = True,
 ) -> PretrainResult:
-    """Train ``encoder`` + a regression head on ``atoms.info[target]``; keep the best validation epoch.
+    """Train ``encoder`` + a multi-task regression head on ``atoms.info[target]`` (one task per target and
+    source); keep the best validation epoch (mean over tasks of the standardised validation MAE).
 
-    Returns held-out (test) MAE/MSE in target units and the same for a mean predictor.
+    Returns held-out (test) MAE/MSE in target units, pooled over the first target's tasks
+    (``test_metrics``) and per task and metal group (``tasks``), each beside a mean predictor.
     """
+    targets = [target] if isinstance(target, str) else list(target)
     if not encoder.trainable or not any(p.requires_grad for p in encoder.parameters()):
         raise PretrainingError(f"core encoder '{encoder.name}' has no trainable weights; pretraining needs a trainable encoder")
-    missing = [i for i, a in enumerate(structures) if target not in a.info]
+    missing = [i for i, a in enumerate(structures) if not any(t in a.info for t in targets)]
     if missing:
-        raise PretrainingError(f"structure {missing[0]} has no '{target}' value")
-    y = np.array([float(a.info[target]) for a in structures])
+        raise PretrainingError(f"structure {missing[0]} has no '{' or '.join(targets)}' value")
+    tasks, y, observed = _task_table(structures, targets)
     splits = split_indices(len(structures), config.val_fraction, config.test_fraction, seed)
-    mean = float(y[splits["train"]].mean())
-    std = float(y[splits["train"]].std()) or 1.0
+    train = splits["train"]
+    means, stds = np.zeros(len(tasks)), np.ones(len(tasks))
+    for t in range(len(tasks)):
+        values = y[train][observed[train, t], t]
+        if len(values) == 0:
+            raise PretrainingError(f"task {tasks[t]} has no value in the training split; give it more frames")
+        means[t] = values.mean()
+        stds[t] = values.std() or 1.0
     torch.manual_seed(seed)
-    head = RegressionHead(encoder.embedding_dim, config.head_hidden)
+    head = RegressionHead(encoder.embedding_dim, config.head_hidden, len(tasks))
     feats = featurize_cores(encoder, structures, silent=silent, desc="building graphs")
-    y_norm = torch.tensor((y - mean) / std, dtype=torch.float32)
+    y_norm = torch.tensor(np.nan_to_num((y - means) / stds), dtype=torch.float32)
+    mask = torch.tensor(observed, dtype=torch.float32)
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(head.parameters()), lr=config.lr)
     generator = torch.Generator().manual_seed(seed)
-    train_idx = splits["train"]
-    best, best_mae, best_epoch, stale, history = None, math.inf, 0, 0, []
+
+    def val_score() -> tuple[float, dict[str, float]]:
+        idx = splits["val"]
+        pred = _predict(encoder, head, feats, idx, 256)
+        maes = {}
+        for t, name in enumerate(tasks):
+            seen = observed[idx, t]
+            if seen.any():
+                maes[name] = float(np.abs(pred[seen, t] - (y[idx][seen, t] - means[t]) / stds[t]).mean() * stds[t])
+        score = float(np.mean([maes[n] / stds[tasks.index(n)] for n in maes])) if maes else math.inf
+        return score, maes
+
+    best, best_score, best_epoch, stale, history = None, math.inf, 0, 0, []
     for epoch in range(1, config.epochs + 1):
         encoder.train()
         head.train()
         total = 0.0
-        chunks = batch_order(len(train_idx), config.batch_size, generator)
+        chunks = batch_order(len(train), config.batch_size, generator)
         for chunk in progress_bar(chunks, desc=f"pretraining epoch {epoch}/{config.epochs}", disable=silent, leave=False):
-            rows = train_idx[chunk]
+            rows = train[chunk]
             optimizer.zero_grad()
             pred = head(encoder(encoder.collate([feats[i] for i in rows])))
-            loss = nn.functional.mse_loss(pred, y_norm[rows])
+            loss = _masked_loss(pred, y_norm[rows], mask[rows])
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * len(rows)
-        val_pred = _predict(encoder, head, feats, splits["val"], 256) * std + mean
-        val = regression_metrics(y[splits["val"]], val_pred)
-        history.append({"epoch": epoch, "train_mse_normalised": total / len(train_idx), "val_mae": val["mae"], "val_mse": val["mse"]})
+        score, maes = val_score()
+        entry = {"epoch": epoch, "train_mse_normalised": total / len(train), "val_score": score}
+        if len(tasks) == 1:
+            entry["val_mae"] = maes.get(tasks[0], math.nan)
+        else:
+            entry.update({f"val_mae[{k}]": v for k, v in maes.items()})
+        history.append(entry)
         if not silent:
-            tqdm.write(f"epoch {epoch}: train MSE (standardised) {total / len(train_idx):.4f}, val MAE {val['mae']:.4f}")
-        if val["mae"] < best_mae:
-            best_mae, best_epoch, stale = val["mae"], epoch, 0
+            tqdm.write(f"epoch {epoch}: train MSE (standardised) {total / len(train):.4f}, "
+                       + ", ".join(f"val MAE {k} {v:.4f}" for k, v in maes.items()))
+        if score < best_score:
+            best_score, best_epoch, stale = score, epoch, 0
             best = (copy.deepcopy(encoder.state_dict()), copy.deepcopy(head.state_dict()))
         else:
             stale += 1
@@ -159,29 +238,35 @@ def pretrain_encoder(
                 break
     encoder.load_state_dict(best[0])
     head.load_state_dict(best[1])
-    test_pred = _predict(encoder, head, feats, splits["test"], 256) * std + mean
-    val_pred = _predict(encoder, head, feats, splits["val"], 256) * std + mean
     encoder.eval()
+    report = {name: _evaluate(structures, splits, y, observed, _predict(encoder, head, feats, splits[name], 256) * stds + means, means, name)
+              for name in ("val", "test")}
+    first = [t for t, name in enumerate(tasks) if name.startswith(targets[0] + "@")]
+    test_true, test_pred, test_base = _pooled(report["test"], first)
+    val_true, val_pred, _ = _pooled(report["val"], first)
+    task_report = {name: {"train_mean": float(means[t]), "train_std": float(stds[t]), "count": int(observed[:, t].sum()),
+                          **report["test"][t]} for t, name in enumerate(tasks)}
     return PretrainResult(
         encoder=encoder,
-        target=target,
+        target=",".join(targets),
         split_sizes={k: int(len(v)) for k, v in splits.items()},
-        test_metrics=regression_metrics(y[splits["test"]], test_pred),
-        baseline_metrics=regression_metrics(y[splits["test"]], np.full(len(splits["test"]), mean)),
-        val_metrics=regression_metrics(y[splits["val"]], val_pred),
+        tasks=task_report,
+        test_metrics=regression_metrics(test_true, test_pred),
+        baseline_metrics=regression_metrics(test_true, test_base),
+        val_metrics=regression_metrics(val_true, val_pred),
         best_epoch=best_epoch,
-        target_mean=mean,
-        target_std=std,
+        target_mean=float(means[first[0]]),
+        target_std=float(stds[first[0]]),
         history=history,
     )
 
 
-def pretraining_metadata(result: PretrainResult, config: PretrainConfig, data: str | os.PathLike, seed: int,
-                         limit: int | None, e_form_reference: str | None) -> dict[str, Any]:
-    """What an encoder checkpoint records about its pretraining run (data, split, config, metrics, history)."""
+def pretraining_metadata(result: PretrainResult, config: PretrainConfig, data: Sequence[str | os.PathLike], seed: int,
+                         limit: int | None, e_form_references: list[str] | None) -> dict[str, Any]:
+    """What an encoder checkpoint records about its pretraining run (data, split, config, metrics per task, history)."""
     return {
         "kind": "colim-pretrain",
-        "data": str(data),
+        "data": str(data[0]) if len(data) == 1 else [str(d) for d in data],
         "target": result.target,
         "seed": seed,
         "limit": limit,
@@ -192,27 +277,70 @@ def pretraining_metadata(result: PretrainResult, config: PretrainConfig, data: s
         "target_mean": result.target_mean,
         "target_std": result.target_std,
         "history": result.history,
-        "e_form_reference": e_form_reference if result.target == "e_form" else None,
+        "tasks": result.tasks,
+        "e_form_reference": e_form_references,
     }
 
 
-def pretrain(data: str | os.PathLike, output: str | os.PathLike, target: str = "e_form", core_encoder: str = "cgcnn",
+def pretrain(data: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike,
+             target: str | Sequence[str] = "e_form", core_encoder: str = "cgcnn",
              core_args: dict[str, Any] | None = None, config: PretrainConfig | None = None, seed: int = 0,
              limit: int | None = None, overwrite: bool = False, silent: bool = True) -> tuple[PretrainResult, int]:
-    """Pretrain a fresh ``core_encoder`` on the clusters of ``data`` and save it to ``output``.
+    """Pretrain a fresh ``core_encoder`` on the clusters of one or more ``data`` files and save it to ``output``.
 
-    ``limit`` keeps a random subset of that many clusters drawn with ``seed`` (files are often sorted by
-    size). Returns the result and the number of clusters used.
+    Each (target, E_form reference) pair is its own task with its own head output, so sources are never
+    pooled into one regression target. ``limit`` keeps a random subset of that many clusters of each file,
+    drawn with ``seed`` (files are often sorted by size). Returns the result and the number of clusters used.
     """
     check_output_path(output, overwrite)
-    structures = load_pretraining_set(data, target=target)
-    if limit is not None and limit < len(structures):
-        rng = random.Random(seed)
-        structures = [structures[i] for i in sorted(rng.sample(range(len(structures)), limit))]
+    paths = [data] if isinstance(data, (str, os.PathLike)) else list(data)
+    targets = [target] if isinstance(target, str) else list(dict.fromkeys(target))
+    structures: list[Atoms] = []
+    for path in paths:
+        frames = load_pretraining_set(path, target="e_form" if "e_form" in targets else targets[0])
+        if limit is not None and limit < len(frames):
+            rng = random.Random(seed)
+            frames = [frames[i] for i in sorted(rng.sample(range(len(frames)), limit))]
+        structures.extend(frames)
     seed_everything(seed)  # the encoder's initial weights depend only on the seed
     encoder = create_core_encoder(core_encoder, **(core_args or {}))
     config = config or PretrainConfig()
-    result = pretrain_encoder(encoder, structures, target, config, seed=seed, silent=silent)
-    metadata = pretraining_metadata(result, config, data, seed, limit, structures[0].info.get("e_form_reference"))
+    result = pretrain_encoder(encoder, structures, targets[0] if len(targets) == 1 else targets, config, seed=seed, silent=silent)
+    references = sorted({str(a.info.get("e_form_reference")) for a in structures}) if "e_form" in targets else None
+    metadata = pretraining_metadata(result, config, paths, seed, limit, references)
     save_encoder_checkpoint(result.encoder, output, metadata, overwrite=overwrite)
     return result, len(structures)
+
+
+def _evaluate(structures: Sequence[Atoms], splits: dict[str, np.ndarray], y: np.ndarray, observed: np.ndarray,
+              pred: np.ndarray, means: np.ndarray, split: str) -> list[dict[str, Any]]:
+    """Per task: metrics of ``pred`` (rows of ``splits[split]``, target units) and of the mean predictor,
+    overall and per metal group, plus the raw arrays for pooling."""
+    idx = splits[split]
+    out = []
+    for t in range(y.shape[1]):
+        seen = observed[idx, t]
+        true, p = y[idx][seen, t], pred[seen, t]
+        base = np.full(len(true), means[t])
+        entry: dict[str, Any] = {"n_test": int(seen.sum()), "_arrays": (true, p, base)}
+        if len(true):
+            entry["test"] = regression_metrics(true, p)
+            entry["mean_predictor_test"] = regression_metrics(true, base)
+        groups = {}
+        rows = idx[seen]
+        for group in METAL_GROUPS:
+            member = np.array([group in metal_groups(structures[i]) for i in rows], dtype=bool)
+            if member.any():
+                groups[group] = {"n": int(member.sum()), "mae": float(np.abs(true[member] - p[member]).mean()),
+                                 "mean_predictor_mae": float(np.abs(true[member] - base[member]).mean())}
+        entry["groups"] = groups
+        out.append(entry)
+    return out
+
+
+def _pooled(report: list[dict[str, Any]], tasks: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenated (true, predicted, mean predictor) over ``tasks``; pops the raw arrays from ``report``."""
+    parts = [report[t].pop("_arrays") for t in tasks]
+    for entry in report:
+        entry.pop("_arrays", None)
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
