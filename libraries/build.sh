@@ -39,8 +39,10 @@ if [ "${PRETRAIN:-0}" = 1 ] || [ ! -f $L/models/cgcnn_eform.pt ]; then
         --epochs 12 --patience 3 --batch-size 32 --seed 0 -o $L/models/cgcnn_eform.pt --overwrite --silent
 fi
 
-# 3. Fine-tune the dual-encoder model (cgcnn + fingerprint), one model per seed: the default ensemble.
-colim train --dataset $L/dataset/shared_structures.h5 --core-encoder cgcnn --ligand-encoder fingerprint \
+# 3. Fine-tune the dual-encoder model (cgcnn with physics atom features + ligchem, the ligand-chemistry
+#    encoder), one model per seed: the default ensemble. Every checkpoint carries its applicability-domain
+#    reference (training elements, families, embeddings, thresholds calibrated on the validation split).
+OMP_NUM_THREADS=1 colim train --dataset $L/dataset/shared_structures.h5 --core-encoder cgcnn --ligand-encoder ligchem \
     --pretrained-core $L/models/cgcnn_eform.pt --hidden-dims 256 --seeds "$SEEDS" \
     -o $L/models/default --overwrite --silent
 
@@ -48,7 +50,7 @@ colim train --dataset $L/dataset/shared_structures.h5 --core-encoder cgcnn --lig
 colim evaluate --dataset $L/dataset/shared_structures.h5 --model $L/models/default \
     -o $L/models/default_evaluation --overwrite --silent
 
-# 5. The ligand library (54 ligands, every set of 1 or 2 kinds) embedded by every ensemble member.
+# 5. The ligand library (76 ligands, every set of 1 or 2 kinds) embedded by every ensemble member.
 colim library ligands $L/ligands/ligands.csv --model $L/models/default --max-kinds 2 \
     -o $L/ligands/ligands.h5 --overwrite
 

@@ -123,9 +123,11 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _score(metrics: dict[str, float], loss: float) -> float:
-    """Early-stopping score: validation AUC, or minus the validation loss when AUC is undefined."""
-    return metrics["auc"] if not math.isnan(metrics["auc"]) else -loss
+def _score(metrics: dict[str, float], loss: float) -> tuple[float, float]:
+    """Early-stopping score: validation AUC, ties (a small validation split often reaches AUC 1.0 in the
+    first epoch, before the probabilities mean anything) broken by the lower validation loss; minus the
+    loss alone when AUC is undefined."""
+    return (metrics["auc"], -loss) if not math.isnan(metrics["auc"]) else (-math.inf, -loss)
 
 
 def train_model(
@@ -156,7 +158,8 @@ def train_model(
     optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     loss_fn = nn.BCEWithLogitsLoss()
     generator = torch.Generator().manual_seed(seed)
-    best_state, best_score, best_epoch, stale = None, -math.inf, 0, 0
+    best_state, best_epoch, stale = None, 0, 0
+    best_score: tuple[float, float] = (-math.inf, -math.inf)
     history: list[dict[str, float]] = []
     bar = progress_bar(range(1, config.epochs + 1), desc=f"training seed {seed}", disable=silent, leave=False)
     for epoch in bar:
@@ -179,7 +182,7 @@ def train_model(
             row.update(val_loss=val_loss, val_auc=metrics["auc"], val_accuracy=metrics["accuracy"])
             score = _score(metrics, val_loss)
         else:
-            score = -row["train_loss"]
+            score = (-math.inf, -row["train_loss"])
         history.append(row)
         if score > best_score:
             best_score, best_epoch, stale = score, epoch, 0
