@@ -4,13 +4,14 @@ and the constant score.
 If the dual encoder cannot beat a model that never sees the core (ligand-only), it has learnt which
 ligands are usually positive, not which ligands suit which core; core-only tells the same about cores.
 The family prior scores a pair by P(positive | the set's ligand families) counted on the training split
-(Laplace-smoothed; an unseen family combination gets the training positive rate). The constant scores
+(Laplace-smoothed; an unseen family combination gets the training positive rate); the kinds prior the
+same by the number of ligand kinds, which the negative-sampling rules tie to the label on type II cores. The constant scores
 every pair 0.5 (AUC 0.5).
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from torch import Tensor
@@ -51,22 +52,38 @@ def family_key(pair: PairRecord) -> str:
     return "+".join(sorted(families_of(pair.ligand_set.smiles)))
 
 
-def family_prior(dataset: MatchingDataset) -> dict[str, float]:
-    """P(positive | family key) on the training split, Laplace-smoothed: ``(pos + 1) / (n + 2)``."""
+def kinds_key(pair: PairRecord) -> str:
+    """The number of ligand kinds in the set: the negative-sampling rules give type II negatives another
+    number of kinds than the positives, so this alone can separate them (a shortcut to measure)."""
+    return str(len(pair.ligand_set.smiles))
+
+
+def prior(dataset: MatchingDataset, key: Callable[[PairRecord], str] = family_key) -> dict[str, float]:
+    """P(positive | key) on the training split, Laplace-smoothed: ``(pos + 1) / (n + 2)``."""
     counts: dict[str, list[int]] = {}
     for p in dataset.split_pairs("train"):
-        c = counts.setdefault(family_key(p), [0, 0])
+        c = counts.setdefault(key(p), [0, 0])
         c[0] += p.label
         c[1] += 1
     return {k: (pos + 1) / (n + 2) for k, (pos, n) in counts.items()}
 
 
-def predict_family_prior(dataset: MatchingDataset, pairs: Sequence[PairRecord]) -> np.ndarray:
-    """The training family prior of each pair; the training positive rate for a family combination never trained on."""
-    prior = family_prior(dataset)
+def predict_prior(dataset: MatchingDataset, pairs: Sequence[PairRecord], key: Callable[[PairRecord], str] = family_key) -> np.ndarray:
+    """The training prior of each pair's key; the training positive rate for a key never trained on."""
+    table = prior(dataset, key)
     train = dataset.split_pairs("train")
     rate = float(np.mean([p.label for p in train])) if train else 0.5
-    return np.array([prior.get(family_key(p), rate) for p in pairs], dtype=np.float64)
+    return np.array([table.get(key(p), rate) for p in pairs], dtype=np.float64)
+
+
+def family_prior(dataset: MatchingDataset) -> dict[str, float]:
+    """P(positive | family key) on the training split, Laplace-smoothed: ``(pos + 1) / (n + 2)``."""
+    return prior(dataset, family_key)
+
+
+def predict_family_prior(dataset: MatchingDataset, pairs: Sequence[PairRecord]) -> np.ndarray:
+    """The training family prior of each pair; the training positive rate for a family combination never trained on."""
+    return predict_prior(dataset, pairs, family_key)
 
 
 def predict_constant(pairs: Sequence[PairRecord]) -> np.ndarray:

@@ -40,7 +40,7 @@ DEFAULT_COLIM_LIGAND_ENCODER = "molgnn"
 #: table columns (metric mean ± std [95% CI] over folds × seeds).
 TABLE_METRICS = ("auc", "accuracy", "f1")
 #: kinds of row: how a row is fitted and scored.
-ROW_KINDS = ("dual", "xgboost", "ligand-only", "core-only", "family-prior", "constant")
+ROW_KINDS = ("dual", "xgboost", "ligand-only", "core-only", "family-prior", "kinds-prior", "constant")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class MethodRow:
 
     @property
     def seeded(self) -> bool:
-        return self.kind not in ("family-prior", "constant")
+        return self.kind not in ("family-prior", "kinds-prior", "constant")
 
 
 def table1_rows(colim_ligand_encoder: str = DEFAULT_COLIM_LIGAND_ENCODER) -> list[MethodRow]:
@@ -74,12 +74,13 @@ def table1_rows(colim_ligand_encoder: str = DEFAULT_COLIM_LIGAND_ENCODER) -> lis
 
 
 def baseline_rows() -> list[MethodRow]:
-    """The baselines every row must beat: ligand only, core only, family prior, constant."""
+    """The baselines every row must beat: ligand only, core only, family prior, kinds prior, constant."""
     fp = baselines.FINGERPRINT_ENCODER
     return [
         MethodRow("Ligand only", "—", fp, kind="ligand-only"),
         MethodRow("Core only", "cgcnn", "—", kind="core-only"),
         MethodRow("Family prior", "—", "—", kind="family-prior"),
+        MethodRow("Kinds prior", "—", "—", kind="kinds-prior"),
         MethodRow("Constant 0.5", "—", "—", kind="constant"),
     ]
 
@@ -104,6 +105,8 @@ def _fold_scores(row: MethodRow, fold: MatchingDataset, seeds: Sequence[int], co
         return [{"seed": None, **classification_metrics(y, ablations.predict_constant(test))}]
     if row.kind == "family-prior":
         return [{"seed": None, **classification_metrics(y, ablations.predict_family_prior(fold, test))}]
+    if row.kind == "kinds-prior":
+        return [{"seed": None, **classification_metrics(y, ablations.predict_prior(fold, test, ablations.kinds_key))}]
     runs = []
     for seed in seeds:
         if row.kind == "xgboost":

@@ -84,7 +84,7 @@ def test_compare_cross_validates_every_row_with_baselines_and_intervals(tiny_ds_
                   "-o", str(out), "--silent"])
     assert result.exit_code == 0, result.output
     rows = json.loads((out / "comparison.json").read_text())["rows"]
-    assert [r["model"] for r in rows] == ["SOAP + XGBoost", "CGCNN", "CoLiM (pretrained)", "Ligand only", "Core only", "Family prior", "Constant 0.5"]
+    assert [r["model"] for r in rows] == ["SOAP + XGBoost", "CGCNN", "CoLiM (pretrained)", "Ligand only", "Core only", "Family prior", "Kinds prior", "Constant 0.5"]
     by = {r["model"]: r for r in rows}
     for name in ("SOAP + XGBoost", "CGCNN", "Ligand only", "Core only"):  # 3 folds x 2 seeds
         assert by[name]["status"] == "ok" and len(by[name]["runs"]) == 6 and by[name]["folds_used"] == 3

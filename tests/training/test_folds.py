@@ -111,3 +111,15 @@ def test_grouped_folds_group_by_core_geometry_not_by_pair(tiny_ds):
             side.setdefault(p.core_index // 2, set()).add(p.split)
         assert all(len(s) == 1 for s in side.values())
         assert len(fold.dataset.split_pairs("test")) == 6  # one class (2 cores × 3 sets) per fold
+
+
+def test_kinds_prior_counts_positives_per_number_of_ligand_kinds(tiny_ds):
+    fold = grouped_kfold(tiny_ds, k=5, seed=0)[0]
+    train = fold.dataset.split_pairs("train")
+    prior = ablations.prior(fold.dataset, ablations.kinds_key)
+    for kinds in {ablations.kinds_key(p) for p in train}:
+        pairs = [p for p in train if len(p.ligand_set.smiles) == int(kinds)]
+        assert prior[kinds] == pytest.approx((sum(p.label for p in pairs) + 1) / (len(pairs) + 2))
+    test = fold.dataset.split_pairs("test")
+    expected = [prior.get(str(len(p.ligand_set.smiles)), np.mean([q.label for q in train])) for p in test]
+    assert ablations.predict_prior(fold.dataset, test, ablations.kinds_key) == pytest.approx(expected)

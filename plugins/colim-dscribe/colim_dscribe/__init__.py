@@ -24,8 +24,8 @@ __version__ = "0.1.0"
 # dscribe 2.1.2 calls Atoms.get_calculator(), which ase 3.26 deprecates; the warning is not the user's to act on.
 warnings.filterwarnings("ignore", message="Please use atoms.calc", category=FutureWarning)
 
-#: elements every descriptor covers by default: coinage and neighbouring metals plus common core/ligand anchors.
-DEFAULT_SPECIES: tuple[str, ...] = ("Au", "Ag", "Cu", "Pd", "Pt", "S", "Cl", "Br", "I", "Se", "O", "H", "C", "P", "N")
+#: elements every descriptor covers by default: coinage and neighbouring metals (Cd, Hg: the NC_Database dopants) plus common core/ligand anchors.
+DEFAULT_SPECIES: tuple[str, ...] = ("Au", "Ag", "Cu", "Pd", "Pt", "Cd", "Hg", "S", "Cl", "Br", "I", "Se", "O", "H", "C", "P", "N")
 
 
 class DescriptorEncoder(CoreEncoder):
