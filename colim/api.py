@@ -42,7 +42,7 @@ from colim.model.dual_encoder import CoLiMModel
 from colim.model.explain import DEFAULT_STEPS, Explanation, explain_pair, write_explanation
 from colim.report.data import MAX_CORES, MAX_ROWS, ReportData
 from colim.report.render import write_report as _write_report
-from colim.screening.domain import reference_from_dataset
+from colim.screening.domain import assess_domain, reference_from_dataset, reference_of
 from colim.screening.outputs import read_hits as _read_hits
 from colim.screening.screen import ScreenOptions, ScreenResult
 from colim.screening.screen import screen as _screen
@@ -196,7 +196,10 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
 
     Without ``core_library``, ``ligand_library`` or ``model`` the shipped defaults are used, as by
     ``colim screen``. With ``output`` (``.csv``, ``.parquet`` or ``.h5``) the hits are also written
-    there, resumably. ``train_dataset`` (a dataset ``.h5``) fills the applicability-domain columns.
+    there, resumably. Every hit carries ``core_in_domain``/``set_in_domain`` from the applicability-domain
+    reference stored in the first model's checkpoint (``train_dataset``, a dataset ``.h5``, overrides it);
+    ``result.summary["warnings"]`` holds one line per problem (unseen elements named, out-of-domain cores
+    or sets, saturated or tied scores).
     ``options`` are those of ``colim screen`` (the fields of
     :class:`colim.screening.screen.ScreenOptions`): ``top_k`` (10), ``depth``, ``device`` (``"auto"``,
     ``"cpu"``, ``"cuda"``), ``memory_mb``, ``block_pairs``, ``core_block``, ``set_block``, ``restart``, ``overwrite``,
@@ -315,11 +318,29 @@ def explain(core: CoreSource, ligands: str | LigandSet, model: ModelArg = None, 
     member = load_model(model)[0]
     core_atoms = read_one_core(core)
     explanation = explain_pair(member.model, core_atoms, ligand_set, baseline=baseline, steps=steps)
+    explanation = dataclasses.replace(explanation, **_pair_domain(member.model, core_atoms, ligand_set))
     if output is not None:
         model_info = {"checkpoint": str(Path(member.name).resolve()), "core_encoder": member.info["core_encoder"]["name"],
                       "ligand_encoder": member.info["ligand_encoder"]["name"]}
-        write_explanation(explanation, output, overwrite=overwrite, model_info=model_info)
+        write_explanation(explanation, output, overwrite=overwrite, model_info=model_info,
+                          extra={"domain": explanation.domain, "warnings": explanation.warnings() + explanation.domain_warnings})
     return explanation
+
+
+def _pair_domain(model: CoLiMModel, core: Atoms, ligand_set: LigandSet) -> dict[str, Any]:
+    """The pair's applicability domain from the model's stored reference: flags, distances and warning lines."""
+    domain = assess_domain(reference_of(model), model.core_encoder.encode([core]).numpy(), [set(core.get_chemical_symbols())],
+                           model.ligand_encoder.encode([ligand_set]).numpy(), [ligand_set.smiles], [core.info.get("id", "core")])
+
+    def flag(value: Any) -> bool | None:
+        return None if value is pd.NA else bool(value)
+
+    def number(value: float) -> float | None:
+        return None if value != value else float(value)
+
+    return {"domain": {"core_in_domain": flag(domain.core_in_domain[0]), "set_in_domain": flag(domain.set_in_domain[0]),
+                       "core_domain": number(domain.core_distance[0]), "set_domain": number(domain.set_distance[0])},
+            "domain_warnings": list(domain.warnings)}
 
 
 def pretrain(data: PathLike | Sequence[PathLike], output: PathLike, *, target: str | Sequence[str] = "e_form", core_encoder: str = "cgcnn", core_args: dict | None = None,

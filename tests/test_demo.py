@@ -61,7 +61,7 @@ def test_screen_without_library_arguments_uses_the_shipped_defaults(tmp_path):
     hits = pd.read_parquet(out)
     cores = load_core_library(shipped(DEFAULT_CORE_LIBRARY))
     ligands = load_ligand_library(shipped(DEFAULT_LIGAND_LIBRARY))
-    assert len(cores) == 135 and len(ligands.sets) == 1485
+    assert len(cores) == 169 and len(ligands.sets) == 2926  # 129 dataset cores + 40 generated; 76 ligands in sets of 1-2 kinds
     assert sorted(hits["core_id"].unique()) == sorted(cores.ids)
     assert len(hits) == 3 * len(cores)
     assert set(hits["ligand_set"]) <= {ls.key for ls in ligands.sets}

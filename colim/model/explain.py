@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -62,6 +62,10 @@ class Explanation:
     ligand_ig: np.ndarray
     ligand_loo: np.ndarray
     steps: int
+    #: applicability domain of the pair (``core_in_domain``, ``set_in_domain``: True, False or None for
+    #: unknown; ``core_domain``, ``set_domain``: distances in threshold units) and its warning lines.
+    domain: dict[str, Any] = field(default_factory=dict)
+    domain_warnings: list[str] = field(default_factory=list)
 
     @property
     def probability(self) -> float:
