@@ -18,7 +18,6 @@ import h5py
 import numpy as np
 from ase import Atoms
 from colim.progress import progress_bar
-from ase.data import chemical_symbols
 
 from colim import keys
 from colim.output_files import atomic_output
@@ -240,15 +239,6 @@ def load_core_library(path: str | os.PathLike) -> CoreLibrary:
             groups.append((info, emb))
         content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
     return CoreLibrary(str(path), ids, hashes, prov, groups, content)
-
-
-def core_elements(path: str | os.PathLike) -> list[set[str]]:
-    """The element symbols of every core of a library, in order (for applicability-domain checks)."""
-    with open_colim_h5(path, keys.CORE_LIBRARY_FORMAT, FORMAT_VERSION) as f:
-        g = f[keys.CORES]
-        offsets = _check_shapes(path, g)
-        numbers = g[keys.CORE_NUMBERS][()]
-    return [{chemical_symbols[z] for z in np.unique(numbers[offsets[i]:offsets[i + 1]])} for i in range(len(offsets) - 1)]
 
 
 def read_core_embeddings(path: str | os.PathLike) -> tuple[list[str], np.ndarray, EncoderInfo]:

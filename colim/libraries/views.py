@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import h5py
 import numpy as np
+from ase.data import chemical_symbols
 
 from colim import keys
 from colim.errors import LibraryError
@@ -54,13 +55,17 @@ class CoreLibraryView:
         return find_embeddings(self.path, "core", self.embeddings, encoder, model_name)
 
     def fields(self, a: int, b: int) -> dict[str, np.ndarray]:
-        """``id`` and provenance (``parent, operator, site, element, depth``) of cores ``a:b``."""
+        """``id``, provenance (``parent, operator, site, element, depth``) and the element symbols (``elements``,
+        one set per core, for the applicability domain) of cores ``a:b``."""
         with h5py.File(self.path, "r") as f:
             g = f[keys.CORES]
             out = {"id": _text_rows(g[keys.CORE_IDS], a, b)}
             for name, ds in TEXT_PROVENANCE.items():  # a field an older library lacks reads as empty text
                 out[name] = _text_rows(g[ds], a, b) if ds in g else np.full(b - a, "", dtype=object)
             out["depth"] = np.asarray(g[keys.CORE_DEPTH][a:b], dtype=np.int64)
+            off = np.asarray(g[keys.CORE_OFFSETS][a : b + 1], dtype=np.int64)
+            numbers = np.asarray(g[keys.CORE_NUMBERS][off[0] : off[-1]])
+            out["elements"] = [{chemical_symbols[z] for z in np.unique(numbers[i - off[0] : j - off[0]])} for i, j in zip(off[:-1], off[1:])]
         return out
 
 

@@ -16,7 +16,6 @@ from colim.errors import ColimError, LibraryError
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
-from colim.libraries.core_library import core_elements
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.structures.ligands import LigandSet
 from colim.screening.engine import BlockResult, Member, ScreenEngine
@@ -183,14 +182,14 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                "combinatorial_sets": ligands.combinatorial, "tasks": len(tasks),
                "workers": opts.workers or (opts.scheduler and "scheduler") or 0}
     reference = domain if domain is not None else reference_of(models[0][1])
-    tally, elements = DomainTally(reference), core_elements(core_lib)
+    tally = DomainTally(reference)
     keep = engine.num_cores * engine.top_k <= KEEP_HITS_ROWS or output is None
     kept: list[pd.DataFrame] = []
     stability = _StabilityTotals()
     if output is not None:
         with open_hit_writer(output, overwrite=opts.overwrite) as writer:
             for block in block_results():
-                part = _hit_table(engine, [block], cores, ligands, tally, elements, model_names)
+                part = _hit_table(engine, [block], cores, ligands, tally, model_names)
                 stability.add(part.summary.pop("_stability"))
                 writer.write(part.hits)
                 if keep:
@@ -200,7 +199,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
         state.discard()
     else:
         for block in block_results():
-            part = _hit_table(engine, [block], cores, ligands, tally, elements, model_names)
+            part = _hit_table(engine, [block], cores, ligands, tally, model_names)
             stability.add(part.summary.pop("_stability"))
             kept.append(part.hits)
         summary.update(_summary(engine, model_names, reference, stability, tally))
@@ -259,7 +258,7 @@ def _rows_of(source, ids: np.ndarray) -> np.ndarray:
     return _numpy(source.embeddings_of(ids) if hasattr(source, "embeddings_of") else source[torch.as_tensor(ids)])
 
 
-def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, tally: DomainTally, elements: Sequence[set[str]],
+def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, tally: DomainTally,
                model_names: list[str]) -> ScreenResult:
     """Hit rows of contiguous core blocks, built column by column (no per-row Python loop)."""
     top_index = np.concatenate([b.top_index for b in blocks])
@@ -281,7 +280,7 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, 
     set_keys_, set_names_, families = ligands.describe(set_rows)
     prov = cores.fields(first, first + n_cores)
     hit_sets, first_pos, set_pos = np.unique(set_rows, return_index=True, return_inverse=True)
-    assessed = tally.add(_rows(engine.members[0].cores, first, first + n_cores), elements[first:first + n_cores], list(prov["id"]),
+    assessed = tally.add(_rows(engine.members[0].cores, first, first + n_cores), prov["elements"], list(prov["id"]),
                          hit_sets, _rows_of(engine.members[0].sets, hit_sets),
                          [LigandSet.parse(str(set_keys_[i])).smiles for i in first_pos])
     tally.add_scores(probs.reshape(m_count, n_cores, k))
@@ -320,7 +319,10 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, 
 
 
 def stability_parts(member_top: np.ndarray, member_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per-core overlap@k and Spearman values over member pairs (None for one model); see :func:`stability_summary`."""
+    """Per-core top-k agreement over member pairs (None for one model): overlap@k and the Spearman correlation of
+    member probabilities over each core's ensemble hits; :class:`_StabilityTotals` averages them over blocks.
+
+    Shapes: ``member_top [M, C, k]`` (each member's own top-k set rows), ``member_probs [M, C, k]``."""
     m_count, n_cores, k = member_top.shape
     if m_count < 2:
         return None
@@ -334,13 +336,3 @@ def stability_parts(member_top: np.ndarray, member_probs: np.ndarray) -> tuple[n
             den = np.sqrt((centred[a] ** 2).sum(axis=1) * (centred[b] ** 2).sum(axis=1))
             rhos.append(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan))
     return np.concatenate(overlaps), np.concatenate(rhos)
-
-
-def stability_summary(member_top: np.ndarray, member_probs: np.ndarray) -> dict:
-    """Top-k agreement across ensemble members: mean/min overlap@k over member pairs and cores, and the
-    mean Spearman correlation of member probabilities over each core's ensemble hits.
-
-    Shapes: ``member_top [M, C, k]`` (each member's own top-k set rows), ``member_probs [M, C, k]``."""
-    totals = _StabilityTotals()
-    totals.add(stability_parts(member_top, member_probs))
-    return totals.summary()
