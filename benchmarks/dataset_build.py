@@ -13,7 +13,7 @@ from pathlib import Path
 from colim.dataset.builder import build, collect_inputs
 from colim.dataset.records import save_dataset
 from colim.errors import ColimError
-from colim.structures.readers import read_structure
+from colim.io.structure_readers import read_structure
 
 ROOT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "tests" / "data" / "structures"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from colim.editing.bruteforce import brute_force_edits
 from colim.editing.enumerate import enumerate_edits
-from colim.editing.io import load_core
 from colim.editing.spec import parse_operator, parse_operators
-from colim.plugin_manager import load_plugins
+from colim.io.edited_cores import load_core
+from colim.plugins.manager import load_plugins
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "structures"
 AU144 = DATA / "nanomodeler_au_sr" / "au144SR60_NM.pdb"

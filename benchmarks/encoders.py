@@ -20,14 +20,14 @@ import torch
 from ase import Atoms
 from ase.neighborlist import neighbor_list
 
-from colim.structures.core import is_metal, make_core
 from colim.encoders.graph import DEFAULT_CUTOFF, core_graph
-from colim.structures.ligands import LigandSet
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder
-from colim.plugins.fingerprint import ligand_features as fingerprint_features
-from colim.plugins.ligand_chemistry import chemistry_features
+from colim.io.structure_readers import read_structure
+from colim.plugins.builtin.fingerprint import ligand_features as fingerprint_features
+from colim.plugins.builtin.ligand_chemistry import chemistry_features
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder
+from colim.structures.core import is_metal, make_core
 from colim.structures.ligand_files import read_ligand_file
-from colim.structures.readers import read_structure
+from colim.structures.ligands import LigandSet
 
 STRUCTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "structures"
 CORES = {"Au25": "au_sch3_dft/au25_opt.xyz", "Au144": "nanomodeler_au_sr/au144SR60.pdb"}

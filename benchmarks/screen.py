@@ -15,12 +15,12 @@ from pathlib import Path
 
 import torch
 
-from colim.structures.core import read_core
-from colim.structures.ligands import LigandSet
 from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder
 from colim.screening.engine import Member, ScreenEngine
 from colim.screening.folded import FoldedHead
+from colim.structures.core import read_core
+from colim.structures.ligands import LigandSet
 
 ROOT = Path(__file__).resolve().parents[1]
 SMILES = ["[S]CCc1ccccc1", "[S]C", "c1ccc(P(c2ccccc2)c2ccccc2)cc1", "[O]C=O", "CC(=O)[O]", "[C]#Cc1ccccc1", "[Cl]", "[S]c1ccccc1"]

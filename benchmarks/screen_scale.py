@@ -32,14 +32,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from colim.io.hit_tables import open_hit_writer  # noqa: E402
 from colim.libraries.core_library import write_core_library  # noqa: E402
 from colim.libraries.encoder_info import encoder_info  # noqa: E402
 from colim.libraries.ligand_library import build_combinatorial_library, read_ligand_file  # noqa: E402
 from colim.libraries.ligand_sets import SetRule  # noqa: E402
 from colim.model.checkpoint import save_checkpoint  # noqa: E402
 from colim.model.dual_encoder import CoLiMModel  # noqa: E402
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder  # noqa: E402
-from colim.screening.outputs import open_hit_writer  # noqa: E402
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder  # noqa: E402
 from colim.screening.screen import ScreenOptions, screen  # noqa: E402
 from colim.structures.core import read_core  # noqa: E402
 from colim.structures.ligand_files import Ligand  # noqa: E402

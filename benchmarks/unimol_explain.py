@@ -14,11 +14,11 @@ from pathlib import Path
 
 import torch
 
-from colim.structures.core import read_core
-from colim.model.explain import explain_pair
-from colim.structures.ligands import LigandSet, canonical_smiles
 from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder
+from colim.model.explain import explain_pair
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder
+from colim.structures.core import read_core
+from colim.structures.ligands import LigandSet, canonical_smiles
 
 ROOT = Path(__file__).resolve().parents[1]
 

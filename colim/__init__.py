@@ -12,10 +12,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
-
-from colim.hookspecs import hookimpl  # noqa: E402
-from colim.registry import Registrar  # noqa: E402
+from colim.plugins.hookspecs import hookimpl
+from colim.plugins.registry import Registrar
+from colim.version import __version__
 
 #: the public functions of :mod:`colim.api`, importable as ``colim.<name>``.
 API = (

@@ -18,9 +18,6 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import pandas as pd
 from ase import Atoms
 
-from colim.core_sources import CoreSource
-from colim.core_sources import read_cores as _read_cores
-from colim.core_sources import read_one_core
 from colim.dataset.builder import build as _build_dataset
 from colim.dataset.records import MatchingDataset, load_dataset, save_dataset
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
@@ -29,10 +26,17 @@ from colim.demo import run_demo as _run_demo
 from colim.editing.apply import apply_edit as _apply_edit
 from colim.editing.enumerate import Enumeration
 from colim.editing.enumerate import enumerate_edits as _enumerate_edits
-from colim.editing.io import write_cores as _write_cores
 from colim.editing.spec import parse_operators
 from colim.editing.symmetry import DEFAULT_TOLERANCE
 from colim.errors import ColimError
+from colim.evaluation.evaluation import CONFUSION_PNG, RELIABILITY_PNG, REPORT_JSON, ROC_PNG, TSNE_PNG, EvaluationSettings, evaluate_models
+from colim.evaluation.evaluation import write_report as _write_evaluation
+from colim.io.core_sources import CoreSource
+from colim.io.core_sources import read_cores as _read_cores
+from colim.io.core_sources import read_one_core
+from colim.io.edited_cores import write_cores as _write_cores
+from colim.io.hit_tables import read_hits as _read_hits
+from colim.io.output_files import check_output_path
 from colim.libraries.core_library import append_core_library, embed_cores
 from colim.libraries.core_library import build_core_library as _build_core_library
 from colim.libraries.encoder_info import encoder_info
@@ -43,16 +47,12 @@ from colim.model.explain import DEFAULT_STEPS, Explanation, explain_pair, write_
 from colim.report.data import MAX_CORES, MAX_ROWS, ReportData
 from colim.report.render import write_report as _write_report
 from colim.screening.domain import assess_domain, reference_from_dataset, reference_of
-from colim.screening.outputs import read_hits as _read_hits
 from colim.screening.screen import ScreenOptions, ScreenResult
 from colim.screening.screen import screen as _screen
+from colim.structures.families import ligand_family
 from colim.structures.ligand_files import Ligand, read_ligand_file, read_set_file
 from colim.structures.ligands import LigandSet, canonical_smiles
-from colim.structures.families import ligand_family
 from colim.training.ensemble import TrainedEnsemble, TrainedMember, check_outputs, train_ensemble
-from colim.output_files import check_output_path
-from colim.training.evaluation import CONFUSION_PNG, RELIABILITY_PNG, REPORT_JSON, ROC_PNG, TSNE_PNG, EvaluationSettings, evaluate_models
-from colim.training.evaluation import write_report as _write_evaluation
 from colim.training.pretraining import PretrainConfig, PretrainResult
 from colim.training.pretraining import pretrain as _pretrain
 from colim.training.trainer import ModelSpec, TrainConfig

@@ -18,15 +18,15 @@ from ase import Atoms
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from colim.core_sources import read_one_core
 from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.editing.enumerate import Enumeration, enumerate_edits
 from colim.editing.spec import parse_operators
 from colim.editing.symmetry import DEFAULT_TOLERANCE
+from colim.io.core_sources import read_one_core
+from colim.io.hit_tables import summary_path
+from colim.io.output_files import atomic_output, check_output_path
 from colim.libraries.core_library import build_core_library
 from colim.model.checkpoint import named_members
-from colim.output_files import atomic_output, check_output_path
-from colim.screening.outputs import summary_path
 from colim.screening.screen import ScreenOptions, ScreenResult, screen
 from colim.structures.core import core_id
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from colim.plugin_manager import reset_plugins
+from colim.plugins.manager import reset_plugins
 
 DATA = Path(__file__).parent / "data"
 STRUCTURES = DATA / "structures"

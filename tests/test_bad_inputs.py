@@ -14,12 +14,12 @@ from ase.build import bulk
 from click.testing import CliRunner
 
 import colim.api as colim_api
-from colim import __version__
-from colim.model.checkpoint import FORMAT_VERSION, load_checkpoint
 from colim.cli import cli
 from colim.libraries.core_library import load_core_library
 from colim.libraries.encoder_info import weights_hash
+from colim.model.checkpoint import FORMAT_VERSION, load_checkpoint
 from colim.screening.state import state_dir
+from colim.version import __version__
 from tests.conftest import STRUCTURES
 
 ROOT = Path(__file__).parents[1]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from colim.locks import lock_path
+from colim.io.locks import lock_path
 from tests.test_bad_inputs import AU25, DFT, SEED0, SEED1, assert_refused, invoke, libs, screen_args  # noqa: F401 - libs is a fixture
 
 ROOT = Path(__file__).parents[1]
@@ -45,7 +45,7 @@ def _embedded_by(lib: Path) -> str:
 HOLDER = textwrap.dedent("""
     import sys
     sys.argv = ["python", "library", "cores", "--append", "-o", sys.argv[1]]
-    from colim.locks import output_lock
+    from colim.io.locks import output_lock
     with output_lock(sys.argv[-1]):
         print("locked", flush=True)
         sys.stdin.read()

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 import colim.api as colim_api
-import colim.output_files as output_files
+import colim.io.output_files as output_files
 from colim import keys
 from colim.editing import enumerate as enumerate_module
 from colim.libraries.core_library import load_core_library

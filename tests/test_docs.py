@@ -14,9 +14,9 @@ from pathlib import Path
 import click
 import pytest
 
-from colim import hookspecs
 from colim.cli import cli
-from colim.plugin_manager import all_plugins, reset_plugins
+from colim.plugins import hookspecs
+from colim.plugins.manager import all_plugins, reset_plugins
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -35,7 +35,7 @@ def command_paths(command: click.Command, prefix: str = "colim") -> list[str]:
 
 
 def hook_names() -> list[str]:
-    """The hooks declared in colim/hookspecs.py (functions carrying pluggy's ``colim_spec`` marker)."""
+    """The hooks declared in colim/plugins/hookspecs.py (functions carrying pluggy's ``colim_spec`` marker)."""
     marker = f"{hookspecs.PROJECT_NAME}_spec"
     return sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, marker))
 

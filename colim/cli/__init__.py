@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 
-from colim import __version__
 from colim.cli.options import bad_parameter_line
 from colim.errors import ColimError
-from colim.output_files import writable_folder_error
+from colim.io.output_files import writable_folder_error
+from colim.version import __version__
 
 #: modules that each define a click command or group named ``command``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -49,7 +49,7 @@ class ColimGroup(click.Group):
             raise click.ClickException(str(exc)) from exc
         except click.BadParameter as exc:  # one line and exit 1, like every other user error (docs/errors.md)
             raise click.ClickException(bad_parameter_line(exc)) from exc
-        except OSError as exc:  # a read-only folder or a full disk met outside colim.output_files
+        except OSError as exc:  # a read-only folder or a full disk met outside colim.io.output_files
             err = writable_folder_error(exc, Path(exc.filename or "output"))
             if err is exc or ctx.find_root().params.get("traceback"):
                 raise

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from colim.output_files import check_output_path
+from colim.choices import resolve_choice
 from colim.cli import options
 from colim.dataset.records import load_dataset
-from colim.training.comparison import DEFAULT_COLIM_LIGAND_ENCODER, format_table, compare_methods, write_results
-from colim.training.folds import CV_SCHEMES, geometry_group
+from colim.evaluation.comparison import DEFAULT_COLIM_LIGAND_ENCODER, format_table, compare_methods, write_results
+from colim.evaluation.folds import CV_SCHEMES, geometry_group
+from colim.io.output_files import check_output_path
 from colim.training.trainer import TrainConfig
-from colim.choices import resolve_choice
 
 
 @click.command("compare")

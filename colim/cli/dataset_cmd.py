@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from colim.cli import options
-from colim.output_files import check_output_path
 from colim.dataset.builder import DEFAULT_CARBON_MARGIN, build
 from colim.dataset.geometry import RMSD_THRESHOLD
 from colim.dataset.records import load_dataset, save_dataset
 from colim.dataset.stats import dataset_stats, format_stats, plot_stats
+from colim.io.output_files import check_output_path
 
 
 @click.group("dataset")

@@ -6,14 +6,14 @@ import click
 
 from colim import api
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
-from colim.core_sources import read_one_core
 from colim.editing.apply import one_edit_operator
 from colim.editing.enumerate import Enumeration
-from colim.editing.io import check_output_suffix
 from colim.editing.operator import EditError
 from colim.editing.spec import parse_operators
 from colim.editing.symmetry import DEFAULT_TOLERANCE
-from colim.output_files import check_output_path, refuse_input_as_output
+from colim.io.core_sources import read_one_core
+from colim.io.edited_cores import check_output_suffix
+from colim.io.output_files import check_output_path, refuse_input_as_output
 from colim.structures.core import core_id
 
 

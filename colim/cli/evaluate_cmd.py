@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from colim import api
-from colim.training.evaluation import format_report
+from colim.evaluation.evaluation import format_report
 
 
 @click.command("evaluate")

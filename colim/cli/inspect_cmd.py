@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from colim.structures.core import is_metal
 from colim.errors import ColimError
+from colim.io.structure_readers import read_structure
+from colim.structures.core import is_metal
 from colim.structures.formula import cluster_formula
-from colim.structures.readers import read_structure
 
 
 @click.command("inspect")

@@ -8,14 +8,14 @@ from pathlib import Path
 import click
 
 from colim.defaults import DEFAULT_MODEL, shipped
-from colim.locks import output_lock
-from colim.model.checkpoint import load_ensemble
-from colim.output_files import check_output_path, refuse_input_as_output
-from colim.core_sources import read_cores
+from colim.io.core_sources import read_cores
+from colim.io.locks import output_lock
+from colim.io.output_files import check_output_path, refuse_input_as_output
 from colim.libraries.core_library import append_core_library, build_core_library, embed_cores
 from colim.libraries.encoder_info import encoder_info
 from colim.libraries.ligand_library import build_combinatorial_library, build_ligand_library, read_ligand_file, read_set_file
 from colim.libraries.ligand_sets import SetRule, parse_kinds, read_rules
+from colim.model.checkpoint import load_ensemble
 
 _MODEL_HELP = ("Model checkpoint (.pt), ensemble directory or manifest; repeat for several models. Embeds the library with each model's encoder "
                "(default: the shipped model, so that 'colim screen' can use the library with its defaults).")

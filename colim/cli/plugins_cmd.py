@@ -6,7 +6,7 @@ import json
 
 import click
 
-from colim.plugin_manager import all_plugins
+from colim.plugins.manager import all_plugins
 
 
 @click.command("plugins")

@@ -7,8 +7,8 @@ import time
 import click
 from colim.progress import progress_bar
 
-from colim.output_files import check_output_path
 from colim.choices import resolve_choice
+from colim.io.output_files import check_output_path
 from colim.pretrain_data.clusters import ClusterRecipe
 from colim.pretrain_data.generator import BACKENDS, CHUNK_SIZE, generate, parse_elements, parse_sizes
 from colim.pretrain_data.summary import summarise_pretraining_set

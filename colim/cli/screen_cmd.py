@@ -9,14 +9,14 @@ from colim.progress import progress_bar
 
 from colim import api
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
-from colim.errors import OutputWriteError
-from colim.locks import output_lock
-from colim.output_files import check_output_path, refuse_input_as_output
 from colim.cli.warning_lines import echo_warnings
+from colim.errors import OutputWriteError
+from colim.io.hit_tables import output_format
+from colim.io.locks import output_lock
+from colim.io.output_files import check_output_path, refuse_input_as_output
 from colim.screening.engine import resolve_device
-from colim.screening.outputs import output_format
-from colim.screening.state import state_dir
 from colim.screening.screen import ScreenInterrupted
+from colim.screening.state import state_dir
 
 
 @click.command("screen")

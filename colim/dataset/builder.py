@@ -19,16 +19,16 @@ import numpy as np
 from ase import Atoms
 from colim.progress import progress_bar
 
-from colim.structures.core import make_core
 from colim.dataset.geometry import RMSD_THRESHOLD, geometry_classes
 from colim.dataset.negatives import grouped_split, sample_class_negatives
 from colim.dataset.perception import PERCEPTION_TOLERANCE, perceive
 from colim.dataset.records import MatchingDataset, PairRecord
 from colim.errors import ColimError, StructureError
 from colim.hashing import file_sha256
+from colim.io.structure_readers import FORMATS, read_structure
+from colim.structures.core import make_core
 from colim.structures.ligand_files import read_ligand_file
 from colim.structures.ligands import LigandSet
-from colim.structures.readers import FORMATS, read_structure
 
 DEFAULT_SPLIT = (0.8, 0.1, 0.1)
 DEFAULT_CARBON_MARGIN = 2

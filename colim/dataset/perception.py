@@ -28,10 +28,10 @@ from ase import Atoms
 from ase.data import covalent_radii
 from rdkit import Chem
 
-from colim.structures.core import is_metal
 from colim.errors import StructureError
+from colim.io.structure_readers import BOND_TOLERANCE, bonded_pairs
+from colim.structures.core import is_metal
 from colim.structures.ligands import LigandSet, canonical_smiles
-from colim.structures.readers import BOND_TOLERANCE, bonded_pairs
 
 #: default bond tolerance of the perception (the same as colim.structures.bonded_pairs').
 PERCEPTION_TOLERANCE = BOND_TOLERANCE

@@ -17,13 +17,14 @@ import h5py
 import numpy as np
 from ase import Atoms
 
-from colim import __version__, keys
-from colim.output_files import atomic_output
+from colim import keys
 from colim.choices import resolve_choice
-from colim.structures.core import structure_hash
 from colim.errors import LibraryError, LigandError
+from colim.io.output_files import atomic_output
 from colim.libraries.h5file import read_text, write_text
+from colim.structures.core import structure_hash
 from colim.structures.ligands import LigandSet
+from colim.version import __version__
 
 SPLITS = ("train", "val", "test")
 ORIGINS = ("reported", "sampled", "reported_negative")

@@ -7,10 +7,10 @@ from collections import Counter
 
 from matplotlib.figure import Figure
 
-from colim.output_files import atomic_output
+from colim.dataset.records import SPLITS, MatchingDataset
+from colim.io.output_files import atomic_output
 from colim.structures.core import is_metal
 from colim.structures.families import FAMILIES, ligand_family
-from colim.dataset.records import SPLITS, MatchingDataset
 
 ALLOYING = {1: "monometallic", 2: "bimetallic", 3: "trimetallic"}
 

@@ -12,10 +12,10 @@ from typing import ClassVar, Sequence
 
 from ase import Atoms
 
-from colim.structures.core import core_id
-from colim.errors import ColimError
-from colim.structures.readers import element_symbol_ok
 from colim.editing.site_kind import site_kind
+from colim.errors import ColimError
+from colim.io.structure_readers import element_symbol_ok
+from colim.structures.core import core_id
 
 #: provenance keys written into ``atoms.info`` of every edited core.
 PROVENANCE_KEYS = ("id", "parent", "operator", "site", "site_kind", "element", "depth")

@@ -12,8 +12,8 @@ from ase.data import covalent_radii
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from colim.io.structure_readers import BOND_TOLERANCE
 from colim.structures.core import is_metal
-from colim.structures.readers import BOND_TOLERANCE
 
 #: reason codes, in the order they are checked.
 NO_METAL = "no-metal"

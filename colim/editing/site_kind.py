@@ -17,7 +17,7 @@ from ase import Atoms
 from ase.data import covalent_radii
 from scipy.spatial import ConvexHull, QhullError
 
-from colim.structures.readers import BOND_TOLERANCE
+from colim.io.structure_readers import BOND_TOLERANCE
 
 #: Å from the convex hull within which an atom counts as a surface atom.
 SURFACE_DISTANCE = 0.6

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from colim.editing.operator import EditError, EditOperator
-from colim.plugin_manager import create_edit_operator
+from colim.plugins.manager import create_edit_operator
 
 
 def parse_operator(spec: str) -> EditOperator:

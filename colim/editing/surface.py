@@ -20,7 +20,7 @@ from ase import Atoms
 from ase.data import atomic_numbers, covalent_radii
 from scipy.spatial import ConvexHull, QhullError
 
-from colim.structures.readers import BOND_TOLERANCE
+from colim.io.structure_readers import BOND_TOLERANCE
 
 #: atoms with at most this many bonded neighbours are surface atoms even inside the convex hull.
 SURFACE_COORDINATION = 9

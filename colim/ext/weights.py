@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
-from colim.output_files import atomic_output
 from colim.errors import WeightsError
 from colim.hashing import file_sha256
+from colim.io.output_files import atomic_output
 
 #: environment variable naming the weights cache folder.
 WEIGHTS_DIR_ENV = "COLIM_WEIGHTS_DIR"

@@ -20,12 +20,12 @@ from ase import Atoms
 from colim.progress import progress_bar
 
 from colim import keys
-from colim.output_files import atomic_output
-from colim.structures.core import core_id, structure_hash
 from colim.encoders import CoreEncoder
 from colim.errors import LibraryError
+from colim.io.output_files import atomic_output
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
 from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
+from colim.structures.core import core_id, structure_hash
 
 FORMAT_VERSION = 1
 

@@ -111,7 +111,7 @@ __all__ = ["EncoderInfo", "encoder_info", "text_hash", "weights_hash"]
 def _completed(info: EncoderInfo) -> dict[str, Any]:
     """``info.init_args`` plus the plugin's legacy defaults for arguments an older record lacks, so a library
     embedded before an encoder gained an option still matches the same encoder rebuilt from its checkpoint."""
-    from colim.plugin_manager import core_encoders, ligand_encoders  # noqa: PLC0415 - registries load plugins
+    from colim.plugins.manager import core_encoders, ligand_encoders  # noqa: PLC0415 - registries load plugins
 
     for registry in (core_encoders(), ligand_encoders()):
         if info.name in registry:

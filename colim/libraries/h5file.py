@@ -11,8 +11,9 @@ from typing import Iterator, Sequence
 import h5py
 import numpy as np
 
-from colim import __version__, keys
+from colim import keys
 from colim.errors import LibraryError
+from colim.version import __version__
 
 #: h5py variable-length UTF-8 string type used for every text dataset.
 STR = h5py.string_dtype("utf-8")

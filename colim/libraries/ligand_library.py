@@ -19,17 +19,17 @@ import numpy as np
 import torch
 
 from colim import keys
-from colim.output_files import atomic_output
 from colim.encoders import LigandEncoder
 from colim.errors import LibraryError
+from colim.io.output_files import atomic_output
+from colim.libraries import faiss_adapter
 from colim.libraries.core_library import find_embeddings
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
-from colim.structures.families import ligand_family
 from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
+from colim.libraries.ligand_sets import SetRule, SetSpace
+from colim.structures.families import ligand_family
 from colim.structures.ligand_files import Ligand, read_ligand_file, read_set_file
 from colim.structures.ligands import MAX_LIGAND_KINDS, LigandSet
-from colim.libraries import faiss_adapter
-from colim.libraries.ligand_sets import SetRule, SetSpace
 
 #: version 2 adds combinatorial libraries (a set rule instead of set rows); materialised ones stay version 1.
 FORMAT_VERSION = 2

@@ -18,12 +18,12 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from colim import __version__
-from colim.output_files import atomic_output
 from colim.encoders import CoreEncoder, LigandEncoder
 from colim.errors import CheckpointError, ColimError
+from colim.io.output_files import atomic_output
 from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import core_encoders, create_core_encoder, create_ligand_encoder, ligand_encoders
+from colim.plugins.manager import core_encoders, create_core_encoder, create_ligand_encoder, ligand_encoders
+from colim.version import __version__
 
 #: format tag of a full-model checkpoint.
 MODEL_FORMAT = "colim-model-checkpoint"

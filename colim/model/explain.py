@@ -26,13 +26,13 @@ from ase import Atoms
 from ase.io import write as ase_write
 from torch import Tensor, nn
 
-from colim.encoders.graph import PhysicsAtomEmbedding
-from colim.output_files import atomic_output, check_output_path
 from colim.choices import resolve_choice
-from colim.structures.core import core_id
+from colim.encoders.graph import PhysicsAtomEmbedding
 from colim.errors import ColimError, PluginError
-from colim.structures.ligands import LigandSet
+from colim.io.output_files import atomic_output, check_output_path
 from colim.model.dual_encoder import CoLiMModel
+from colim.structures.core import core_id
+from colim.structures.ligands import LigandSet
 
 BASELINES = ("zero", "mean")
 #: default number of IG integration steps (midpoint rule).

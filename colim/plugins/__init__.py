@@ -1,2 +1,2 @@
-"""colim's built-in plugins. Each module here is loaded like a third-party plugin (see
-``colim.plugin_manager.DEFAULT_PLUGINS``) and imports only colim's public API."""
+"""Plugins: the manager, the hookspecs, the registries and the contract tests (:mod:`colim.plugins.testing`);
+the built-in plugins live in :mod:`colim.plugins.builtin`."""

@@ -21,9 +21,9 @@ from typing import Callable, Sequence
 
 from ase.io import write as ase_write
 
-from colim.output_files import atomic_output, check_output_path
 from colim.choices import resolve_choice
 from colim.errors import ColimError
+from colim.io.output_files import atomic_output, check_output_path
 from colim.pretrain_data.clusters import EMT_ELEMENTS, ClusterRecipe, make_cluster
 from colim.pretrain_data.xtb import require_tblite, xtb_gap
 

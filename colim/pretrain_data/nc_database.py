@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+from colim.io.structure_readers import read_structure
 from colim.pretrain_data.reader import PretrainDataError
 from colim.structures.core import is_metal
-from colim.structures.readers import read_structure
 
 #: name of the fitted references, recorded in every frame as ``info['e_form_reference']``.
 NC_REFERENCE_NAME = "nc-database-auag-pbe-lsq"
@@ -99,7 +99,7 @@ def write_nc_database_set(root: str | os.PathLike, output: str | os.PathLike, ov
     """Write :func:`read_nc_database`'s frames to an extended-XYZ pretraining set; returns (count, notes)."""
     from ase.io import write
 
-    from colim.output_files import atomic_output
+    from colim.io.output_files import atomic_output
 
     frames, notes = read_nc_database(root)
     gz = str(output).endswith(".gz")

@@ -22,11 +22,11 @@ from ase import Atoms
 from colim import keys
 from colim.demo import heatmap_figure
 from colim.errors import ColimError, LibraryError
+from colim.io.hit_tables import RESULTS_VERSION, output_format, read_hits, summary_path
 from colim.libraries.core_library import read_core_library
 from colim.libraries.h5file import open_colim_h5
 from colim.report.molecules import ligand_set_svg
 from colim.report.sites import EditHighlight, edit_highlight
-from colim.screening.outputs import RESULTS_VERSION, output_format, read_hits, summary_path
 from colim.structures.ligands import LigandSet
 
 #: columns every hit table from ``colim screen`` has; a file without them is not a hits file.

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from colim import __version__
 from colim.errors import OutputExistsError
-from colim.output_files import atomic_output
+from colim.io.hit_tables import summary_path
+from colim.io.output_files import atomic_output
 from colim.report.data import ReportData, build_report_data, finite_or_none
-from colim.screening.outputs import summary_path
+from colim.version import __version__
 
 #: the vendored 3Dmol.js build inlined into every report (see ``vendor/README.md``).
 THREEDMOL = "vendor/3Dmol-min.js"

@@ -11,17 +11,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from colim.output_files import check_output_path
 from colim.errors import ColimError, LibraryError
+from colim.io.hit_tables import open_hit_writer, output_format, read_hits
+from colim.io.output_files import check_output_path
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
 from colim.screening.domain import DomainReference, DomainTally, reference_of
-from colim.structures.ligands import LigandSet
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
-from colim.screening.outputs import open_hit_writer, output_format, read_hits
 from colim.screening.state import ScreenState
+from colim.structures.ligands import LigandSet
 
 HIT_COLUMNS = (
     "core_id", "parent", "operator", "site", "site_kind", "element", "depth", "rank", "ligand_set", "ligand_names", "families",

@@ -14,7 +14,7 @@ from ase import Atoms
 from ase.data import chemical_symbols
 
 from colim.errors import StructureError
-from colim.structures.readers import read_structure, validate_atoms
+from colim.io.structure_readers import read_structure, validate_atoms
 
 #: metals colim treats as core atoms (coinage metals and their usual dopants).
 CORE_METALS = frozenset(

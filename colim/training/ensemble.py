@@ -14,10 +14,10 @@ from typing import Callable, Sequence
 
 from colim.dataset.records import MatchingDataset
 from colim.errors import ColimError
+from colim.io.output_files import check_output_path
 from colim.model.checkpoint import save_checkpoint, write_ensemble_manifest
 from colim.model.domain import build_reference
-from colim.output_files import check_output_path
-from colim.plugin_manager import create_core_encoder
+from colim.plugins.manager import create_core_encoder
 from colim.training.batching import featurize_cores
 from colim.training.trainer import ModelSpec, TrainConfig, TrainResult, fit
 

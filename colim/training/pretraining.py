@@ -30,12 +30,12 @@ from colim.progress import progress_bar
 
 from colim.encoders import CoreEncoder
 from colim.errors import ColimError
+from colim.evaluation.metrics import regression_metrics
+from colim.io.output_files import check_output_path
 from colim.model.checkpoint import save_encoder_checkpoint
-from colim.output_files import check_output_path
-from colim.plugin_manager import create_core_encoder
+from colim.plugins.manager import create_core_encoder
 from colim.pretrain_data.reader import load_pretraining_set
 from colim.training.batching import batch_order, featurize_cores
-from colim.training.metrics import regression_metrics
 from colim.training.trainer import seed_everything
 
 

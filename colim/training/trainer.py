@@ -17,13 +17,13 @@ import torch
 from torch import nn
 from colim.progress import progress_bar
 
-from colim.model.checkpoint import load_encoder_checkpoint
 from colim.dataset.records import MatchingDataset, PairRecord
 from colim.errors import ColimError
+from colim.evaluation.metrics import classification_metrics
+from colim.model.checkpoint import load_encoder_checkpoint
 from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder
 from colim.training.batching import featurize_cores, iterate_pairs
-from colim.training.metrics import classification_metrics
 
 
 class TrainingError(ColimError):

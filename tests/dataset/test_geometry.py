@@ -6,7 +6,7 @@ import numpy as np
 
 from colim.dataset.geometry import core_rmsd, geometry_classes
 from colim.dataset.perception import perceive
-from colim.structures.readers import read_structure
+from colim.io.structure_readers import read_structure
 from tests.conftest import STRUCTURES
 
 

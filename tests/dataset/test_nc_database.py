@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from colim.dataset.perception import perceive
-from colim.structures.readers import read_structure
+from colim.io.structure_readers import read_structure
 
 NC = Path(__file__).resolve().parents[1] / "data" / "structures" / "nc_database"
 TBBT, SADM, SCHEX, PET = "CC(C)(C)c1ccc([S])cc1", "[S]C12CC3CC(CC(C3)C1)C2", "[S]C1CCCCC1", "[S]CCc1ccccc1"

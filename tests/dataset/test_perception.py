@@ -8,7 +8,7 @@ from rdkit.Chem import rdMolDescriptors
 
 from colim.dataset.perception import perceive
 from colim.errors import StructureError
-from colim.structures.readers import read_structure
+from colim.io.structure_readers import read_structure
 from tests.conftest import STRUCTURES
 
 NM = STRUCTURES / "nanomodeler_au_sr"

@@ -7,7 +7,7 @@ import pytest
 from ase import Atoms
 from ase.cluster import Icosahedron
 
-from colim.editing.io import load_core
+from colim.io.edited_cores import load_core
 
 from ..conftest import STRUCTURES
 

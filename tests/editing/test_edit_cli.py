@@ -6,8 +6,8 @@ import ase.io
 from click.testing import CliRunner
 
 from colim.cli import cli
+from colim.io.structure_readers import read_structure
 from colim.libraries.core_library import read_core_library
-from colim.structures.readers import read_structure
 
 from .conftest import AU25_DFT, AU25_TOL
 

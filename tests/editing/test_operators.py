@@ -9,7 +9,7 @@ from ase.data import atomic_numbers, covalent_radii
 from colim.editing import EditError
 from colim.editing.spec import parse_operator, parse_operators
 from colim.errors import UnknownPluginError
-from colim.plugin_manager import edit_operators
+from colim.plugins.manager import edit_operators
 
 
 def snapshot(core):

@@ -13,7 +13,7 @@ from ase.cluster import Icosahedron, Octahedron
 from colim.encoders.element_table import CONTINUOUS, MAX_Z, element_table, physics_features
 from colim.errors import PluginError
 from colim.model.checkpoint import load_encoder_checkpoint, save_encoder_checkpoint
-from colim.plugin_manager import create_core_encoder
+from colim.plugins.manager import create_core_encoder
 from colim.structures.core import CORE_METALS, read_core
 from tests.conftest import DATA, STRUCTURES
 

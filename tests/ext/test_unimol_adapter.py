@@ -19,7 +19,7 @@ SCRIPT = textwrap.dedent(
     """
     import os, sys, threading
     import colim.cli
-    from colim.plugin_manager import all_plugins, create_ligand_encoder
+    from colim.plugins.manager import all_plugins, create_ligand_encoder
     names = [p.name for p in all_plugins()]
     assert "unimol" in names, names
     assert "unimol_tools" not in sys.modules, "listing plugins imported unimol_tools"

@@ -13,17 +13,17 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from colim.model.checkpoint import load_checkpoint, save_checkpoint
 from colim.cli import cli
 from colim.errors import LigandError, WeightsError
 from colim.ext import unimol as ext
-from colim.hashing import file_sha256
-from colim.structures.ligands import LigandSet
-from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder
-from colim.plugins.unimol import RANDOM_INIT, WEIGHTS_NOT_FOUND
-from colim.testing import check_ligand_encoder
 from colim.ext.weights import import_weights
+from colim.hashing import file_sha256
+from colim.model.checkpoint import load_checkpoint, save_checkpoint
+from colim.model.dual_encoder import CoLiMModel
+from colim.plugins.builtin.unimol import RANDOM_INIT, WEIGHTS_NOT_FOUND
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder
+from colim.plugins.testing import check_ligand_encoder
+from colim.structures.ligands import LigandSet
 
 PET = "[S]CCc1ccccc1"
 PPH3 = "c1ccc(P(c2ccccc2)c2ccccc2)cc1"

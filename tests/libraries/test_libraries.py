@@ -7,13 +7,13 @@ import csv
 import numpy as np
 import pytest
 
-from colim.structures.core import read_core
 from colim.errors import LibraryError
 from colim.libraries.core_library import append_core_library, load_core_library, read_core_library, write_core_library
 from colim.libraries.encoder_info import EncoderInfo
-from colim.structures.families import ligand_family
 from colim.libraries.ligand_library import build_ligand_library, load_ligand_library, read_ligand_file
-from colim.plugin_manager import create_ligand_encoder
+from colim.plugins.manager import create_ligand_encoder
+from colim.structures.core import read_core
+from colim.structures.families import ligand_family
 from tests.conftest import DATA, STRUCTURES
 
 SHIPPED = DATA.parents[1] / "libraries" / "ligands"

@@ -16,9 +16,9 @@ from colim.model.checkpoint import (
     write_ensemble_manifest,
 )
 from colim.errors import CheckpointError, OutputExistsError
-from colim.structures.ligands import LigandSet
 from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder
+from colim.structures.ligands import LigandSet
 from tests.training.conftest import TINY_ENCODERS
 
 

@@ -11,15 +11,15 @@ import torch
 from ase.io import read as ase_read
 from click.testing import CliRunner
 
-from colim.model.checkpoint import save_checkpoint
 from colim.cli import cli
-from colim.structures.core import is_metal, make_core, read_core
 from colim.errors import PluginError
-from colim.model.explain import atom_embedding_layer, explain_pair
-from colim.structures.ligands import LigandSet
+from colim.io.structure_readers import read_structure
+from colim.model.checkpoint import save_checkpoint
 from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder
-from colim.structures.readers import read_structure
+from colim.model.explain import atom_embedding_layer, explain_pair
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder
+from colim.structures.core import is_metal, make_core, read_core
+from colim.structures.ligands import LigandSet
 
 from tests.conftest import STRUCTURES
 

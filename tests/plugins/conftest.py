@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from ase import Atoms
 
+from colim.io.structure_readers import read_structure
 from colim.structures.core import is_metal, make_core
 from colim.structures.ligands import LigandSet
-from colim.structures.readers import read_structure
 from tests.conftest import STRUCTURES
 
 PET = "[S]CCc1ccccc1"

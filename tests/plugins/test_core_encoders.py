@@ -10,8 +10,8 @@ from ase import Atoms
 from scipy.spatial.transform import Rotation
 
 from colim.errors import PluginError
-from colim.plugin_manager import core_encoders, create_core_encoder
-from colim.testing import check_core_encoder
+from colim.plugins.manager import core_encoders, create_core_encoder
+from colim.plugins.testing import check_core_encoder
 
 CORE_ENCODERS = ("cgcnn", "schnet", "gin")
 

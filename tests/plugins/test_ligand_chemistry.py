@@ -11,12 +11,12 @@ import pytest
 import torch
 
 from colim.errors import LigandError
-from colim.plugin_manager import create_ligand_encoder, ligand_encoders
-from colim.plugins.ligand_chemistry import (
+from colim.plugins.manager import create_ligand_encoder, ligand_encoders
+from colim.plugins.builtin.ligand_chemistry import (
     FEATURE_NAMES, REFERENCE_LIGANDS, anchor_atoms, chemistry_features, standardised_features,
 )
+from colim.plugins.testing import check_ligand_encoder
 from colim.structures.ligands import LigandSet
-from colim.testing import check_ligand_encoder
 from rdkit import Chem
 
 LIGANDS = Path(__file__).resolve().parents[2] / "libraries" / "ligands" / "ligands.csv"

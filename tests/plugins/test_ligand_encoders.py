@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from colim.errors import LigandError
+from colim.plugins.builtin.molgnn import ATOM_DIM, BOND_DIM, molecular_graph, molecular_graph_arrays
+from colim.plugins.manager import create_ligand_encoder, ligand_encoders
+from colim.plugins.testing import check_ligand_encoder
 from colim.structures.ligands import LigandSet
-from colim.plugin_manager import create_ligand_encoder, ligand_encoders
-from colim.plugins.molgnn import ATOM_DIM, BOND_DIM, molecular_graph, molecular_graph_arrays
-from colim.testing import check_ligand_encoder
 from tests.plugins.conftest import FORMATE, MESH, PET, PMBA, PPH3
 
 

@@ -19,19 +19,19 @@ from ase.io import read as ase_read
 from click.testing import CliRunner
 
 from colim.cli import cli
-from colim.demo import run_demo
 from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
+from colim.demo import run_demo
 from colim.editing.enumerate import enumerate_edits
-from colim.editing.io import load_core
 from colim.editing.spec import parse_operators
+from colim.io.edited_cores import load_core
+from colim.io.hit_tables import read_hits, summary_path, write_hits
 from colim.libraries.core_library import build_core_library, read_core_library
 from colim.model.checkpoint import load_ensemble
 from colim.report import render as render_module
 from colim.report.data import heatmap_matrix_from_hits, screen_warnings
-from colim.screening.domain import UNKNOWN_WARNING
 from colim.report.render import THREEDMOL, package_text
 from colim.report.sites import parse_site
-from colim.screening.outputs import read_hits, summary_path, write_hits
+from colim.screening.domain import UNKNOWN_WARNING
 from colim.screening.screen import ScreenOptions, screen
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

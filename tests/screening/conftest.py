@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from colim.model.checkpoint import save_checkpoint
-from colim.structures.core import read_core
 from colim.libraries.core_library import add_core_embeddings, write_core_library
 from colim.libraries.encoder_info import encoder_info
-from colim.structures.families import ligand_family
 from colim.libraries.ligand_library import Ligand, build_ligand_library
-from colim.structures.ligands import canonical_smiles
+from colim.model.checkpoint import save_checkpoint
 from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder
+from colim.structures.core import read_core
+from colim.structures.families import ligand_family
+from colim.structures.ligands import canonical_smiles
 from tests.conftest import STRUCTURES
 
 LIGAND_SMILES = {

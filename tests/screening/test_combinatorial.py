@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from colim import keys
+from colim.io.hit_tables import open_hit_writer, read_hits
 from colim.libraries.ligand_library import build_combinatorial_library, combination_sets, read_ligand_file
 from colim.libraries.ligand_sets import SetRule, SetSpace, set_families, set_keys, set_names
 from colim.libraries.views import open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder
 from colim.screening.engine import ScreenEngine
-from colim.screening.outputs import open_hit_writer, read_hits
 from colim.screening.screen import ScreenOptions, build_members, screen
 from colim.screening.sources import linear_pooling
 from tests.conftest import DATA

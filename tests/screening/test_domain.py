@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from colim.cli import cli as main
 from colim.dataset.records import MatchingDataset, load_dataset, save_dataset
 from colim.defaults import DEFAULT_DEMO_CORE, shipped
+from colim.io.hit_tables import read_hits, summary_path
 from colim.libraries.core_library import build_core_library
 from colim.libraries.ligand_library import Ligand, build_ligand_library
 from colim.model.checkpoint import load_checkpoint, save_checkpoint
 from colim.model.domain import DomainReference, build_reference, calibrated_threshold
 from colim.screening.domain import UNKNOWN_WARNING, score_warnings
-from colim.screening.outputs import read_hits, summary_path
 from colim.screening.screen import screen
 from colim.structures.core import read_core
 from colim.structures.families import ligand_family

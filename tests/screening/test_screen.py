@@ -8,10 +8,10 @@ from click.testing import CliRunner
 
 from colim.cli import cli
 from colim.errors import LibraryError, OutputExistsError
+from colim.io.hit_tables import read_hits
 from colim.libraries.ligand_library import load_ligand_library
 from colim.screening.screen import ScreenInterrupted, ScreenOptions, screen
 from colim.screening.state import state_dir
-from colim.screening.outputs import read_hits
 from tests.screening.conftest import make_model
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from colim.errors import LigandError
+from colim.plugins.manager import create_ligand_encoder
 from colim.structures.ligands import LigandSet
-from colim.plugin_manager import create_ligand_encoder
 
 PET = "[S]CCc1ccccc1"
 PPH3 = "c1ccc(P(c2ccccc2)c2ccccc2)cc1"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from colim.cli import cli
 from colim.model.checkpoint import load_encoder_checkpoint
-from colim.plugin_manager import create_core_encoder
+from colim.plugins.manager import create_core_encoder
 from colim.pretrain_data import load_pretraining_set
 from colim.pretrain_data.nc_database import write_nc_database_set
 from colim.training.pretraining import PretrainConfig, _masked_loss, metal_groups, pretrain_encoder, task_of

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from colim.cli import cli
-from colim.structures.core import read_core
 from colim.errors import StructureError
-from colim.plugin_manager import core_encoders, create_core_encoder
-from colim.testing import check_core_encoder
+from colim.plugins.manager import core_encoders, create_core_encoder
+from colim.plugins.testing import check_core_encoder
+from colim.structures.core import read_core
 from tests.conftest import STRUCTURES
 
 NAMES = ("soap", "acsf", "mbtr")

@@ -16,15 +16,15 @@ from ase.io import read
 from click.testing import CliRunner
 
 from colim.cli import cli
-from colim.structures.core import make_core
 from colim.editing import EditError
 from colim.editing.enumerate import enumerate_edits
 from colim.editing.spec import parse_operators
-from colim.structures.ligands import LigandSet
+from colim.io.structure_readers import read_structure
 from colim.model.dual_encoder import CoLiMModel
-from colim.plugin_manager import create_core_encoder, create_ligand_encoder, edit_operators, reset_plugins
-from colim.structures.readers import read_structure
-from colim.testing import check_core_encoder
+from colim.plugins.manager import create_core_encoder, create_ligand_encoder, edit_operators, reset_plugins
+from colim.plugins.testing import check_core_encoder
+from colim.structures.core import make_core
+from colim.structures.ligands import LigandSet
 
 STRUCTURES = Path(__file__).resolve().parents[3] / "tests" / "data" / "structures"
 

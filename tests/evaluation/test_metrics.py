@@ -7,7 +7,7 @@ import math
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from colim.training.metrics import (
+from colim.evaluation.metrics import (
     bootstrap_ci,
     calibration,
     classification_metrics,

@@ -20,13 +20,13 @@ import torch
 from sklearn.manifold import TSNE
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
-from colim.output_files import atomic_output
 from colim.dataset.records import MatchingDataset, PairRecord
-from colim.structures.ligands import LigandSet
+from colim.evaluation import plots
+from colim.io.output_files import atomic_output
 from colim.model.dual_encoder import CoLiMModel
-from colim.training import plots
+from colim.structures.ligands import LigandSet
 from colim.training.batching import featurize_cores
-from colim.training.metrics import (
+from colim.evaluation.metrics import (
     CLASSIFICATION_METRICS,
     bootstrap_ci,
     calibration,

@@ -1,7 +1,7 @@
 """``read_cores``: the one way cores come in, whatever holds them.
 
 A core source is a structure file (every frame of a multi-frame file, any format in
-:data:`colim.structures.readers.FORMATS`), a core library (``.h5`` from ``colim library cores`` or
+:data:`colim.io.structure_readers.FORMATS`), a core library (``.h5`` from ``colim library cores`` or
 ``colim edit enumerate``), a dataset file (``.h5`` from ``colim dataset build``: its cores), or
 ``ase.Atoms`` already in memory. The HDF5 kinds are rows of :data:`CORE_SOURCES`.
 """
@@ -16,10 +16,10 @@ from ase import Atoms
 
 from colim.dataset.records import is_dataset_file, load_dataset
 from colim.errors import StructureError
-from colim.file_table import FileTable
+from colim.io.file_table import FileTable
+from colim.io.structure_readers import read_frames
 from colim.libraries.core_library import read_core_library
 from colim.structures.core import is_metal, make_core
-from colim.structures.readers import read_frames
 
 CoreSource = Union[str, os.PathLike, Atoms]
 

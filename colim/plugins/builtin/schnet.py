@@ -17,8 +17,8 @@ from torch_geometric.nn.models import SchNet
 
 from colim import Registrar, hookimpl
 from colim.encoders import CoreEncoder
-from colim.errors import StructureError
 from colim.encoders.graph import DEFAULT_NUM_GAUSSIANS, check_graph_options, radius_edges
+from colim.errors import StructureError
 
 #: SchNet's element embedding holds atomic numbers below this.
 SCHNET_MAX_Z = 100

@@ -39,7 +39,7 @@ from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
 from colim.encoders.pooling import SetPooling
 from colim.errors import LigandError
-from colim.plugins.fingerprint import DESCRIPTORS, ligand_features
+from colim.plugins.builtin.fingerprint import DESCRIPTORS, ligand_features
 from colim.structures.families import FAMILIES, ligand_family
 
 with warnings.catch_warnings():  # morfeus warns once that the optional libconeangle is absent

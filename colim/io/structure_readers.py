@@ -20,9 +20,9 @@ from ase.data import atomic_numbers, covalent_radii
 from ase.io import read as ase_read
 
 from colim.errors import StructureError
-from colim.file_table import FileTable
-from colim.structures.disorder import read_cif_ordered
-from colim.structures.gro import read_gro
+from colim.io.file_table import FileTable
+from colim.io.cif_disorder import read_cif_ordered
+from colim.io.gro import read_gro
 
 BOND_TOLERANCE = 1.2  # bonded if d < tolerance * (r_cov,i + r_cov,j)
 

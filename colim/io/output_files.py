@@ -1,7 +1,7 @@
 """Atomic file output: write to a temporary file beside the target, rename only on success.
 
 No colim command ever leaves a half-written output file behind, and an existing output is refused
-unless the caller asks to overwrite it. The write holds the output's lock (:mod:`colim.locks`), an
+unless the caller asks to overwrite it. The write holds the output's lock (:mod:`colim.io.locks`), an
 output that is also an input is refused, a read-only folder or a full disk is one error line (the old
 file kept), and temporary files that a killed colim left beside the output are cleaned up.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from colim.errors import OutputExistsError, OutputWriteError
-from colim.locks import output_lock
+from colim.io.locks import output_lock
 
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)

@@ -1,4 +1,4 @@
-"""The plugin contract checks in colim.testing fail, naming the rule, on deliberately broken encoders."""
+"""The plugin contract checks in colim.plugins.testing fail, naming the rule, on deliberately broken encoders."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import Tensor, nn
 
+from colim.plugins.builtin.cgcnn import CGCNNEncoder
+from colim.plugins.builtin.fingerprint import FingerprintLigandEncoder
+from colim.plugins.testing import check_core_encoder, check_ligand_encoder
 from colim.structures.ligands import LigandSet
-from colim.plugins.cgcnn import CGCNNEncoder
-from colim.plugins.fingerprint import FingerprintLigandEncoder
-from colim.testing import check_core_encoder, check_ligand_encoder
 from tests.plugins.conftest import FORMATE, MESH, PET, PPH3, real_cores
 
 

@@ -14,7 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     from colim.editing import EditOperator
     from colim.encoders import CoreEncoder, LigandEncoder
-    from colim.registry import Registrar
+    from colim.plugins.registry import Registrar
 
 PROJECT_NAME = "colim"
 

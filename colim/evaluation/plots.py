@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
-from colim.output_files import atomic_output  # noqa: E402
+from colim.io.output_files import atomic_output  # noqa: E402
 
 
 def _save(fig: plt.Figure, path: str | os.PathLike, overwrite: bool) -> None:

@@ -20,13 +20,13 @@ import torch
 from torch import Tensor, nn
 
 from colim import Registrar, hookimpl
-from colim.structures.core import is_metal
 from colim.encoders import LigandEncoder
+from colim.encoders.pooling import SetPooling
 from colim.errors import WeightsError
 from colim.ext import unimol as ext
-from colim.hashing import file_sha256
-from colim.encoders.pooling import SetPooling
 from colim.ext.weights import DEFAULT_NAME, DICTIONARY_NAMES, resolve_weights
+from colim.hashing import file_sha256
+from colim.structures.core import is_metal
 
 #: label of an untrained model in init args, metadata and messages.
 RANDOM_INIT = "random-init (untrained)"

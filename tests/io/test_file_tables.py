@@ -1,4 +1,4 @@
-"""One table per kind of file (colim/file_table.py): structure readers, edited-core writers, hit
+"""One table per kind of file (colim/io/file_table.py): structure readers, edited-core writers, hit
 readers/writers and core sources; a suffix is claimed once; one read_cores behind every source."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import pytest
 from rdkit import Chem
 from rdkit.Chem import AllChem
 
-from colim.core_sources import CORE_SOURCES, read_cores
 from colim.dataset.records import load_dataset
-from colim.editing.io import CORE_WRITERS, write_cores
 from colim.errors import StructureError
-from colim.file_table import FileTable
+from colim.io.core_sources import CORE_SOURCES, read_cores
+from colim.io.edited_cores import CORE_WRITERS, write_cores
+from colim.io.file_table import FileTable
+from colim.io.hit_tables import HIT_FORMATS, OUTPUT_FORMATS, read_hits, write_hits
+from colim.io.structure_readers import FORMATS, read_frames, read_structure
 from colim.libraries.core_library import read_core_library
-from colim.screening.outputs import HIT_FORMATS, OUTPUT_FORMATS, read_hits, write_hits
-from colim.structures.readers import FORMATS, read_frames, read_structure
 from tests.conftest import STRUCTURES
 
 AU25 = STRUCTURES / "au_sch3_dft" / "au25_opt.xyz"

@@ -10,11 +10,11 @@ from typing import Callable, Sequence
 import ase.io
 from ase import Atoms
 
-from colim.core_sources import metal_atoms, read_one_core
 from colim.editing.operator import EditError
-from colim.file_table import FileTable
+from colim.io.core_sources import metal_atoms, read_one_core
+from colim.io.file_table import FileTable
+from colim.io.output_files import atomic_output
 from colim.libraries.core_library import write_core_library
-from colim.output_files import atomic_output
 
 __all__ = ["CORE_WRITERS", "CoreWriter", "check_output_suffix", "load_core", "metal_atoms", "write_cores"]
 
@@ -53,7 +53,7 @@ CORE_WRITERS.add(".pdb", CoreWriter(_ase_writer("proteindatabank"), many=False))
 
 
 def load_core(path: str | os.PathLike, core_only: bool = False) -> Atoms:
-    """Read the one core of a file (see :func:`colim.core_sources.read_cores`); ``core_only`` strips every non-metal atom."""
+    """Read the one core of a file (see :func:`colim.io.core_sources.read_cores`); ``core_only`` strips every non-metal atom."""
     return read_one_core(path, core_only)
 
 

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from colim.output_files import atomic_output
 from colim.errors import OutputExistsError
+from colim.io.output_files import atomic_output
 
 
 def test_failed_write_leaves_nothing(tmp_path):

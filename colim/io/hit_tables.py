@@ -17,9 +17,9 @@ import pandas as pd
 
 from colim import keys
 from colim.choices import InvalidChoiceError
-from colim.file_table import FileTable
+from colim.io.file_table import FileTable
+from colim.io.output_files import atomic_output
 from colim.libraries.h5file import STR, write_header
-from colim.output_files import atomic_output
 
 RESULTS_VERSION = 1
 #: hit-table columns that hold text (read back as text from CSV, where "3" must stay "3").

@@ -16,24 +16,24 @@ from typing import Any
 
 import pluggy
 
-from colim import hookspecs
 from colim.editing.operator import EditOperator
 from colim.encoders import CoreEncoder, LigandEncoder
 from colim.errors import PluginError
-from colim.registry import PluginSource, RegisteredPlugin, Registrar, Registry
+from colim.plugins import hookspecs
+from colim.plugins.registry import PluginSource, RegisteredPlugin, Registrar, Registry
 
 ENTRY_POINT_GROUP = "colim"
 
 #: built-in plugins, loaded exactly like third-party ones (module paths).
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "colim.plugins.fingerprint",
-    "colim.plugins.ligand_chemistry",
-    "colim.plugins.edit_operators",
-    "colim.plugins.cgcnn",
-    "colim.plugins.schnet",
-    "colim.plugins.gin",
-    "colim.plugins.molgnn",
-    "colim.plugins.unimol",
+    "colim.plugins.builtin.fingerprint",
+    "colim.plugins.builtin.ligand_chemistry",
+    "colim.plugins.builtin.edit_operators",
+    "colim.plugins.builtin.cgcnn",
+    "colim.plugins.builtin.schnet",
+    "colim.plugins.builtin.gin",
+    "colim.plugins.builtin.molgnn",
+    "colim.plugins.builtin.unimol",
 )
 
 
@@ -60,7 +60,7 @@ class _State:
 
 
 def _colim_source() -> PluginSource:
-    from colim import __version__
+    from colim.version import __version__
 
     return PluginSource("colim", __version__)
 

@@ -60,7 +60,7 @@ def output_lock(output: str | os.PathLike) -> Iterator[None]:
         finally:
             _HELD[key] -= 1
         return
-    from colim.output_files import writable_folder_error  # local: output_files imports this module
+    from colim.io.output_files import writable_folder_error  # local: output_files imports this module
 
     path = lock_path(target)
     while True:

@@ -4,7 +4,7 @@ e3nn's ``assert_equivariant``).
 Call :func:`check_core_encoder` or :func:`check_ligand_encoder` from a test with a few real inputs;
 each raises ``AssertionError`` naming the first broken rule. Example::
 
-    from colim.testing import check_core_encoder
+    from colim.plugins.testing import check_core_encoder
     from colim.structures.core import read_core
 
     def test_my_encoder_meets_the_contract():

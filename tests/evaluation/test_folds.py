@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from colim.training import ablations
-from colim.training.folds import grouped_kfold, leave_one_family_out, leave_one_metal_out, pair_families
-from colim.training.metrics import mean_ci, safe_auc
-from colim.training.trainer import ModelSpec, TrainConfig, predict
+from colim.evaluation import ablations
+from colim.evaluation.folds import grouped_kfold, leave_one_family_out, leave_one_metal_out, pair_families
+from colim.evaluation.metrics import mean_ci, safe_auc
 from colim.training.batching import featurize_cores
+from colim.training.trainer import ModelSpec, TrainConfig, predict
 from tests.training.conftest import TINY_ENCODERS
 
 

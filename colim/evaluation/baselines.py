@@ -14,7 +14,7 @@ import numpy as np
 
 from colim.dataset.records import MatchingDataset, PairRecord
 from colim.errors import ColimError
-from colim.plugin_manager import core_encoders, create_core_encoder, create_ligand_encoder
+from colim.plugins.manager import core_encoders, create_core_encoder, create_ligand_encoder
 from colim.training.batching import featurize_cores
 
 #: ligand encoder whose raw features fingerprint a ligand set.

@@ -20,8 +20,8 @@ from torch_geometric.nn import GINEConv, global_add_pool, global_mean_pool
 
 from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
-from colim.errors import LigandError
 from colim.encoders.pooling import SetPooling
+from colim.errors import LigandError
 
 #: elements with their own one-hot slot; anything else (metals included) shares the last slot.
 ELEMENTS = ("H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "As", "Se", "Br", "Te", "I")

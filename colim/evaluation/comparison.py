@@ -4,9 +4,9 @@ Rows: MBTR/SOAP/ACSF + XGBoost (descriptor of the core ⊕ ligand-set fingerprin
 colim-dscribe plugin), CGCNN, SchNet and GIN (each a core encoder + the fingerprint ligand encoder,
 trained from scratch), CoLiM from scratch (cgcnn + the CoLiM ligand encoder) and CoLiM pretrained
 (the same, its core encoder loaded from a ``colim pretrain`` checkpoint); then the baselines of
-:mod:`colim.training.ablations`: ligand only, core only, family prior and the constant 0.5.
+:mod:`colim.evaluation.ablations`: ligand only, core only, family prior and the constant 0.5.
 
-Every row runs on the same folds (:mod:`colim.training.folds`: grouped k-fold over core-geometry
+Every row runs on the same folds (:mod:`colim.evaluation.folds`: grouped k-fold over core-geometry
 groups by default) and, for trained rows, the same seeds; each metric is reported as the mean, the
 sample std and a 95% Student-t interval (clipped to [0, 1]) over the fold × seed test scores (deterministic rows: one
 score per fold). Fold × seed scores of one fold share their test pairs, so the interval is a
@@ -26,13 +26,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from colim.output_files import atomic_output
 from colim.dataset.records import MatchingDataset
-from colim.plugin_manager import core_encoders, create_core_encoder
-from colim.training import ablations, baselines
+from colim.evaluation import ablations, baselines
+from colim.evaluation.folds import Fold, make_folds
+from colim.evaluation.metrics import CLASSIFICATION_METRICS, classification_metrics, mean_ci
+from colim.io.output_files import atomic_output
+from colim.plugins.manager import core_encoders, create_core_encoder
 from colim.training.batching import featurize_cores
-from colim.training.folds import Fold, make_folds
-from colim.training.metrics import CLASSIFICATION_METRICS, classification_metrics, mean_ci
 from colim.training.trainer import ModelSpec, TrainConfig, fit, predict
 
 #: ligand encoder of the CoLiM rows when none is given (Uni-Mol needs downloaded weights).

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from colim.structures.core import make_core, read_core
 from colim.errors import StructureError
-from colim.structures.readers import read_structure
+from colim.io.structure_readers import read_structure
+from colim.structures.core import make_core, read_core
 
 from tests.conftest import STRUCTURES
 

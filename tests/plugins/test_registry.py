@@ -8,9 +8,9 @@ import textwrap
 import pytest
 
 from colim.errors import DuplicatePluginError, UnknownPluginError
-from colim.plugin_manager import all_plugins, edit_operators, ligand_encoders, registry
-from colim.plugins.fingerprint import FingerprintLigandEncoder
-from colim.registry import PluginSource
+from colim.plugins.builtin.fingerprint import FingerprintLigandEncoder
+from colim.plugins.manager import all_plugins, edit_operators, ligand_encoders, registry
+from colim.plugins.registry import PluginSource
 
 
 def make_distribution(tmp_path, dist_name: str, module: str, body: str, ep_name: str | None = None):
@@ -66,7 +66,7 @@ def test_duplicate_name_fails_naming_both_sources(tmp_path, on_path, fresh_plugi
     body = """
         from colim import Registrar, hookimpl
         from colim.encoders import LigandEncoder
-        from colim.plugins.fingerprint import FingerprintLigandEncoder
+        from colim.plugins.builtin.fingerprint import FingerprintLigandEncoder
 
         class Impostor(FingerprintLigandEncoder):
             name = "fingerprint"
@@ -80,7 +80,7 @@ def test_duplicate_name_fails_naming_both_sources(tmp_path, on_path, fresh_plugi
         ligand_encoders()
     message = str(info.value)
     assert "ligand encoder 'fingerprint' is registered twice" in message
-    assert "colim 0.1.0 (colim.plugins.fingerprint.FingerprintLigandEncoder)" in message
+    assert "colim 0.1.0 (colim.plugins.builtin.fingerprint.FingerprintLigandEncoder)" in message
     assert "colim-clash 0.3.1 (colim_clash_plugin.Impostor)" in message
 
 

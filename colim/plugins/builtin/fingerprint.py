@@ -16,8 +16,8 @@ from torch import Tensor, nn
 
 from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
-from colim.errors import LigandError
 from colim.encoders.pooling import SetPooling
+from colim.errors import LigandError
 
 #: RDKit descriptors appended to the fingerprint (scaled by log1p of their magnitude).
 DESCRIPTORS = (

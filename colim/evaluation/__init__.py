@@ -1,0 +1,2 @@
+"""Evaluation: metrics, folds, the evaluation report and its plots, the baselines and Table 1 (comparison,
+ablations)."""
