@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from colim.errors import ColimError, ColimWarning
 from colim.plugins.hookspecs import hookimpl
 from colim.plugins.registry import Registrar
 from colim.version import __version__
@@ -22,7 +23,7 @@ API = (
     "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores", "write_report",
 )
 
-__all__ = ["Registrar", "__version__", "hookimpl", *API]
+__all__ = ["ColimError", "ColimWarning", "Registrar", "__version__", "hookimpl", *API]
 
 
 def __getattr__(name: str) -> Any:

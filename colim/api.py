@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, Union
@@ -28,7 +29,7 @@ from colim.editing.enumerate import Enumeration
 from colim.editing.enumerate import enumerate_edits as _enumerate_edits
 from colim.editing.spec import parse_operators
 from colim.editing.symmetry import DEFAULT_TOLERANCE
-from colim.errors import ColimError
+from colim.errors import ColimError, ColimWarning
 from colim.evaluation.evaluation import CONFUSION_PNG, RELIABILITY_PNG, REPORT_JSON, ROC_PNG, TSNE_PNG, EvaluationSettings, evaluate_models
 from colim.evaluation.evaluation import write_report as _write_evaluation
 from colim.io.core_sources import CoreSource
@@ -199,7 +200,8 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
     there, resumably. Every hit carries ``core_in_domain``/``set_in_domain`` from the applicability-domain
     reference stored in the first model's checkpoint (``train_dataset``, a dataset ``.h5``, overrides it);
     ``result.summary["warnings"]`` holds one line per problem (unseen elements named, out-of-domain cores
-    or sets, saturated or tied scores).
+    or sets, saturated or tied scores); each is also emitted as a :class:`colim.ColimWarning` and shown in
+    ``repr(result)``.
     ``options`` are those of ``colim screen`` (the fields of
     :class:`colim.screening.screen.ScreenOptions`): ``top_k`` (10), ``depth``, ``device`` (``"auto"``,
     ``"cpu"``, ``"cuda"``), ``memory_mb``, ``block_pairs``, ``core_block``, ``set_block``, ``restart``, ``overwrite``,
@@ -215,7 +217,15 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
     core_lib = core_library if core_library is not None else shipped(DEFAULT_CORE_LIBRARY)
     ligand_lib = ligand_library if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
     domain = reference_from_dataset(train_dataset, members[0].model) if train_dataset is not None else None
-    return _screen(core_lib, ligand_lib, named, output, ScreenOptions(**options), domain, on_block, on_start)
+    result = _screen(core_lib, ligand_lib, named, output, ScreenOptions(**options), domain, on_block, on_start)
+    _warn(result.summary.get("warnings", []))
+    return result
+
+
+def _warn(lines: Iterable[str]) -> None:
+    """Emit each warning line as a :class:`colim.ColimWarning` (a notebook shows them; the CLI prints its own lines)."""
+    for line in lines:
+        warnings.warn(line, ColimWarning, stacklevel=3)
 
 
 def read_hits(path: PathLike) -> pd.DataFrame:
@@ -319,6 +329,7 @@ def explain(core: CoreSource, ligands: str | LigandSet, model: ModelArg = None, 
     core_atoms = read_one_core(core)
     explanation = explain_pair(member.model, core_atoms, ligand_set, baseline=baseline, steps=steps)
     explanation = dataclasses.replace(explanation, **_pair_domain(member.model, core_atoms, ligand_set))
+    _warn(explanation.warnings() + explanation.domain_warnings)
     if output is not None:
         model_info = {"checkpoint": str(Path(member.name).resolve()), "core_encoder": member.info["core_encoder"]["name"],
                       "ligand_encoder": member.info["ligand_encoder"]["name"]}

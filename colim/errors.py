@@ -47,3 +47,8 @@ class WeightsError(ColimError):
 
 class OutputWriteError(ColimError):
     """An output cannot be written: read-only folder, no permission, full disk, or it is an input."""
+
+
+class ColimWarning(UserWarning):
+    """A result to read with care (a core or ligand set outside what the model has seen, saturated scores):
+    the API emits it with :func:`warnings.warn` so a notebook shows it; the CLI prints it as a ``Warning:`` line."""

@@ -7,12 +7,13 @@ User errors (:class:`colim.errors.ColimError`) print as one ``Error: ...`` line 
 from __future__ import annotations
 
 import importlib
+import warnings
 from pathlib import Path
 
 import click
 
 from colim.cli.options import bad_parameter_line
-from colim.errors import ColimError
+from colim.errors import ColimError, ColimWarning
 from colim.io.output_files import writable_folder_error
 from colim.version import __version__
 
@@ -41,7 +42,9 @@ class ColimGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():  # the commands print the API's warnings as 'Warning:' lines themselves
+                warnings.simplefilter("ignore", ColimWarning)
+                return super().invoke(ctx)
         except ColimError as exc:
             root = ctx.find_root()
             if root.params.get("traceback"):

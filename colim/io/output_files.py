@@ -27,6 +27,8 @@ def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
     target = Path(path)
     if target.is_dir():
         raise OutputWriteError(f"{target} is a folder; give a file name as the output")
+    if target.exists() and not target.is_file():  # renaming over a device or fifo would replace it (as root: /dev/null)
+        raise OutputWriteError(f"{target} is not a regular file (a device, fifo or socket); colim writes its outputs to regular files: choose another output")
     if target.exists() and not overwrite:
         raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
     if target.parent and not target.parent.exists():

@@ -276,9 +276,14 @@ def set_keys(smiles: Sequence[str], members: np.ndarray, ratios: np.ndarray) -> 
     return _join(np.asarray(list(smiles) + [""], dtype=object), members, ".", ratios)
 
 
-def set_names(names: Sequence[str], members: np.ndarray) -> np.ndarray:
-    """Display names of each set: its ligands' names joined by '.'."""
-    return _join(np.asarray(list(names) + [""], dtype=object), members, ".", None)
+def set_names(names: Sequence[str], members: np.ndarray, ratios: np.ndarray | None = None) -> np.ndarray:
+    """Display names of each set: its ligands' names joined by '.', and with ``ratios`` the set's ratio in
+    its smallest terms (``PtBu3.SC6H11 2:1``), so that two sets differing only by ratio never read alike."""
+    if ratios is not None:
+        ratios = np.asarray(ratios, dtype=np.float64)
+        smallest = np.where(ratios > 0, ratios, np.inf).min(axis=1, keepdims=True)
+        ratios = np.where(np.isfinite(smallest), ratios / np.where(np.isfinite(smallest), smallest, 1.0), 0.0)
+    return _join(np.asarray(list(names) + [""], dtype=object), members, ".", ratios, fmt="%.3g")
 
 
 def set_families(families: Sequence[str], members: np.ndarray) -> np.ndarray:
@@ -292,7 +297,7 @@ def set_families(families: Sequence[str], members: np.ndarray) -> np.ndarray:
     return _join(names, fam, "+", None, pad=len(codes))
 
 
-def _join(table: np.ndarray, rows: np.ndarray, sep: str, ratios: np.ndarray | None, pad: int = -1) -> np.ndarray:
+def _join(table: np.ndarray, rows: np.ndarray, sep: str, ratios: np.ndarray | None, pad: int = -1, fmt: str = "%g") -> np.ndarray:
     width = rows.shape[1]
     out = table[rows[:, 0]].copy()
     for c in range(1, width):
@@ -302,7 +307,7 @@ def _join(table: np.ndarray, rows: np.ndarray, sep: str, ratios: np.ndarray | No
     if ratios is not None:
         has = ratios[:, 0] > 0
         if has.any():
-            text = np.char.mod("%g", ratios[has].astype(np.float64)).astype(object)
+            text = np.char.mod(fmt, ratios[has].astype(np.float64)).astype(object)
             tail = text[:, 0].copy()
             for c in range(1, width):
                 present = rows[has, c] != pad

@@ -138,7 +138,7 @@ class LigandLibraryView:
         unique, inverse = np.unique(np.asarray(ids, dtype=np.int64), return_inverse=True)
         members, ratios = self.set_rows(unique)
         smiles = [lig.smiles for lig in self.ligands]
-        return (set_keys(smiles, members, ratios)[inverse], set_names([lig.name for lig in self.ligands], members)[inverse],
+        return (set_keys(smiles, members, ratios)[inverse], set_names([lig.name for lig in self.ligands], members, ratios)[inverse],
                 set_names([lig.family for lig in self.ligands], members)[inverse])
 
 

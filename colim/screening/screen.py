@@ -76,6 +76,14 @@ class ScreenResult:
             return read_hits(self.output)
         return self._hits
 
+    def __repr__(self) -> str:
+        s = self.summary
+        head = (f"ScreenResult(top {s.get('top_k', '?')} of {s.get('sets', '?'):,} ligand sets for {s.get('cores', '?'):,} cores"
+                if isinstance(s.get("sets"), int) and isinstance(s.get("cores"), int) else "ScreenResult(")
+        head += f", {len(self._hits):,} hits" if self._hits is not None else ""
+        head += f", output={str(self.output)!r})" if self.output is not None else ")"
+        return head + "".join(f"\n  warning: {line}" for line in s.get("warnings", []))
+
 
 #: hit rows a ScreenResult keeps in memory (beyond that they live only in the output file).
 KEEP_HITS_ROWS = 2_000_000
