@@ -57,6 +57,8 @@ LIB_ENCODER_ARGS = "encoder_init_args"
 LIB_WEIGHTS_HASH = "weights_hash"
 #: attribute on the root: sha256 over the library's item content hashes (order-sensitive).
 LIB_CONTENT_HASH = "content_hash"
+#: attribute on the root: sha256 over every dataset and attribute of the file as written (checked on opening).
+LIB_DATA_HASH = "data_sha256"
 
 # --- core library -------------------------------------------------------------------------------
 #: group of cores; atoms of all cores concatenated, ``offsets[i]:offsets[i+1]`` are core i's.

@@ -80,3 +80,153 @@ def test_api_emits_domain_warnings_as_colim_warnings(tmp_path, libs):
         done = invoke("screen", "--core-lib", cores, "--ligand-lib", libs["ligands"], "--model", SEED0, "-o", tmp_path / "h.csv", "--top-k", "2", "--silent")
     assert done.exit_code == 0, done.output
     assert f"Warning: {lines[0]}" in done.output
+
+
+# --- ligand libraries are checked against themselves -------------------------------------------------
+
+def _tamper_swap_smiles(f):
+    ds = f["ligands/smiles"]
+    values = list(ds[()])
+    values[0], values[1] = values[1], values[0]
+    ds[...] = values
+
+
+def _tamper_permute_members(f):
+    ds = f["sets/members"]
+    ds[...] = ds[()][::-1]
+
+
+def _tamper_flip_bit(f):
+    group = next(iter(f["embeddings"].values()))
+    ds = group["set"] if "set" in group else group["ligand"]
+    row = ds[0]
+    raw = row.view(np.uint32).copy()
+    raw[3] ^= 1 << 7
+    ds[0] = raw.view(np.float32)
+
+
+def _tamper_chunk_counts(f):
+    ds = f["set_rule/chunk_counts"]
+    counts = ds[()]
+    counts[-1] -= 1
+    ds[...] = counts
+
+
+@pytest.fixture(scope="module")
+def combinatorial(tmp_path_factory, libs):
+    out = tmp_path_factory.mktemp("comb") / "comb.h5"
+    made = invoke("library", "ligands", libs["smi"], "--model", SEED0, "--kinds", "1-2", "-o", out)
+    assert made.exit_code == 0, made.output
+    return out
+
+
+@pytest.mark.parametrize("tamper,kind", [(_tamper_swap_smiles, "ligands"), (_tamper_permute_members, "ligands"),
+                                         (_tamper_flip_bit, "ligands"), (_tamper_chunk_counts, "combinatorial"),
+                                         (_tamper_flip_bit, "combinatorial")])
+def test_tampered_ligand_library_is_refused(tmp_path, libs, combinatorial, tamper, kind):
+    import shutil
+
+    import h5py
+
+    lib = tmp_path / "tampered.h5"
+    shutil.copy(libs["ligands"] if kind == "ligands" else combinatorial, lib)
+    with h5py.File(lib, "r+") as f:
+        tamper(f)
+    message = (f"{lib}: the ligand library was changed after it was written (its data no longer match the checksum recorded then, "
+               "so what is read from it would be wrong); rebuild it with 'colim library ligands ... --overwrite'")
+    args = ["screen", "--core-lib", libs["cores"], "--ligand-lib", lib, "--model", SEED0, "-o", tmp_path / "hits.csv", "--top-k", "3", "--silent"]
+    assert_refused(tmp_path, message, *args)
+    with pytest.raises(colim.ColimError, match="changed after it was written"):
+        colim.screen(libs["cores"], lib, SEED0, top_k=3)
+
+
+def test_data_hash_is_the_same_block_by_block(libs, monkeypatch):
+    import h5py
+
+    from colim.libraries import h5file
+
+    with h5py.File(libs["ligands"], "r") as f:
+        whole = h5file.data_hash(f)
+        monkeypatch.setattr(h5file, "HASH_BLOCK_BYTES", 64)  # a few rows per block
+        assert h5file.data_hash(f) == whole == f.attrs["data_sha256"]
+
+
+def test_ligand_library_without_a_checksum_is_refused(tmp_path, libs):
+    import shutil
+
+    import h5py
+
+    lib = tmp_path / "old.h5"
+    shutil.copy(libs["ligands"], lib)
+    with h5py.File(lib, "r+") as f:
+        del f.attrs["data_sha256"]
+    assert_refused(tmp_path, f"{lib}: this ligand library has no data checksum (written by an older colim), so it cannot be checked; "
+                             "rebuild it with 'colim library ligands ... --overwrite'",
+                   "screen", "--core-lib", libs["cores"], "--ligand-lib", lib, "--model", SEED0, "-o", tmp_path / "h.csv", "--silent")
+
+
+# --- a reader holds its file: no writer replaces a library a screen is reading ------------------------
+
+READER_SCRIPT = """
+import sys, time, colim
+cores, ligands, model, out, flag = sys.argv[1:6]
+def started(total, done):
+    open(flag, "w").write("reading")
+    time.sleep(4)  # the test tries to rebuild the core library now
+colim.screen(cores, ligands, model, out, top_k=3, on_start=started)
+"""
+
+
+def test_core_library_rebuilt_while_a_screen_reads_it_is_refused(tmp_path, libs):
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from colim.io.locks import reading
+
+    cores = tmp_path / "libA.h5"
+    shutil.copy(libs["cores"], cores)
+    rebuild = ["library", "cores", DFT / "au18_opt.xyz", "--model", SEED0, "-o", cores, "--overwrite", "--silent"]
+    before = snapshot(tmp_path)
+    with reading(cores):  # what a screen holds while it reads
+        refused = invoke(*rebuild)
+        assert refused.exit_code == 1, refused.output
+        line = refused.output.strip()
+        assert line.startswith(f"Error: {cores} is being read by another colim process (pid {os.getpid()}: ")
+        assert line.endswith("replacing it now would mix the old file's data with the new one's: wait for it to finish or choose another output")
+    assert snapshot(tmp_path) == before
+    # a real screen in another process, and a rebuild tried while it reads
+    script, flag, out = tmp_path / "reader.py", tmp_path / "started", tmp_path / "hits.csv"
+    script.write_text(READER_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(LIBRARIES.parent)}
+    proc = subprocess.Popen([sys.executable, script, cores, libs["ligands"], SEED0, out, flag], env=env, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not flag.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    assert flag.exists(), proc.stderr.read().decode()
+    refused = invoke(*rebuild)
+    assert refused.exit_code == 1 and "is being read by another colim process" in refused.output, refused.output
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    alone = colim.screen(libs["cores"], libs["ligands"], SEED0, top_k=3).hits
+    pd.testing.assert_frame_equal(colim.read_hits(out)[alone.columns], alone, check_dtype=False)
+    assert not (tmp_path / ".libA.h5.lock").exists()
+    assert invoke(*rebuild).exit_code == 0  # once the screen is done the rebuild goes ahead
+
+
+def test_screen_refuses_a_library_being_written(tmp_path, libs):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom colim.io.locks import output_lock\n"
+                               f"with output_lock({str(libs['cores'])!r}):\n    print('held', flush=True)\n    time.sleep(30)"],
+                              env={**os.environ, "PYTHONPATH": str(LIBRARIES.parent)}, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        done = invoke(*screen_args(libs, tmp_path / "hits.csv"))
+        assert done.exit_code == 1
+        assert done.output.strip().startswith(f"Error: {libs['cores']} is being written by another colim process (pid {holder.pid}: ")
+        assert not (tmp_path / "hits.csv").exists()
+    finally:
+        holder.kill()
+        holder.wait()

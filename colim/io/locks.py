@@ -22,7 +22,11 @@ from colim.errors import ColimError
 
 
 class OutputLockedError(ColimError):
-    """Another colim process is writing the same output."""
+    """Another colim process is writing the same output (or reading the file an output would replace)."""
+
+
+#: first word of a lock file written by a reader (:func:`reading`), not a writer.
+_READER = "reading:"
 
 
 #: resolved output path -> nesting depth, for locks this process already holds (flock is per open file).
@@ -44,6 +48,7 @@ def _holder(path: Path) -> str:
         text = path.read_text(encoding="utf-8", errors="replace").strip()
     except OSError:
         return "another process"
+    text = text.removeprefix(_READER).strip()
     pid, _, cmd = text.partition(" ")
     return f"pid {pid}: {cmd}" if pid.isdigit() and cmd else f"pid {pid}" if pid.isdigit() else "another process"
 
@@ -73,6 +78,9 @@ def output_lock(output: str | os.PathLike) -> Iterator[None]:
         except OSError as exc:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                if _read_by_reader(path):
+                    raise OutputLockedError(f"{target} is being read by another colim process ({_holder(path)}); replacing it now would mix "
+                                            "the old file's data with the new one's: wait for it to finish or choose another output") from exc
                 raise OutputLockedError(
                     f"{target} is being written by another colim process ({_holder(path)}); wait for it to finish or choose another output"
                 ) from exc
@@ -96,4 +104,58 @@ def output_lock(output: str | os.PathLike) -> Iterator[None]:
         del _HELD[key]
         with contextlib.suppress(OSError):
             path.unlink()
+        os.close(fd)
+
+
+def _read_by_reader(path: Path) -> bool:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").startswith(_READER)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def reading(source: str | os.PathLike) -> Iterator[None]:
+    """Hold a shared lock on ``source`` for the block, so that no colim writer replaces it while it is read
+    (a screen reads its libraries block by block: a library rebuilt meanwhile would pair the new file's ids
+    with the old file's scores). Readers share the lock; a writer is refused while any holds it, and a
+    reader is refused while a writer holds it. A file in a folder nobody may write needs no lock."""
+    target = Path(source)
+    key = str(target.resolve())
+    if key in _HELD:  # this process writes it: its own lock already keeps other writers out
+        yield
+        return
+    path = lock_path(target)
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # a read-only folder: no colim process can replace the file either
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise OutputLockedError(f"{target} is being written by another colim process ({_holder(path)}); wait for it to finish") from exc
+            raise
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{_READER} {os.getpid()} {_command_line()}\n".encode(), 0)
+    try:
+        yield
+    finally:
+        try:  # the last reader out removes the lock file (holding it alone, as a writer does)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with contextlib.suppress(OSError):
+                path.unlink()
+        except OSError:
+            pass
         os.close(fd)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -58,6 +59,66 @@ def open_colim_h5(path: str | os.PathLike, fmt: str, max_version: int, mode: str
             f.close()
         except Exception:  # noqa: BLE001 - closing a corrupt file must not mask the real error
             pass
+
+
+#: bytes read per block when hashing a dataset: bounded memory whatever the library's size.
+HASH_BLOCK_BYTES = 8 << 20
+
+
+def _hash_value(digest, value) -> None:
+    """Feed one attribute value or text item to ``digest``, length-prefixed so that no two sequences collide."""
+    data = value if isinstance(value, bytes) else np.asarray(value).tobytes() if isinstance(value, np.ndarray) else str(value).encode()
+    digest.update(len(data).to_bytes(8, "little"))
+    digest.update(data)
+
+
+def data_hash(f: h5py.File) -> str:
+    """sha256 over every dataset (name, dtype, shape and values, read block by block) and every attribute of
+    ``f`` but :data:`keys.LIB_DATA_HASH` itself, in name order: a swapped, permuted, cut or flipped byte changes it."""
+    digest = hashlib.sha256()
+    names: list[str] = []
+    f.visit(names.append)
+    for name in ["", *sorted(names)]:
+        obj = f[name] if name else f
+        _hash_value(digest, "/" + name)
+        for attr in sorted(obj.attrs):
+            if name or attr != keys.LIB_DATA_HASH:
+                _hash_value(digest, attr)
+                _hash_value(digest, obj.attrs[attr])
+        if not isinstance(obj, h5py.Dataset):
+            continue
+        _hash_value(digest, f"{obj.dtype}{obj.shape}")
+        if obj.shape == () or obj.size == 0:
+            _hash_value(digest, obj[()] if obj.shape == () else b"")
+            continue
+        row_bytes = max(1, obj.dtype.itemsize * int(np.prod(obj.shape[1:], dtype=np.int64)))
+        step = max(1, HASH_BLOCK_BYTES // row_bytes)
+        for a in range(0, obj.shape[0], step):
+            block = obj[a : a + step]
+            if block.dtype == object:
+                for item in block.reshape(-1):
+                    _hash_value(digest, item)
+            else:
+                digest.update(np.ascontiguousarray(block).tobytes())
+    return digest.hexdigest()
+
+
+def stamp_data_hash(f: h5py.File) -> None:
+    """Record :func:`data_hash` in ``f`` (call last, once everything is written)."""
+    f.attrs[keys.LIB_DATA_HASH] = data_hash(f)
+
+
+def check_data_hash(f: h5py.File, path: str | os.PathLike, what: str, rebuild: str, required: bool = True) -> None:
+    """Refuse ``f`` when its datasets no longer hash to the recorded :data:`keys.LIB_DATA_HASH` (one line
+    naming the file and ``rebuild``, the command that remakes it); a file without one is refused when ``required``."""
+    recorded = f.attrs.get(keys.LIB_DATA_HASH)
+    if recorded is None:
+        if required:
+            raise LibraryError(f"{path}: this {what} has no data checksum (written by an older colim), so it cannot be checked; rebuild it with '{rebuild}'")
+        return
+    if str(recorded) != data_hash(f):
+        raise LibraryError(f"{path}: the {what} was changed after it was written (its data no longer match the checksum "
+                           f"recorded then, so what is read from it would be wrong); rebuild it with '{rebuild}'")
 
 
 def _one_line(exc: BaseException) -> str:

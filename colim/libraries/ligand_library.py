@@ -25,7 +25,7 @@ from colim.io.output_files import atomic_output
 from colim.libraries import faiss_adapter
 from colim.libraries.core_library import find_embeddings
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
-from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
+from colim.libraries.h5file import check_data_hash, embedding_group_name, open_colim_h5, read_text, stamp_data_hash, write_header, write_text
 from colim.libraries.ligand_sets import SetRule, SetSpace
 from colim.structures.families import ligand_family
 from colim.structures.ligand_files import Ligand, read_ligand_file, read_set_file
@@ -34,6 +34,8 @@ from colim.structures.ligands import MAX_LIGAND_KINDS, LigandSet
 #: version 2 adds combinatorial libraries (a set rule instead of set rows); materialised ones stay version 1.
 FORMAT_VERSION = 2
 MATERIALISED_VERSION = 1
+#: how to remake a ligand library that fails its checks.
+REBUILD = "colim library ligands ... --overwrite"
 #: group of a combinatorial library: attribute RULE_ATTR (the SetRule JSON) and dataset CHUNK_COUNTS.
 SET_RULE = "set_rule"
 RULE_ATTR = "rule"
@@ -139,11 +141,13 @@ def write_ligand_library(path: str | os.PathLike, ligands: Sequence[Ligand], set
             set_emb = np.asarray(set_emb, np.float32)  # chunked: screening reads it block by block
             grp.create_dataset(keys.SET_EMBEDDINGS, data=set_emb, chunks=(max(1, min(len(set_emb), 8192)), set_emb.shape[1]) if set_emb.size else None)
             grp.create_dataset(keys.SET_FAISS_INDEX, data=faiss_adapter.serialize(faiss_adapter.build_index(set_emb)))
+        stamp_data_hash(f)
 
 
 def load_ligand_library(path: str | os.PathLike) -> LigandLibrary:
     """Read a ligand library (ligands, sets, every embedding group)."""
     with open_colim_h5(path, keys.LIGAND_LIBRARY_FORMAT, FORMAT_VERSION) as f:
+        check_data_hash(f, path, "ligand library", REBUILD)
         g = f[keys.LIGANDS]
         smiles = read_text(g, keys.LIGAND_SMILES)
         ligands = [Ligand(s, n, fam) for s, n, fam in zip(smiles, read_text(g, keys.LIGAND_NAMES), read_text(g, keys.LIGAND_FAMILIES), strict=True)]
@@ -249,6 +253,7 @@ def write_combinatorial_library(path: str | os.PathLike, ligands: Sequence[Ligan
             grp = eg.create_group(embedding_group_name(info.weights_hash))
             info.write_attrs(grp)
             grp.create_dataset(keys.LIGAND_EMBEDDINGS, data=np.asarray(lig_emb, np.float32))
+        stamp_data_hash(f)
 
 
 def build_combinatorial_library(path: str | os.PathLike, ligands: Sequence[Ligand], encoders: Sequence[LigandEncoder], rule: SetRule,

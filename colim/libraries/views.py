@@ -27,7 +27,7 @@ def _check_finite(path, ds, what: str, info: EncoderInfo, command: str) -> None:
         if not np.isfinite(ds[a : a + CHECK_BLOCK]).all():
             raise LibraryError(f"{path}: the {what} embeddings of {info.describe()} contain NaN or infinity; rebuild the library with 'colim library {command} ... --overwrite'")
 from colim.libraries.encoder_info import EncoderInfo
-from colim.libraries.h5file import open_colim_h5, read_text
+from colim.libraries.h5file import check_data_hash, open_colim_h5, read_text
 from colim.libraries.ligand_sets import SetRule, SetSpace, set_keys, set_names
 from colim.libraries.rows import H5Rows
 from colim.structures.ligand_files import Ligand
@@ -145,6 +145,7 @@ class LigandLibraryView:
 def open_ligand_library(path: str | os.PathLike) -> LigandLibraryView:
     """Open a ligand library (materialised or combinatorial) without reading per-set rows."""
     with open_colim_h5(path, keys.LIGAND_LIBRARY_FORMAT, ll.FORMAT_VERSION) as f:
+        check_data_hash(f, path, "ligand library", ll.REBUILD)  # every dataset the screen reads, block by block
         g = f[keys.LIGANDS]
         smiles = read_text(g, keys.LIGAND_SMILES)
         ligands = [Ligand(s, n, fam) for s, n, fam in zip(smiles, read_text(g, keys.LIGAND_NAMES), read_text(g, keys.LIGAND_FAMILIES), strict=True)]

@@ -13,6 +13,7 @@ import torch
 
 from colim.errors import ColimError, LibraryError
 from colim.io.hit_tables import open_hit_writer, output_format, read_hits
+from colim.io.locks import reading
 from colim.io.output_files import check_output_path
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
@@ -113,6 +114,16 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
            output: str | os.PathLike | None = None, options: ScreenOptions | None = None,
            domain: DomainReference | None = None, on_block: Callable[[BlockResult], None] | None = None,
            on_start: Callable[[int, int], None] | None = None) -> ScreenResult:
+    """:func:`_screen` holding both libraries (:func:`colim.io.locks.reading`): no colim writer replaces one
+    while the screen reads it block by block."""
+    with reading(core_lib), reading(ligand_lib):
+        return _screen(core_lib, ligand_lib, models, output, options, domain, on_block, on_start)
+
+
+def _screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: Sequence[tuple[str, CoLiMModel]],
+            output: str | os.PathLike | None = None, options: ScreenOptions | None = None,
+            domain: DomainReference | None = None, on_block: Callable[[BlockResult], None] | None = None,
+            on_start: Callable[[int, int], None] | None = None) -> ScreenResult:
     """Screen every core of ``core_lib`` against every set of ``ligand_lib`` and keep the top-k per core.
 
     The screen is a grid of tasks (core block × set block), run in this process or, with
