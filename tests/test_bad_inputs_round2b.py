@@ -230,3 +230,50 @@ def test_screen_refuses_a_library_being_written(tmp_path, libs):
     finally:
         holder.kill()
         holder.wait()
+
+
+# --- Ctrl-C while RDKit makes a conformer stops the build ---------------------------------------------
+
+#: flexible ligands whose conformers take RDKit a while: a Ctrl-C lands inside its embedding code.
+SLOW_LIGANDS = ["CCCCCCCCCCCCCCCCCCCCCCCCC(CCCCCCCC)CCCCCCCCCC(CCCCCC)CCCCCCCCC[S]", "CCCCCCCCCCCCCCCCCCCCCCC(CCCCCCCCC)CCCCCCCCC(CCCCCCC)CCCCCCP(CCCC)CCCC",
+                "CCCCCCCCCCCCCCCCCCCCCCCCCCCCC(CCCCCCCCCCCC)CCCCCCCCCCCCCCC[S]", "CCCCCCCCCCCCCCCCCCCC(CCCCCCCCCCCCCC)CCCCCCCCC(CCCCCCCCC)CCCCC[Se]"]
+
+#: the real CLI, with a flag file written each time RDKit starts a conformer (so the test knows when to press Ctrl-C).
+INTERRUPT_SCRIPT = """
+import sys
+import colim.plugins.builtin.ligand_chemistry as chemistry
+flag = sys.argv[1]
+embed = chemistry._embed
+def marked(*args):
+    open(flag, "w").close()
+    return embed(*args)
+chemistry._embed = marked
+from colim.cli import cli
+cli(sys.argv[2:], prog_name="colim")
+"""
+
+
+def test_ctrl_c_during_rdkit_conformers_stops_the_ligand_build(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    smi = tmp_path / "slow.smi"
+    smi.write_text("".join(f"{s} L{i}\n" for i, s in enumerate(SLOW_LIGANDS)))
+    script = tmp_path / "build.py"
+    script.write_text(INTERRUPT_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(LIBRARIES.parent)}
+    for attempt, delay in enumerate((0.0, 0.1, 0.3)):  # each lands inside RDKit's embedding of the first ligand
+        out, flag = tmp_path / f"lib{attempt}.h5", tmp_path / f"flag{attempt}"
+        proc = subprocess.Popen([sys.executable, script, flag, "library", "ligands", smi, "--model", SEED0, "--max-kinds", "1", "-o", out],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.time() + 180
+        while not flag.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=180)[0].decode()
+        assert proc.returncode == 1, output  # never 0: the build stopped
+        assert "Traceback" not in output, output
+        assert not out.exists() and not list(tmp_path.glob(f".lib{attempt}.h5*")), output

@@ -24,14 +24,16 @@ ligands of equal chemistry still differ. Features are computed once per SMILES (
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import warnings
 from typing import Sequence
 
 import numpy as np
 import torch
 from ase.data import atomic_numbers, covalent_radii
-from rdkit import Chem
+from rdkit import Chem, rdBase
 from rdkit.Chem import AllChem, Descriptors
 from torch import Tensor, nn
 
@@ -182,16 +184,61 @@ def _capped(mol: Chem.Mol, anchors: Sequence[int]) -> tuple[Chem.Mol, list[int]]
     return out, caps
 
 
+class _InterruptSeen(logging.Handler):
+    """Notes RDKit's 'Interrupted, cancelling ...' warning: the only trace of a Ctrl-C it swallowed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "Interrupted" in record.getMessage():
+            self.seen = True
+
+    def check(self) -> None:
+        """KeyboardInterrupt if RDKit swallowed a Ctrl-C since the watch began."""
+        if self.seen:
+            raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _honour_interrupts():
+    """Raise KeyboardInterrupt after RDKit swallowed a Ctrl-C. Its conformer code installs its own SIGINT
+    handler, cancels and returns no conformer (or an unrelaxed one); the build would then go on with a
+    different conformer and finish with a wrong embedding. Its log is the one place the interrupt shows."""
+    seen = _InterruptSeen()
+    logger = logging.getLogger("rdkit")
+    logger.addHandler(seen)
+    rdBase.LogToPythonLogger()
+    try:
+        yield seen
+        seen.check()
+    except Exception:  # an error that followed the cancelled call (no conformer): the interrupt comes first
+        seen.check()
+        raise
+    finally:
+        rdBase.LogToPythonStderr()
+        logger.removeHandler(seen)
+
+
 def _conformers(mol: Chem.Mol, smiles: str, n: int) -> list[np.ndarray]:
-    """Coordinates (Å) of ``n`` seeded ETKDGv3 conformers, MMFF- (else UFF-) relaxed where parameters exist."""
+    """Coordinates (Å) of ``n`` seeded ETKDGv3 conformers, MMFF- (else UFF-) relaxed where parameters exist;
+    a Ctrl-C during RDKit's work is a KeyboardInterrupt (:func:`_honour_interrupts`), never another conformer."""
     if mol.GetNumAtoms() == 1:
         return [np.zeros((1, 3))]
+    with _honour_interrupts() as watch:
+        return _embed(mol, smiles, n, watch)
+
+
+def _embed(mol: Chem.Mol, smiles: str, n: int, watch: _InterruptSeen) -> list[np.ndarray]:
     params = AllChem.ETKDGv3()
     params.randomSeed = CONFORMER_SEED
     ids = list(AllChem.EmbedMultipleConfs(mol, n, params))
+    watch.check()
     if not ids:
         params.useRandomCoords = True
         ids = list(AllChem.EmbedMultipleConfs(mol, n, params))
+        watch.check()
     if not ids:
         raise LigandError(f"cannot build a 3D conformer of '{smiles}' for the steric features")
     if AllChem.MMFFHasAllMoleculeParams(mol):
