@@ -81,22 +81,39 @@ def render_html(data: ReportData) -> str:
     return _PLACEHOLDER.sub(lambda m: parts[m.group(1)], package_text(TEMPLATE))
 
 
+#: characters JSON may hold that an HTML parser reads inside a ``<script>`` element (``</script``, ``<!--`` then
+#: ``<script`` swallow the rest of the page) or that end a JavaScript line: written as JSON escapes instead.
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def _script_json(value) -> str:
-    """JSON safe inside a ``<script>`` element."""
-    return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
+    """JSON safe inside a ``<script>`` element whatever its strings hold (a name such as ``<!--<script>``):
+    no ``<``, ``>`` or ``&`` is left for the HTML parser, and JSON.parse reads the escapes back."""
+    text = json.dumps(value, separators=(",", ":"))
+    return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_UNSAFE[m.group(0)], text)
 
 
 def _page_data(data: ReportData) -> dict:
     """What the page's JavaScript needs: each core's XYZ, highlight and top sets, and the first core to show."""
     top: dict[str, list] = {}
-    for core, names, p in zip(data.rows["core_id"], _column(data.rows, "ligand_names", "ligand_set"), data.rows["probability"]):
-        top.setdefault(str(core), []).append([str(names).replace(".", " + "), finite_or_none(p)])
+    outside = _out_of_domain(data.rows)
+    for core, names, p, ood in zip(data.rows["core_id"], _column(data.rows, "ligand_names", "ligand_set"), data.rows["probability"], outside):
+        top.setdefault(str(core), []).append([str(names).replace(".", " + "), finite_or_none(p), bool(ood)])
     cores = [{"id": c.id, "formula": c.formula, "parent": c.parent, "depth": c.depth, "xyz": c.xyz, "edit": c.highlight.text,
               "note": c.highlight.note, "highlight": c.highlight.atoms, "ghosts": [[s, list(xyz)] for s, xyz in c.highlight.ghosts],
               "top": top.get(c.id, [])[:10]} for c in data.cores]
     # open on the first edited core, preferring one whose edited atoms are there to see (not a removal's ghost)
     edited = [i for i, c in enumerate(data.cores) if c.highlight.atoms] + [i for i, c in enumerate(data.cores) if c.highlight.ghosts]
     return {"cores": cores, "initial": edited[0] if edited else 0}
+
+
+def _out_of_domain(rows: pd.DataFrame) -> list[bool]:
+    """Per hit: is its core or its set marked outside the model's applicability domain."""
+    flags = [False] * len(rows)
+    for c in ("core_in_domain", "set_in_domain"):
+        if c in rows:
+            flags = [f or str(v).lower() in ("false", "0", "0.0") for f, v in zip(flags, rows[c])]
+    return flags
 
 
 def _column(frame: pd.DataFrame, name: str, fallback: str) -> pd.Series:
@@ -120,7 +137,7 @@ def _summary_html(data: ReportData) -> str:
     for key, value in s.items():
         if key in shown or key == "warnings":
             continue
-        detail[key.replace("_", " ")] = ", ".join(map(str, value)) if isinstance(value, list) else _card_value(value)
+        detail[key.replace("_", " ")] = ", ".join(map(str, value)) if isinstance(value, list) else _dict_text(value) if isinstance(value, dict) else _card_value(value)
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td class='mono'>{html.escape(str(v))}</td></tr>" for k, v in detail.items())
     out = f'<div class="cards">{cards}</div><table class="kv">{rows}</table>'
     if data.warnings:
@@ -128,6 +145,16 @@ def _summary_html(data: ReportData) -> str:
     if data.notes:
         out += '<div class="notes"><b>About this report</b><ul>' + "".join(f"<li>{html.escape(n)}</li>" for n in data.notes) + "</ul></div>"
     return out
+
+
+def _dict_text(value: dict) -> str:
+    """A summary field that is a mapping (the applicability domain) as 'key: value' parts, not a Python dict."""
+    parts = []
+    for key, item in value.items():
+        text = (", ".join(map(str, item)) or "none") if isinstance(item, (list, tuple)) else _dict_text(item) if isinstance(item, dict) else (
+            "–" if item is None else _card_value(item))
+        parts.append(f"{str(key).replace('_', ' ')}: {text}")
+    return "; ".join(parts)
 
 
 def _card_value(value) -> str:
@@ -150,7 +177,7 @@ def _table_html(data: ReportData) -> str:
     body = []
     for record in rows.to_dict("records"):
         out = any(str(record.get(c, "")).lower() in ("false", "0", "0.0") for c in ("core_in_domain", "set_in_domain") if c in record)
-        cells = []
+        cells = []  # (the rows' domain flags, read as _out_of_domain reads them)
         for c in columns:
             v = record[c]
             if c in numeric:
@@ -158,6 +185,8 @@ def _table_html(data: ReportData) -> str:
                 text = "–" if f is None else _fmt(v)
                 if c == "probability" and f is not None:
                     text = f'<span class="pbar"><i style="width:{max(0.0, min(1.0, f)) * 100:.0f}%"></i></span>{text}'
+                    if out:  # the number itself says it is an extrapolation (a tight spread reads as confidence)
+                        text += ' <span class="ood">(out of domain)</span>'
                 cells.append(f'<td class="num" data-v="{"" if f is None else f}">{text}</td>')
             elif c == "core_id":
                 cells.append(f'<td class="core" data-v="{html.escape(str(v))}"><a href="#cores" data-core="{core_index.get(str(v), -1)}">{html.escape(str(v))}</a></td>')
