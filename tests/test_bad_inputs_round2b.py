@@ -277,3 +277,24 @@ def test_ctrl_c_during_rdkit_conformers_stops_the_ligand_build(tmp_path):
         assert proc.returncode == 1, output  # never 0: the build stopped
         assert "Traceback" not in output, output
         assert not out.exists() and not list(tmp_path.glob(f".lib{attempt}.h5*")), output
+
+
+# --- out-of-domain numbers are marked where they are printed ------------------------------------------
+
+def test_explain_marks_an_out_of_domain_probability(tmp_path):
+    from ase.io import write
+
+    core = tmp_path / "pd13.xyz"
+    write(core, Icosahedron("Pd", 2))
+    done = invoke("explain", "--model", SEED0, "--core", core, "--ligands", "[S]C", "-o", tmp_path / "why", "--steps", "4")
+    assert done.exit_code == 0, done.output
+    first = done.output.splitlines()[0]
+    assert " + C[S]: P(compatible) = " in first and first.split(" = ", 1)[1].split(" ")[1:3] == ["(out", "of"], first
+    assert "core_in_domain False" in done.output
+
+
+def test_domain_mark_reads_every_false_flag():
+    from colim.cli.warning_lines import domain_mark
+
+    assert domain_mark(np.False_, True) == domain_mark(True, False) == " (out of domain)"
+    assert domain_mark(True, np.True_) == domain_mark(None, pd.NA) == ""

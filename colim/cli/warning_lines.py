@@ -11,3 +11,9 @@ def echo_warnings(lines: Iterable[str]) -> None:
     """Print each warning line to stderr, prefixed ``Warning:``."""
     for line in lines:
         click.echo(f"Warning: {line}", err=True)
+
+
+def domain_mark(*in_domain: object) -> str:
+    """' (out of domain)' when any flag is false (a core or set the model has not seen: the score is an
+    extrapolation, however tight its spread), else ''. Unknown flags (None, NA) mark nothing."""
+    return " (out of domain)" if any(str(flag) == "False" for flag in in_domain) else ""

@@ -61,6 +61,10 @@ def test_report_with_hostile_names_runs_in_a_browser(tmp_path):
     made = CliRunner().invoke(cli, ["report", str(hits), "-o", str(page)])
     assert made.exit_code == 0, made.output
     text = page.read_text()
+    table = colim.read_hits(hits)
+    outside = (table["core_in_domain"].astype(str) == "False") | (table["set_in_domain"].astype(str) == "False")
+    assert outside.any() and text.count('<span class="ood">(out of domain)</span>') == int(outside.sum())  # the number itself is marked
+    assert "{'elements'" not in text and "elements: " in text  # the domain is not a raw Python dict
     data_block = text.split('id="colim-report-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data_block and ">" not in data_block  # nothing for the HTML parser inside the JSON
     probe = tmp_path / "probe.html"
