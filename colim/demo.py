@@ -6,6 +6,7 @@ This is what ``colim demo`` runs; each step is the public API a user would call 
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MO
 from colim.editing.enumerate import Enumeration, enumerate_edits
 from colim.editing.spec import parse_operators
 from colim.editing.symmetry import DEFAULT_TOLERANCE
+from colim.hashing import file_sha256
 from colim.io.core_sources import read_one_core
 from colim.io.hit_tables import summary_path
 from colim.io.output_files import atomic_output, check_output_path
@@ -32,6 +34,8 @@ from colim.structures.core import core_id
 
 DEFAULT_OPS = "remove,substitute:Ag+Cu"
 OUTPUT_FILES = ("edited_cores.h5", "hits.csv", "heatmap.png")
+#: in the demo's folder: the sha256 of each file the last run wrote, so that the next run knows its own files.
+MARKER = ".colim-demo.json"
 
 
 @dataclass
@@ -43,6 +47,25 @@ class DemoResult:
     hits: pd.DataFrame
     files: dict[str, Path]
     warnings: list[str] = field(default_factory=list)  # applicability-domain and saturation warnings of the screen
+    replaced: list[Path] = field(default_factory=list)  # files of an earlier demo run that this one replaced
+
+
+def own_outputs(outdir: str | os.PathLike) -> set[Path]:
+    """The files in ``outdir`` that an earlier demo run wrote and nobody changed since (their sha256 is the one
+    recorded in its marker): a rerun replaces these without --overwrite; anything else is refused as usual."""
+    out = Path(outdir)
+    try:
+        recorded = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(recorded, dict):
+        return set()
+    own = set()
+    for name, digest in recorded.items():
+        path = out / str(name)
+        if name in OUTPUT_FILES + ("hits.csv.summary.json",) and isinstance(digest, str) and path.is_file() and file_sha256(path) == digest:
+            own.add(path)
+    return own
 
 
 def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, ops: str = DEFAULT_OPS, top_k: int = 5,
@@ -53,8 +76,9 @@ def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, o
     ``edited_cores.h5``, ``hits.csv`` and ``heatmap.png`` into ``outdir``."""
     out = Path(outdir)
     files = {name: out / name for name in OUTPUT_FILES}
+    own = own_outputs(out)
     for path in files.values():
-        check_output_path(path, overwrite)
+        check_output_path(path, overwrite or path in own)
     operators = parse_operators(ops)
     parent = read_one_core(core if core is not None else shipped(DEFAULT_DEMO_CORE), core_only=True)
     named = named_members([str(m) for m in models] or [str(shipped(DEFAULT_MODEL))])
@@ -75,7 +99,11 @@ def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, o
             os.replace(work[name], files[name])
         # the screen summary travels with hits.csv, as beside any screen's hits (colim report reads it)
         os.replace(summary_path(work["hits.csv"]), summary_path(files["hits.csv"]))
-    return DemoResult(parent, enumeration, result.hits, files, list(result.summary["warnings"]))
+    written = [*files.values(), summary_path(files["hits.csv"])]
+    with atomic_output(out / MARKER, overwrite=True) as tmp:
+        tmp.write_text(json.dumps({p.name: file_sha256(p) for p in written}, indent=1), encoding="utf-8")
+    replaced = [path for path in files.values() if path in own]
+    return DemoResult(parent, enumeration, result.hits, files, list(result.summary["warnings"]), replaced)
 
 
 def heatmap_matrix(result: ScreenResult, max_sets: int = 12) -> tuple[np.ndarray, list[str], list[str]]:

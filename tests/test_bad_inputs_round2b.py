@@ -298,3 +298,21 @@ def test_domain_mark_reads_every_false_flag():
 
     assert domain_mark(np.False_, True) == domain_mark(True, False) == " (out of domain)"
     assert domain_mark(True, np.True_) == domain_mark(None, pd.NA) == ""
+
+
+# --- colim demo twice in a row ------------------------------------------------------------------------
+
+def test_demo_twice_in_a_row_replaces_its_own_files(tmp_path):
+    out = tmp_path / "colim-demo"
+    args = ["demo", "-o", out, "--ops", "remove", "--top-k", "2", "--silent"]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    assert "note: replaced" not in first.output
+    second = invoke(*args)
+    assert second.exit_code == 0, second.output
+    assert f"note: replaced the files of the previous demo run in {out} (edited_cores.h5, hits.csv, heatmap.png)" in second.output
+    # a file the user changed is not the demo's any more: refused as any existing output
+    with open(out / "hits.csv", "a") as handle:
+        handle.write("# my notes\n")
+    assert_refused(tmp_path, f"{out / 'hits.csv'} exists; pass --overwrite to replace it", *args)
+    assert "colim-demo/" in (LIBRARIES.parent / ".gitignore").read_text().splitlines()

@@ -19,7 +19,7 @@ from colim.demo import DEFAULT_OPS, DEFAULT_TOLERANCE, run_demo
 @click.option("--ligand-lib", type=click.Path(dir_okay=False), help="Ligand library (default: the shipped one).")
 @click.option("--tol", default=DEFAULT_TOLERANCE, show_default=True, type=POSITIVE_FLOAT,
               help="Largest atom displacement (Å) for two edited cores to count as the same.")
-@click.option("--overwrite", is_flag=True, help="Replace the demo's files from an earlier run.")
+@click.option("--overwrite", is_flag=True, help="Replace files in the folder that the demo did not write itself (its own files from an earlier run are replaced anyway).")
 @click.option("--silent", is_flag=True, help="No progress bars; print only the file names.")
 def command(outdir: str, core: str | None, ops: str, top_k: int, models: tuple[str, ...], ligand_lib: str | None, tol: float, overwrite: bool, silent: bool) -> None:
     """Run the inverse-design loop on shipped defaults: enumerate every symmetry-unique single-atom edit
@@ -34,6 +34,8 @@ def command(outdir: str, core: str | None, ops: str, top_k: int, models: tuple[s
             sets = "; ".join(f"{row.ligand_names} ({row.probability:.2f}±{row.spread:.2f}{domain_mark(row.core_in_domain, row.set_in_domain)})"
                              for row in best.itertuples())
             click.echo(f"  {cid}: {sets}")
+    if result.replaced:
+        click.echo(f"note: replaced the files of the previous demo run in {outdir} ({', '.join(p.name for p in result.replaced)})", err=True)
     for path in result.files.values():
         click.echo(f"wrote {path}")
     echo_warnings(result.warnings)
