@@ -316,3 +316,36 @@ def test_demo_twice_in_a_row_replaces_its_own_files(tmp_path):
         handle.write("# my notes\n")
     assert_refused(tmp_path, f"{out / 'hits.csv'} exists; pass --overwrite to replace it", *args)
     assert "colim-demo/" in (LIBRARIES.parent / ".gitignore").read_text().splitlines()
+
+
+# --- embedding an existing library: one documented command, and a hint that names every member ---------
+
+def test_readme_embeds_a_library_in_place_and_the_hint_names_every_member(tmp_path, libs):
+    ensemble = LIBRARIES / "models" / "default"
+    edits = tmp_path / "cores.h5"
+    assert invoke("edit", "enumerate", AU25, "--core-only", "--ops", "remove", "-o", edits, "--silent").exit_code == 0
+    members = sorted(str(p) for p in ensemble.glob("seed-*.pt"))
+    flags = " ".join(f"--model {m}" for m in members)
+    hint = f"colim library cores {edits} --append {flags} -o {edits}"
+    refused = invoke("screen", "--core-lib", edits, "--ligand-lib", libs["ligands"], "--model", ensemble, "-o", tmp_path / "h.csv", "--silent")
+    assert refused.exit_code == 1
+    assert refused.output.strip() == f"Error: {edits}: the core library has no embeddings; embed it with '{hint}'"
+    # the README's line names the ensemble folder; the hint names each member: both embed every member
+    readme = next(line for line in (LIBRARIES.parent / "README.md").read_text().splitlines() if line.startswith("colim library cores"))
+    command = readme.split("#")[0].split()[1:]
+    assert command == ["library", "cores", "cores.h5", "--append", "--model", "model/", "-o", "cores.h5"]
+    readme_copy = tmp_path / "readme.h5"
+    import shutil
+
+    shutil.copy(edits, readme_copy)
+    made = invoke(*[str(readme_copy) if a == "cores.h5" else str(ensemble) if a == "model/" else a for a in command], "--silent")
+    assert made.exit_code == 0, made.output
+    followed = invoke(*hint.split()[1:], "--silent")
+    assert followed.exit_code == 0, followed.output
+    for lib in (edits, readme_copy):  # both now screen with the whole ensemble (its ligand library: every member too)
+        done = invoke("screen", "--core-lib", lib, "--model", ensemble, "-o", tmp_path / f"{lib.stem}.csv", "--top-k", "2", "--silent")
+        assert done.exit_code == 0, done.output
+    # the old README line (--overwrite onto its own input) names the command that works
+    refused = invoke("library", "cores", edits, "--model", ensemble, "-o", edits, "--overwrite", "--silent")
+    assert refused.exit_code == 1 and refused.output.strip().endswith(
+        f"to embed a core library in place, keeping its cores and other embeddings, run 'colim library cores {edits} --append --model MODEL -o {edits}'")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from colim.defaults import DEFAULT_MODEL, shipped
+from colim.errors import OutputWriteError
 from colim.io.core_sources import read_cores
 from colim.io.locks import output_lock
 from colim.io.output_files import check_output_path, refuse_input_as_output
@@ -89,7 +90,11 @@ def cores_cmd(files: tuple[str, ...], output: str, models: tuple[str, ...], batc
     from 'colim edit enumerate') or the cores of a dataset file from 'colim dataset build'."""
     check_output_path(output, overwrite or append)
     if not append:  # appending reads the library it extends; any other output that is an input would be destroyed
-        refuse_input_as_output(output, files)
+        try:
+            refuse_input_as_output(output, files)
+        except OutputWriteError as exc:
+            raise OutputWriteError(f"{exc}; to embed a core library in place, keeping its cores and other embeddings, run "
+                                   f"'colim library cores {output} --append --model MODEL -o {output}'") from None
     with output_lock(output):
         cores = _read_cores(files)
         encoders = [model.core_encoder for model, _ in load_ensemble(_models(models))]

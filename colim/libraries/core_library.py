@@ -59,17 +59,21 @@ class CoreLibrary:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def embeddings_for(self, encoder: EncoderInfo, model_name: str = "the model") -> np.ndarray:
+    def embeddings_for(self, encoder: EncoderInfo, model_name: str = "the model", every_model: Sequence[str] = ()) -> np.ndarray:
         """The embeddings made by ``encoder``; LibraryError (one line) when the library has none."""
-        return find_embeddings(self.path, "core", self.embeddings, encoder, model_name)
+        return find_embeddings(self.path, "core", self.embeddings, encoder, model_name, every_model)
 
 
-def find_embeddings(path: str, what: str, groups: list[tuple[EncoderInfo, np.ndarray]], encoder: EncoderInfo, model_name: str) -> np.ndarray:
-    """Pick the embeddings of ``encoder`` among a library's groups, or explain in one line why none fit."""
+def find_embeddings(path: str, what: str, groups: list[tuple[EncoderInfo, np.ndarray]], encoder: EncoderInfo, model_name: str,
+                    every_model: Sequence[str] = ()) -> np.ndarray:
+    """Pick the embeddings of ``encoder`` among a library's groups, or explain in one line why none fit; the
+    command suggested for a library without embeddings embeds it for ``every_model`` (all members of the screen)."""
     model_name = re.sub(r"#\d+$", "", model_name)  # an ensemble member "dir#0": the command takes the ensemble itself
     if not groups:
-        how = (f"embed it with 'colim library cores {path} --append --model {model_name} -o {path}'" if what == "core"
-               else f"embed it with 'colim library ligands LIGAND_FILE --append --model {model_name} -o {path}'")
+        names = dict.fromkeys(re.sub(r"#\d+$", "", name) for name in every_model) or {model_name: None}
+        flags = " ".join(f"--model {name}" for name in names)
+        how = (f"embed it with 'colim library cores {path} --append {flags} -o {path}'" if what == "core"
+               else f"embed it with 'colim library ligands LIGAND_FILE --append {flags} -o {path}'")
         raise LibraryError(f"{path}: the {what} library has no embeddings; {how}")
     for info, arr in groups:
         if encoder.mismatch(info) is None:

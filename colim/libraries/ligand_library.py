@@ -52,10 +52,10 @@ class LigandLibrary:
     embeddings: list[tuple[EncoderInfo, np.ndarray, np.ndarray]]
     content_hash: str = ""
 
-    def set_embeddings_for(self, encoder: EncoderInfo, model_name: str = "the model") -> np.ndarray:
+    def set_embeddings_for(self, encoder: EncoderInfo, model_name: str = "the model", every_model: Sequence[str] = ()) -> np.ndarray:
         """Set embeddings made by ``encoder``; a one-line LibraryError when the library has none."""
         groups = [(info, sets) for info, _, sets in self.embeddings]
-        return find_embeddings(self.path, "ligand", groups, encoder, model_name)
+        return find_embeddings(self.path, "ligand", groups, encoder, model_name, every_model)
 
     def set_families(self) -> list[str]:
         """The family of each ligand of each set joined by '.', in the order of the set's SMILES and names

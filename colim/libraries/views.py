@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import h5py
 import numpy as np
@@ -50,9 +51,9 @@ class CoreLibraryView:
     def __len__(self) -> int:
         return self.size
 
-    def embeddings_for(self, encoder: EncoderInfo, model_name: str = "the model") -> H5Rows:
+    def embeddings_for(self, encoder: EncoderInfo, model_name: str = "the model", every_model: Sequence[str] = ()) -> H5Rows:
         """The embedding rows made by ``encoder`` (LibraryError in one line when there are none)."""
-        return find_embeddings(self.path, "core", self.embeddings, encoder, model_name)
+        return find_embeddings(self.path, "core", self.embeddings, encoder, model_name, every_model)
 
     def fields(self, a: int, b: int) -> dict[str, np.ndarray]:
         """``id``, provenance (``parent, operator, site, element, depth``) and the element symbols (``elements``,
@@ -109,12 +110,12 @@ class LigandLibraryView:
     def combinatorial(self) -> bool:
         return self.space is not None
 
-    def set_source_for(self, encoder_info: EncoderInfo, model_name: str, ligand_encoder=None):
+    def set_source_for(self, encoder_info: EncoderInfo, model_name: str, ligand_encoder=None, every_model: Sequence[str] = ()):
         """The engine's set source for the model whose ligand encoder is ``encoder_info`` (and ``ligand_encoder``)."""
         from colim.screening.sources import CombinatorialSets, EmbeddedSets, linear_pooling  # screening builds on libraries
 
         groups = [(info, (per, ds)) for info, per, ds in self.groups]
-        per, ds = find_embeddings(self.path, "ligand", groups, encoder_info, model_name)
+        per, ds = find_embeddings(self.path, "ligand", groups, encoder_info, model_name, every_model)
         if self.space is None:
             return EmbeddedSets(H5Rows(self.path, ds))
         mode = linear_pooling(ligand_encoder) if ligand_encoder is not None else None

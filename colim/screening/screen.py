@@ -94,14 +94,15 @@ def build_members(models: Sequence[tuple[str, CoLiMModel]], cores, ligands) -> l
     """Pick each model's embeddings from the libraries (refusing foreign ones) and fold its head.
     ``cores``/``ligands`` are loaded libraries (in-memory arrays) or views (block sources)."""
     members = []
+    every = [name for name, _ in models]  # a library without embeddings: the suggested command embeds it for all of them
     for name, model in models:
         model.eval()
-        core_emb = cores.embeddings_for(encoder_info(model.core_encoder), name)
+        core_emb = cores.embeddings_for(encoder_info(model.core_encoder), name, every)
         if isinstance(ligands, LigandLibraryView):
-            set_src = ligands.set_source_for(encoder_info(model.ligand_encoder), name, model.ligand_encoder)
+            set_src = ligands.set_source_for(encoder_info(model.ligand_encoder), name, model.ligand_encoder, every)
             set_dim = set_src.dim
         else:
-            set_src = torch.from_numpy(ligands.set_embeddings_for(encoder_info(model.ligand_encoder), name))
+            set_src = torch.from_numpy(ligands.set_embeddings_for(encoder_info(model.ligand_encoder), name, every))
             set_dim = set_src.shape[1]
         core_dim = core_emb.shape[1]
         if core_dim != model.head.core_dim or set_dim != model.head.ligand_dim:
