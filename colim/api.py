@@ -155,8 +155,8 @@ def build_core_library(cores: CoreSource | Iterable[CoreSource], output: PathLik
         embedders = [(encoder_info(enc), partial(embed_cores, enc, batch_size=batch_size, progress=progress)) for enc in encoders]
         added, skipped = append_core_library(output, core_list, embedders)
         return {"path": Path(output), "added": added, "skipped": skipped, "models": len(encoders)}
-    _build_core_library(output, core_list, encoders, batch_size=batch_size, overwrite=overwrite or append, progress=progress)
-    return {"path": Path(output), "cores": len(core_list), "models": len(encoders)}
+    written = _build_core_library(output, core_list, encoders, batch_size=batch_size, overwrite=overwrite or append, progress=progress)
+    return {"path": Path(output), "cores": written, "models": len(encoders)}
 
 
 def _ligands(ligands: PathLike | Iterable[str | Ligand]) -> list[Ligand]:

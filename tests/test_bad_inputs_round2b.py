@@ -349,3 +349,23 @@ def test_readme_embeds_a_library_in_place_and_the_hint_names_every_member(tmp_pa
     refused = invoke("library", "cores", edits, "--model", ensemble, "-o", edits, "--overwrite", "--silent")
     assert refused.exit_code == 1 and refused.output.strip().endswith(
         f"to embed a core library in place, keeping its cores and other embeddings, run 'colim library cores {edits} --append --model MODEL -o {edits}'")
+
+
+# --- the parent given beside its enumerated edits -----------------------------------------------------
+
+def test_parent_given_twice_is_kept_once_with_a_note(tmp_path):
+    parent = LIBRARIES / "cores" / "au25_core.xyz"
+    edits = tmp_path / "edits.h5"
+    assert invoke("edit", "enumerate", parent, "--ops", "remove", "-o", edits, "--silent").exit_code == 0
+    enumerated = len(colim.read_cores(edits))
+    out = tmp_path / "cores.h5"
+    made = invoke("library", "cores", parent, edits, "--model", SEED0, "-o", out, "--silent")
+    assert made.exit_code == 0, made.output
+    assert made.stdout.strip() == f"{out}: {enumerated} cores, embedded by 1 model(s)"
+    assert made.stderr.strip() == f"note: 1 core(s) given twice with the same atoms ('au25_core'): each kept once in {out}"
+    assert [c.info["id"] for c in colim.read_cores(out)] == [c.info["id"] for c in colim.read_cores(edits)]
+    # the same id on other atoms is still an error
+    moved = colim.read_cores(parent)[0]
+    moved.positions[0] += 0.3
+    with pytest.raises(colim.ColimError, match="duplicate core id 'au25_core' in core library .*: two different cores carry it; rename one"):
+        colim.build_core_library([parent, moved], tmp_path / "bad.h5", model=())

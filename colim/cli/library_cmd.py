@@ -103,5 +103,5 @@ def cores_cmd(files: tuple[str, ...], output: str, models: tuple[str, ...], batc
             added, skipped = append_core_library(output, cores, embedders)
             click.echo(f"{output}: {added} cores added, {skipped} already present")
             return
-        build_core_library(output, cores, encoders, batch_size=batch_size, overwrite=overwrite or append, progress=not silent)
-    click.echo(f"{output}: {len(cores)} cores, embedded by {len(encoders)} model(s)")
+        written = build_core_library(output, cores, encoders, batch_size=batch_size, overwrite=overwrite or append, progress=not silent)
+    click.echo(f"{output}: {written} cores, embedded by {len(encoders)} model(s)")

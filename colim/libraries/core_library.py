@@ -25,6 +25,7 @@ from colim.errors import LibraryError
 from colim.io.output_files import atomic_output
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
 from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
+from colim.notes import note
 from colim.structures.core import core_id, structure_hash
 
 FORMAT_VERSION = 1
@@ -102,19 +103,17 @@ def write_core_library(
     :class:`colim.errors.OutputExistsError` for an existing ``path`` without ``overwrite``.
     """
     cores = list(cores)
-    ids = [core_id(c) for c in cores]
-    seen: set[str] = set()
-    for cid in ids:
-        if cid in seen:
-            raise LibraryError(f"duplicate core id '{cid}' in core library {path}")
-        seen.add(cid)
+    keep = unique_cores(cores, path)
     emb = None
     if embeddings is not None:
         emb = np.asarray(embeddings.detach().cpu() if hasattr(embeddings, "detach") else embeddings, dtype=np.float32)
         if emb.ndim != 2 or emb.shape[0] != len(cores):
             raise LibraryError(f"core embeddings have shape {emb.shape}, expected ({len(cores)}, D)")
+        emb = emb[keep]
         if encoder_info is None:
             raise LibraryError("core embeddings need the encoder_info of the encoder that made them")
+    cores = [cores[i] for i in keep]
+    ids = [core_id(c) for c in cores]
     hashes = [structure_hash(c) for c in cores]
     counts = np.array([len(c) for c in cores], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -137,6 +136,27 @@ def write_core_library(
             _write_embeddings(e, EncoderInfo.coerce(encoder_info), emb)
 
 
+def unique_cores(cores: Sequence[Atoms], path: str | os.PathLike) -> list[int]:
+    """Indices of the cores to keep: a core given twice (same id, same atoms: e.g. the parent file beside
+    enumerated edits that already include the parent) is kept once, with a note; the same id on other atoms
+    is a LibraryError."""
+    first: dict[str, tuple[int, str]] = {}
+    keep, repeated = [], []
+    for i, core in enumerate(cores):
+        cid, digest = core_id(core), structure_hash(core)
+        if cid not in first:
+            first[cid] = (i, digest)
+            keep.append(i)
+        elif first[cid][1] == digest:
+            repeated.append(cid)
+        else:
+            raise LibraryError(f"duplicate core id '{cid}' in core library {path}: two different cores carry it; rename one")
+    if repeated:
+        shown = ", ".join(f"'{c}'" for c in list(dict.fromkeys(repeated))[:3]) + (" ..." if len(set(repeated)) > 3 else "")
+        note(f"{len(repeated)} core(s) given twice with the same atoms ({shown}): each kept once in {path}")
+    return keep
+
+
 def embed_cores(encoder: CoreEncoder, cores: Sequence[Atoms], batch_size: int = 64, progress: bool = False) -> np.ndarray:
     """``[len(cores), D]`` float32 embeddings of ``cores`` by ``encoder`` (evaluation mode), batch by batch."""
     rows = [
@@ -147,14 +167,17 @@ def embed_cores(encoder: CoreEncoder, cores: Sequence[Atoms], batch_size: int = 
 
 
 def build_core_library(path: str | os.PathLike, cores: Sequence[Atoms], encoders: Sequence[CoreEncoder] = (),
-                       batch_size: int = 64, overwrite: bool = False, progress: bool = False) -> None:
-    """Write ``cores`` to a new core library embedded by each of ``encoders`` (one group per encoder weights)."""
+                       batch_size: int = 64, overwrite: bool = False, progress: bool = False) -> int:
+    """Write ``cores`` to a new core library embedded by each of ``encoders`` (one group per encoder weights);
+    returns how many cores it holds (a core given twice is kept once)."""
     cores = list(cores)
+    cores = [cores[i] for i in unique_cores(cores, path)]
     groups = [(encoder_info(enc), embed_cores(enc, cores, batch_size, progress)) for enc in encoders]
     first = groups[0] if groups else (None, None)
     write_core_library(path, cores, overwrite=overwrite, embeddings=first[1], encoder_info=first[0])
     for info, emb in groups[1:]:
         add_core_embeddings(path, emb, info)
+    return len(cores)
 
 
 def _write_embeddings(parent: h5py.Group, info: EncoderInfo, emb: np.ndarray) -> None:
