@@ -369,3 +369,24 @@ def test_parent_given_twice_is_kept_once_with_a_note(tmp_path):
     moved.positions[0] += 0.3
     with pytest.raises(colim.ColimError, match="duplicate core id 'au25_core' in core library .*: two different cores carry it; rename one"):
         colim.build_core_library([parent, moved], tmp_path / "bad.h5", model=())
+
+
+# --- the plugin tutorial: its snippets import what they use, and its train line trains ------------------
+
+def test_plugin_tutorial_snippets_import_registrar_and_its_train_line_works(tmp_path):
+    import re
+    import shlex
+
+    text = (LIBRARIES.parent / "docs" / "plugins.md").read_text()
+    for block in re.findall(r"```python\n(.*?)```", text, re.S):
+        needed = set(re.findall(r"Registrar\[(\w+)\]", block)) | ({"Registrar"} if "Registrar[" in block else set()) | (
+            {"hookimpl"} if "@hookimpl" in block else set())
+        for name in needed:
+            assert re.search(rf"^from colim[\w.]* import .*\b{name}\b", block, re.M), f"uses {name} without importing it:\n{block}"
+    train = next(line for line in text.splitlines() if line.startswith("colim train") and "--core-encoder coulomb-eigen" in line)
+    args = shlex.split(train.split("#")[0])[1:]
+    args = [str(LIBRARIES / "dataset" / "shared_structures.h5") if a == "ds.h5" else str(tmp_path / "model") if a == "model/" else a for a in args]
+    done = invoke(*args, "--epochs", "1", "--silent") if "--silent" in invoke("train", "--help").output else invoke(*args, "--epochs", "1")
+    assert done.exit_code == 0, done.output
+    member = colim.load_model(tmp_path / "model")[0]
+    assert member.model.core_encoder.name == "coulomb-eigen"
