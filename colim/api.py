@@ -42,6 +42,7 @@ from colim.libraries.core_library import append_core_library, embed_cores
 from colim.libraries.core_library import build_core_library as _build_core_library
 from colim.libraries.encoder_info import encoder_info
 from colim.libraries.ligand_library import build_ligand_library as _build_ligand_library
+from colim.libraries.ligand_library import build_skipping_invalid, write_rejects
 from colim.model.checkpoint import load_ensemble, member_name
 from colim.model.dual_encoder import CoLiMModel
 from colim.model.explain import DEFAULT_STEPS, Explanation, explain_pair, write_explanation
@@ -51,7 +52,7 @@ from colim.screening.domain import assess_domain, reference_from_dataset, refere
 from colim.screening.screen import ScreenOptions, ScreenResult
 from colim.screening.screen import screen as _screen
 from colim.structures.families import ligand_family
-from colim.structures.ligand_files import Ligand, read_ligand_file, read_set_file
+from colim.structures.ligand_files import Ligand, Reject, read_ligand_file, read_set_file
 from colim.structures.ligands import LigandSet, canonical_smiles
 from colim.training.ensemble import TrainedEnsemble, TrainedMember, check_outputs, train_ensemble
 from colim.training.pretraining import PretrainConfig, PretrainResult
@@ -159,26 +160,39 @@ def build_core_library(cores: CoreSource | Iterable[CoreSource], output: PathLik
     return {"path": Path(output), "cores": written, "models": len(encoders)}
 
 
-def _ligands(ligands: PathLike | Iterable[str | Ligand]) -> list[Ligand]:
-    """Ligands from a ``.smi``/``.csv`` file or from SMILES strings (canonicalised, named by their SMILES)."""
+def _ligands(ligands: PathLike | Iterable[str | Ligand], rejects: list[Reject] | None = None) -> list[Ligand]:
+    """Ligands from a ``.smi``/``.csv`` file or from SMILES strings (canonicalised, named by their SMILES; their
+    ``line`` is their 1-based position). With ``rejects`` a list, refused ligands go there instead of raising."""
     if isinstance(ligands, (str, os.PathLike)):
-        return read_ligand_file(ligands)
+        return read_ligand_file(ligands, keep_rejects=rejects)
     out: dict[str, Ligand] = {}
-    for item in ligands:
-        lig = item if isinstance(item, Ligand) else Ligand(canonical_smiles(item), canonical_smiles(item), ligand_family(canonical_smiles(item)))
+    for number, item in enumerate(ligands, start=1):
+        if isinstance(item, Ligand):
+            lig = item
+        else:
+            try:
+                smi = canonical_smiles(item)
+            except ColimError as exc:
+                if rejects is None:
+                    raise
+                rejects.append(Reject(number, str(item), str(exc)))
+                continue
+            lig = Ligand(smi, smi, ligand_family(smi), number)
         out.setdefault(lig.smiles, lig)
     return list(out.values())
 
 
 def build_ligand_library(ligands: PathLike | Iterable[str], output: PathLike, model: ModelArg = None, max_kinds: int = 2,
                          sets: PathLike | Iterable[str | LigandSet] | None = None, append: bool = False,
-                         overwrite: bool = False) -> dict[str, Any]:
+                         overwrite: bool = False, skip_invalid: bool = False) -> dict[str, Any]:
     """Write a ligand library (``.h5``): the ligands, their sets, and embeddings by each member of ``model``.
 
     ``ligands`` is a ``.smi``/``.csv`` ligand file or a list of SMILES; the sets are every combination
     of 1..``max_kinds`` ligands unless ``sets`` (a set file or strings like ``"A.B 12:6"``) lists them.
     ``model=()`` stores no embeddings. Returns counts: ``path``, ``ligands``, ``new_ligands``, ``sets``,
-    ``embedded`` and ``models``.
+    ``embedded`` and ``models``, and ``rejects``: the ligands left out with ``skip_invalid`` (each a
+    :class:`colim.structures.ligand_files.Reject` with ``line``, ``smiles``, ``reason``; also written to
+    ``<output>.rejects.csv``). Without ``skip_invalid`` every ligand colim cannot use is named in one error.
     """
     if sets is None or isinstance(sets, (str, os.PathLike)):
         set_list = read_set_file(sets) if sets is not None else None
@@ -186,8 +200,19 @@ def build_ligand_library(ligands: PathLike | Iterable[str], output: PathLike, mo
         set_list = [s if isinstance(s, LigandSet) else LigandSet.parse(s) for s in sets]
     members = [] if isinstance(model, (list, tuple)) and not model else load_model(model)
     encoders = [m.model.ligand_encoder for m in members]
-    counts = _build_ligand_library(output, _ligands(ligands), encoders, sets=set_list, max_kinds=max_kinds, append=append, overwrite=overwrite)
-    return {"path": Path(output), **counts, "models": len(encoders)}
+    refused: list[Reject] = []
+    usable = _ligands(ligands, refused)
+    source = ligands if isinstance(ligands, (str, os.PathLike)) else "ligands"
+
+    def build(kept: list[Ligand]) -> dict[str, int]:
+        left_out = {lig.smiles for lig in usable} - {lig.smiles for lig in kept}
+        kept_sets = None if set_list is None else [s for s in set_list if not left_out.intersection(s.smiles)]
+        return _build_ligand_library(output, kept, encoders, sets=kept_sets, max_kinds=max_kinds, append=append, overwrite=overwrite)
+
+    counts, rejects = build_skipping_invalid(build, usable, source, skip_invalid, refused, encoders)
+    if skip_invalid:
+        write_rejects(output, rejects)
+    return {"path": Path(output), **counts, "models": len(encoders), "rejects": rejects}
 
 
 def screen(core_library: PathLike | None = None, ligand_library: PathLike | None = None, model: ModelArg = None,

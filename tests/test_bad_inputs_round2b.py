@@ -390,3 +390,42 @@ def test_plugin_tutorial_snippets_import_registrar_and_its_train_line_works(tmp_
     assert done.exit_code == 0, done.output
     member = colim.load_model(tmp_path / "model")[0]
     assert member.model.core_encoder.name == "coulomb-eigen"
+
+
+# --- ligands colim cannot use: all named at once, or left out with --skip-invalid ----------------------
+
+VTMS = "C=C[Si](C)(C)C"  # vinyltrimethylsilane, an eta2-alkene: no conformer leaves room for a metal at its anchor
+
+
+def _bad_ligand_csv(folder):
+    csv_file = folder / "mixed.csv"
+    csv_file.write_text(f"smiles,name\n[S]C,SCH3\n{VTMS},VTMS\n[S]CC,SEt\nC1CC(,broken\nCC(=O)[O],acetate\n")
+    return csv_file
+
+
+def test_every_bad_ligand_is_named_with_its_line(tmp_path):
+    csv_file = _bad_ligand_csv(tmp_path)
+    assert_refused(tmp_path, f"{csv_file}:3: no conformer of '{VTMS}' leaves room for a metal at its anchor (steric features); "
+                             "1 more ligand(s) colim cannot use, on line(s) 5 (--skip-invalid builds the library without them)",
+                   "library", "ligands", csv_file, "--model", SEED0, "-o", tmp_path / "lig.h5")
+
+
+def test_skip_invalid_builds_the_rest_and_lists_the_rejects(tmp_path):
+    import csv
+
+    csv_file = _bad_ligand_csv(tmp_path)
+    out = tmp_path / "lig.h5"
+    made = invoke("library", "ligands", csv_file, "--model", SEED0, "-o", out, "--skip-invalid")
+    assert made.exit_code == 0, made.output
+    rejects = tmp_path / "lig.h5.rejects.csv"
+    assert made.stderr.strip() == f"note: 2 ligand(s) of {csv_file} left out (line(s) 3, 5): listed with their reasons in {rejects}"
+    rows = list(csv.DictReader(rejects.open()))
+    assert [(r["line"], r["smiles"]) for r in rows] == [("3", VTMS), ("5", "C1CC(")]
+    assert rows[1]["reason"] == "invalid SMILES 'C1CC('" and "leaves room for a metal" in rows[0]["reason"]
+    from colim.libraries.ligand_library import load_ligand_library
+
+    assert [lig.name for lig in load_ligand_library(out).ligands] == ["SCH3", "SEt", "acetate"]
+    counts = colim.build_ligand_library(["[S]C", VTMS, "[S]CC"], tmp_path / "api.h5", model=SEED0, skip_invalid=True)
+    assert [(r.line, r.smiles) for r in counts["rejects"]] == [(2, VTMS)] and counts["ligands"] == 2
+    with pytest.raises(colim.ColimError, match=r"^ligands:2: no conformer of .* \(--skip-invalid builds the library without them\)$"):
+        colim.build_ligand_library(["[S]C", VTMS, "[S]CC"], tmp_path / "api2.h5", model=SEED0)

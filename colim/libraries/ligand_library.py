@@ -7,12 +7,13 @@ a ligand embeds only that ligand. Layout in docs/formats.md.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import h5py
 import numpy as np
@@ -20,7 +21,7 @@ import torch
 
 from colim import keys
 from colim.encoders import LigandEncoder
-from colim.errors import LibraryError
+from colim.errors import LibraryError, LigandError
 from colim.io.output_files import atomic_output
 from colim.libraries import faiss_adapter
 from colim.libraries.core_library import find_embeddings
@@ -28,7 +29,7 @@ from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
 from colim.libraries.h5file import check_data_hash, embedding_group_name, open_colim_h5, read_text, stamp_data_hash, write_header, write_text
 from colim.libraries.ligand_sets import SetRule, SetSpace
 from colim.structures.families import ligand_family
-from colim.structures.ligand_files import Ligand, read_ligand_file, read_set_file
+from colim.structures.ligand_files import Ligand, Reject, read_ligand_file, read_set_file, rejects_message
 from colim.structures.ligands import MAX_LIGAND_KINDS, LigandSet
 
 #: version 2 adds combinatorial libraries (a set rule instead of set rows); materialised ones stay version 1.
@@ -80,13 +81,32 @@ def _unique_sets(sets: Sequence[LigandSet]) -> list[LigandSet]:
     return list({str(s): s for s in sets}.values())
 
 
+class UnusableLigands(LigandError):
+    """Ligands an encoder cannot embed: every one of them, as ``failures`` (SMILES, reason), not only the first."""
+
+    def __init__(self, failures: list[tuple[str, str]]):
+        self.failures = failures
+        super().__init__("; ".join(reason for _, reason in failures))
+
+
 @torch.no_grad()
 def embed_ligands(encoder: LigandEncoder, smiles: Sequence[str], batch_size: int = 256) -> np.ndarray:
-    """Per-ligand embeddings ``[L, D]`` in eval mode."""
+    """Per-ligand embeddings ``[L, D]`` in eval mode; :class:`UnusableLigands` names every ligand the encoder
+    cannot featurise (tried one by one once a batch failed)."""
     was = encoder.training
     encoder.eval()
     try:
         parts = [encoder.embed_ligands(list(smiles[i : i + batch_size])).float().cpu() for i in range(0, len(smiles), batch_size)]
+    except LigandError:
+        failures = []
+        for smi in smiles:
+            try:
+                encoder.embed_ligands([smi])
+            except LigandError as exc:
+                failures.append((smi, str(exc)))
+        if not failures:
+            raise
+        raise UnusableLigands(failures) from None
     finally:
         encoder.train(was)
     return torch.cat(parts).numpy() if parts else np.zeros((0, encoder.embedding_dim), np.float32)
@@ -272,6 +292,54 @@ def build_combinatorial_library(path: str | os.PathLike, ligands: Sequence[Ligan
     else:
         write_combinatorial_library(path, ligands, space, per, overwrite=overwrite)
     return {"ligands": len(ligands), "new_ligands": len(ligands), "sets": len(space), "embedded": len(ligands) * len(encoders)}
+
+
+def build_skipping_invalid(build: Callable[[list[Ligand]], dict], ligands: Sequence[Ligand], source: str | os.PathLike,
+                           skip_invalid: bool = False, rejects: Sequence[Reject] = (), encoders: Sequence[LigandEncoder] = ()) -> tuple[dict, list[Reject]]:
+    """``build(ligands)``, where a ligand an encoder cannot featurise is not the end of a long build: every such
+    ligand is named with its line in one LibraryError, or with ``skip_invalid`` left out and the build run on
+    the rest. ``rejects`` are those already refused on reading (without ``skip_invalid`` the ``encoders`` then
+    featurise the others first, so that the one error names every bad line). Returns the counts and every reject."""
+    ligands, found = list(ligands), list(rejects)
+    hint = " (--skip-invalid builds the library without them)"
+    if found and not skip_invalid:
+        for enc in encoders:
+            try:
+                embed_ligands(enc, [lig.smiles for lig in ligands])
+            except UnusableLigands as exc:
+                bad = dict(exc.failures)
+                found += [Reject(lig.line, lig.smiles, bad[lig.smiles]) for lig in ligands if lig.smiles in bad and lig.smiles not in {r.smiles for r in found}]
+        raise LibraryError(rejects_message(source, sorted(found, key=lambda r: r.line), hint))
+    while True:
+        try:
+            return build(ligands), sorted(found, key=lambda r: r.line)
+        except UnusableLigands as exc:
+            bad = dict(exc.failures)
+            new = [Reject(lig.line, lig.smiles, bad[lig.smiles]) for lig in ligands if lig.smiles in bad]
+            if not new:  # a ligand named only in a sets file: no line of the ligand list to point at
+                raise
+            found += new
+            if not skip_invalid:
+                raise LibraryError(rejects_message(source, sorted(found, key=lambda r: r.line), hint)) from None
+            ligands = [lig for lig in ligands if lig.smiles not in bad]
+            if not ligands:
+                raise LibraryError(f"{source}: colim can use none of its ligands; see the reasons with the first line of each") from None
+
+
+def rejects_path(library: str | os.PathLike) -> Path:
+    """Where the ligands left out of ``library`` are listed: ``NAME.rejects.csv`` beside it."""
+    target = Path(library)
+    return target.with_name(target.name + ".rejects.csv")
+
+
+def write_rejects(library: str | os.PathLike, rejects: Sequence[Reject]) -> Path:
+    """Write the ligands left out of ``library`` (line, SMILES, reason) beside it, replacing an older list."""
+    out = rejects_path(library)
+    with atomic_output(out, overwrite=True) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "smiles", "reason"])
+        writer.writerows([r.line, r.smiles, r.reason] for r in rejects)
+    return out
 
 
 __all__ = [

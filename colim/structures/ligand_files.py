@@ -9,8 +9,9 @@ import csv
 import io
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from colim.errors import LibraryError, LigandError
 from colim.structures.families import ligand_family
@@ -25,6 +26,26 @@ class Ligand:
     smiles: str
     name: str
     family: str
+    #: the line of the ligand file it came from (0 when it came from elsewhere), to name it in errors.
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A ligand colim cannot use: its line in the ligand file (or 1-based position in a list), SMILES and why."""
+
+    line: int
+    smiles: str
+    reason: str
+
+
+def rejects_message(source: str | os.PathLike, rejects: Sequence[Reject], hint: str = "") -> str:
+    """One line naming the first bad ligand as ``file:line: reason`` and the lines of every other one."""
+    first = rejects[0]
+    text = f"{source}:{first.line}: {first.reason}"
+    if len(rejects) > 1:
+        text += f"; {len(rejects) - 1} more ligand(s) colim cannot use, on line(s) {', '.join(str(r.line) for r in rejects[1:])}"
+    return text + hint
 
 
 def _strip_comment(line: str) -> str:
@@ -52,11 +73,13 @@ def _delimiter_hint(header: str) -> str:
     return ""
 
 
-def read_ligand_file(path: str | os.PathLike, normalise: bool = True) -> list[Ligand]:
+def read_ligand_file(path: str | os.PathLike, normalise: bool = True, keep_rejects: list[Reject] | None = None) -> list[Ligand]:
     """Ligands from ``.smi`` (``SMILES [name]`` per line, ``#`` comments) or ``.csv`` (columns ``smiles``,
     optional ``name`` and ``family``). SMILES are canonicalised; duplicates keep their first name. With
     ``normalise`` (libraries) they are brought to colim's radical convention or refused
-    (:mod:`colim.structures.ligand_input`); the dataset builder's negative pools are read as written."""
+    (:mod:`colim.structures.ligand_input`); the dataset builder's negative pools are read as written.
+    Ligands colim refuses are one error naming every bad line, unless ``keep_rejects`` is a list: then it is
+    appended there (:class:`Reject`) and the rest are returned."""
     target = Path(path)
     if not target.is_file():
         raise LibraryError(f"{target}: no such ligand file")
@@ -76,15 +99,21 @@ def read_ligand_file(path: str | os.PathLike, normalise: bool = True) -> list[Li
                 parts = text.split(None, 1)
                 rows.append((number, parts[0], parts[1].strip() if len(parts) > 1 else "", ""))
     out: dict[str, Ligand] = {}
+    rejects: list[Reject] = []
     for number, smi, name, family in rows:
         try:
             canon = user_ligand_smiles(smi) if normalise else canonical_smiles(smi)
-        except LigandError as exc:
-            raise LibraryError(f"{target}:{number}: {exc}") from None
+        except LigandError as exc:  # collected: every bad line is named at once
+            rejects.append(Reject(number, smi, str(exc)))
+            continue
         if canon not in out:
-            out[canon] = Ligand(canon, name or canon, family or ligand_family(canon))
-    if not out:
+            out[canon] = Ligand(canon, name or canon, family or ligand_family(canon), number)
+    if rejects and keep_rejects is None:
+        raise LibraryError(rejects_message(target, rejects))
+    if not out and not rejects:
         raise LibraryError(f"{target}: no ligands found")
+    if keep_rejects is not None:
+        keep_rejects.extend(rejects)
     return list(out.values())
 
 

@@ -209,7 +209,11 @@ def _honour_interrupts():
     seen = _InterruptSeen()
     logger = logging.getLogger("rdkit")
     logger.addHandler(seen)
-    rdBase.LogToPythonLogger()
+    status = [line.split(":") for line in rdBase.LogStatus().splitlines() if ":" in line]  # colim keeps RDKit's logs off
+    rdBase.LogToPythonLogger()  # (this turns every RDKit log on: only its warnings, where the interrupt shows, stay on)
+    for name, _ in status:
+        if name != "rdApp.warning":
+            rdBase.DisableLog(name)
     try:
         yield seen
         seen.check()
@@ -218,6 +222,8 @@ def _honour_interrupts():
         raise
     finally:
         rdBase.LogToPythonStderr()
+        for name, state in status:
+            (rdBase.EnableLog if state == "enabled" else rdBase.DisableLog)(name)
         logger.removeHandler(seen)
 
 
