@@ -20,6 +20,7 @@ import pandas as pd
 from ase import Atoms
 
 from colim.dataset.builder import build as _build_dataset
+from colim.dataset.perception import cores_of_clusters
 from colim.dataset.records import MatchingDataset, load_dataset, save_dataset
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.demo import DEFAULT_OPS, DemoResult
@@ -145,11 +146,12 @@ def build_core_library(cores: CoreSource | Iterable[CoreSource], output: PathLik
                        batch_size: int = 64, append: bool = False, overwrite: bool = False, progress: bool = False) -> dict[str, Any]:
     """Write a core library (``.h5``) of ``cores`` embedded by each member of ``model``, ready to screen.
 
-    ``cores`` is anything :func:`read_cores` takes. ``model=()`` stores the cores without embeddings.
+    ``cores`` is anything :func:`read_cores` takes; a whole cluster (organic ligand atoms beside the metals)
+    gives its core as ``colim dataset build`` perceives it (a ``note:`` says so). ``model=()`` stores the cores without embeddings.
     ``append`` adds to an existing library only the cores it lacks (by content hash). Returns counts:
     ``path``, ``cores`` (or ``added``/``skipped`` when appending) and ``models``.
     """
-    core_list = read_cores(cores)
+    core_list, _ = cores_of_clusters(read_cores(cores))  # a whole cluster: its core, with a note
     members = [] if isinstance(model, (list, tuple)) and not model else load_model(model)
     encoders = [m.model.core_encoder for m in members]
     if append and Path(output).exists():

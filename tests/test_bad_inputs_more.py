@@ -300,7 +300,7 @@ def test_inspect_writes_metal_first_formulas(tmp_path):
 def test_core_library_without_model_is_embedded_by_the_default_and_suggestions_work(libs, tmp_path):
     made = invoke("library", "cores", AU25, "-o", tmp_path / "default.h5", "--silent")
     assert made.exit_code == 0, made.output
-    assert made.output.strip() == f"{tmp_path / 'default.h5'}: 1 cores, embedded by 3 model(s)"
+    assert made.stdout.strip() == f"{tmp_path / 'default.h5'}: 1 cores, embedded by 3 model(s)"
     edits = tmp_path / "edits.h5"
     assert invoke("edit", "enumerate", AU25, "--core-only", "--ops", "remove", "-o", edits, "--silent").exit_code == 0
     suggestion = f"colim library cores {edits} --append --model {SEED0} -o {edits}"
@@ -362,7 +362,8 @@ def test_enumerate_max_caps_the_work(tmp_path, monkeypatch):
 def test_no_progress_fragments_off_a_terminal(libs, tmp_path):
     result = invoke("library", "cores", AU25, DFT / "au18_opt.xyz", "--model", SEED0, "-o", tmp_path / "c.h5")
     assert result.exit_code == 0
-    assert result.output.strip() == f"{tmp_path / 'c.h5'}: 2 cores, embedded by 1 model(s)"
+    assert result.stdout.strip() == f"{tmp_path / 'c.h5'}: 2 cores, embedded by 1 model(s)"
+    assert all(line.startswith("note: ") for line in result.stderr.splitlines())  # whole clusters: their cores are used (issue 20)
     hits = invoke(*screen_args(libs, tmp_path / "hits.csv")[:-1])  # without --silent
     assert "%|" not in hits.output and "pairs" not in hits.stderr
 

@@ -429,3 +429,38 @@ def test_skip_invalid_builds_the_rest_and_lists_the_rejects(tmp_path):
     assert [(r.line, r.smiles) for r in counts["rejects"]] == [(2, VTMS)] and counts["ligands"] == 2
     with pytest.raises(colim.ColimError, match=r"^ligands:2: no conformer of .* \(--skip-invalid builds the library without them\)$"):
         colim.build_ligand_library(["[S]C", VTMS, "[S]CC"], tmp_path / "api2.h5", model=SEED0)
+
+
+# --- a whole cluster given to library cores ---------------------------------------------------------
+
+def test_whole_cluster_gives_its_perceived_core_with_a_note(tmp_path):
+    from tests.conftest import STRUCTURES
+
+    cluster = STRUCTURES / "nanomodeler_au_sr" / "au25_pet18.gro"
+    out = tmp_path / "cores.h5"
+    made = invoke("library", "cores", cluster, "--model", SEED0, "-o", out, "--silent")
+    assert made.exit_code == 0, made.output
+    assert made.stderr.strip() == ("note: au25_pet18: a whole cluster with organic ligands (Au25C144H162S18): its core Au25 is used, "
+                                   "perceived as 'colim dataset build' does (give a core file to keep other atoms)")
+    (core,) = colim.read_cores(out)
+    assert core.get_chemical_formula() == "Au25" and core.info["id"] == "au25_pet18"
+    # the same core as the dataset builder's, atom for atom
+    from colim.dataset.perception import perceive
+
+    expected = perceive(colim.read_cores(cluster)[0]).core
+    assert np.allclose(core.positions, expected.positions) and list(core.numbers) == list(expected.numbers)
+    # a core file (metals only, or a carbide C without H) is taken as it is
+    bare = invoke("library", "cores", LIBRARIES / "cores" / "au25_core.xyz", "--model", SEED0, "-o", tmp_path / "bare.h5", "--silent")
+    assert bare.exit_code == 0 and "note:" not in bare.output
+
+
+# --- a screen too small for a local Dask cluster says so ----------------------------------------------
+
+def test_tiny_screen_with_workers_says_a_cluster_does_not_pay(tmp_path, libs):
+    done = invoke(*screen_args(libs, tmp_path / "two.csv", "--workers", "2"))
+    assert done.exit_code == 0, done.output
+    assert ("note: this screen is 1 task(s) (30 pairs) for 2 Dask workers: too small for a local cluster to pay (starting the workers "
+            "takes longer than scoring it); it runs faster without --workers") in done.stderr
+    one = invoke(*screen_args(libs, tmp_path / "one.csv"))
+    assert "too small for a local cluster" not in one.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "two.csv"), pd.read_csv(tmp_path / "one.csv"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from colim.dataset.perception import cores_of_clusters
 from colim.defaults import DEFAULT_MODEL, shipped
 from colim.errors import OutputWriteError
 from colim.io.core_sources import read_cores
@@ -88,8 +89,9 @@ def ligands_cmd(ligand_file: str, output: str, models: tuple[str, ...], max_kind
 
 
 def _read_cores(files: tuple[str, ...]) -> list:
-    """Cores from core files (every frame), core libraries and dataset files: :func:`colim.read_cores`."""
-    return read_cores(list(files))
+    """Cores from core files (every frame), core libraries and dataset files: :func:`colim.read_cores`; a
+    whole cluster (organic ligand atoms) gives its perceived core, with a note."""
+    return cores_of_clusters(read_cores(list(files)))[0]
 
 
 @command.command("cores")

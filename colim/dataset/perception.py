@@ -30,7 +30,9 @@ from rdkit import Chem
 
 from colim.errors import StructureError
 from colim.io.structure_readers import BOND_TOLERANCE, bonded_pairs
+from colim.notes import note
 from colim.structures.core import is_metal
+from colim.structures.formula import cluster_formula
 from colim.structures.ligands import LigandSet, canonical_smiles
 
 #: default bond tolerance of the perception (the same as colim.structures.bonded_pairs').
@@ -326,3 +328,28 @@ def perceive(atoms: Atoms, tolerance: float = PERCEPTION_TOLERANCE, anchor_place
     if len(ligands) > 4:
         raise StructureError(f"{source}: {len(ligands)} ligand kinds perceived (at most 4): {'.'.join(sorted(ligands))}")
     return Perception(core=core, ligands=dict(ligands), anchors=dict(anchors), dropped=dict(dropped), notes=notes)
+
+
+def is_whole_cluster(atoms: Atoms) -> bool:
+    """True when ``atoms`` holds organic ligand atoms (carbon and hydrogen) beside its metals: a whole cluster,
+    not a core (a core is metals plus the inorganic atoms of its heart: a carbide C or a hydride H alone stay)."""
+    symbols = set(atoms.get_chemical_symbols())
+    return {"C", "H"} <= symbols and any(is_metal(s) for s in symbols)
+
+
+def cores_of_clusters(structures: list[Atoms]) -> tuple[list[Atoms], list[tuple[str, str, str]]]:
+    """``structures`` with each whole cluster (:func:`is_whole_cluster`) replaced by its core as ``colim dataset
+    build`` perceives it (ligands found from the 3D bonds and taken off; ``info`` kept). Returns the cores and,
+    per cluster replaced, ``(id, cluster formula, core formula)``; a ``note:`` line says so for each."""
+    out, replaced = [], []
+    for atoms in structures:
+        if not is_whole_cluster(atoms):
+            out.append(atoms)
+            continue
+        core = perceive(atoms).core
+        core.info = dict(atoms.info)
+        out.append(core)
+        replaced.append((str(atoms.info.get("id", "")), cluster_formula(atoms), cluster_formula(core)))
+        note(f"{replaced[-1][0]}: a whole cluster with organic ligands ({replaced[-1][1]}): its core {replaced[-1][2]} is used, "
+             "perceived as 'colim dataset build' does (give a core file to keep other atoms)")
+    return out, replaced

@@ -309,7 +309,7 @@ def build_skipping_invalid(build: Callable[[list[Ligand]], dict], ligands: Seque
             except UnusableLigands as exc:
                 bad = dict(exc.failures)
                 found += [Reject(lig.line, lig.smiles, bad[lig.smiles]) for lig in ligands if lig.smiles in bad and lig.smiles not in {r.smiles for r in found}]
-        raise LibraryError(rejects_message(source, sorted(found, key=lambda r: r.line), hint))
+        raise LibraryError(rejects_message(source, sorted(found, key=lambda r: r.line), hint if len(found) > 1 else ""))
     while True:
         try:
             return build(ligands), sorted(found, key=lambda r: r.line)

@@ -18,6 +18,7 @@ from colim.io.output_files import check_output_path
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
+from colim.notes import note
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
@@ -170,6 +171,9 @@ def _screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: 
         if on_block:
             on_block(result)
 
+    if opts.workers and len(todo) < 2 * opts.workers:  # each worker process loads the model and libraries first
+        note(f"this screen is {len(todo)} task(s) ({engine.num_cores * engine.num_sets:,} pairs) for {opts.workers} Dask workers: too small for a "
+             "local cluster to pay (starting the workers takes longer than scoring it); it runs faster without --workers")
     try:
         if distributed:
             from colim.screening.distributed import run_tasks
