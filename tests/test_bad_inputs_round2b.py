@@ -293,11 +293,11 @@ def test_explain_marks_an_out_of_domain_probability(tmp_path):
     assert "core_in_domain False" in done.output
 
 
-def test_domain_mark_reads_every_false_flag():
-    from colim.cli.warning_lines import domain_mark
+def test_out_of_domain_reads_every_false_flag():
+    from colim.cli.warning_lines import out_of_domain
 
-    assert domain_mark(np.False_, True) == domain_mark(True, False) == " (out of domain)"
-    assert domain_mark(True, np.True_) == domain_mark(None, pd.NA) == ""
+    assert out_of_domain(np.False_, True) and out_of_domain(True, False) and out_of_domain("False")
+    assert not out_of_domain(True, np.True_) and not out_of_domain(None, pd.NA)
 
 
 # --- colim demo twice in a row ------------------------------------------------------------------------

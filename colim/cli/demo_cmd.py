@@ -6,7 +6,7 @@ import click
 
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
 
-from colim.cli.warning_lines import domain_mark, echo_warnings
+from colim.cli.warning_lines import echo_warnings, out_of_domain
 from colim.demo import DEFAULT_OPS, DEFAULT_TOLERANCE, run_demo
 
 
@@ -31,8 +31,8 @@ def command(outdir: str, core: str | None, ops: str, top_k: int, models: tuple[s
         click.echo(f"{result.parent.info['id']}: {len(result.enumeration.cores)} unique single-atom edits ({counts})")
         for cid, group in result.hits.groupby("core_id", sort=False):
             best = group.sort_values("rank").head(3)
-            sets = "; ".join(f"{row.ligand_names} ({row.probability:.2f}±{row.spread:.2f}{domain_mark(row.core_in_domain, row.set_in_domain)})"
-                             for row in best.itertuples())
+            sets = "; ".join(f"{row.ligand_names} ({row.probability:.2f}±{row.spread:.2f}"
+                             f"{', out of domain' if out_of_domain(row.core_in_domain, row.set_in_domain) else ''})" for row in best.itertuples())
             click.echo(f"  {cid}: {sets}")
     if result.replaced:
         click.echo(f"note: replaced the files of the previous demo run in {outdir} ({', '.join(p.name for p in result.replaced)})", err=True)

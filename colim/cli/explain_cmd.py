@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from colim import api
-from colim.cli.warning_lines import domain_mark, echo_warnings
+from colim.cli.warning_lines import echo_warnings, out_of_domain
 from colim.errors import LigandError
 from colim.model.explain import BASELINES, DEFAULT_STEPS, JSON_NAME, PNG_NAME, XYZ_NAME
 from colim.structures.ligand_input import parse_user_set
@@ -36,7 +36,7 @@ def command(model_path: str, core_path: str, ligands: str, outdir: str, baseline
     explanation = api.explain(core_path, ligand_set, model_path, outdir, baseline=baseline, steps=steps, overwrite=overwrite)
     domain = explanation.domain
     click.echo(f"{explanation.core.info['id']} + {ligand_set}: P(compatible) = {explanation.probability:.4f}"
-               f"{domain_mark(domain['core_in_domain'], domain['set_in_domain'])} (logit {explanation.logit:+.4f})")
+               f"{' (out of domain)' if out_of_domain(domain['core_in_domain'], domain['set_in_domain']) else ''} (logit {explanation.logit:+.4f})")
     click.echo(f"atom attributions sum {explanation.atom_attributions.sum():+.4f} = logit - baseline logit "
                f"{explanation.logit - explanation.baseline_logit:+.4f} (completeness error {explanation.completeness_error:.2g})")
     for smi, ig, loo in zip(ligand_set.smiles, explanation.ligand_ig, explanation.ligand_loo):

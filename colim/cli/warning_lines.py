@@ -13,7 +13,7 @@ def echo_warnings(lines: Iterable[str]) -> None:
         click.echo(f"Warning: {line}", err=True)
 
 
-def domain_mark(*in_domain: object) -> str:
-    """' (out of domain)' when any flag is false (a core or set the model has not seen: the score is an
-    extrapolation, however tight its spread), else ''. Unknown flags (None, NA) mark nothing."""
-    return " (out of domain)" if any(str(flag) == "False" for flag in in_domain) else ""
+def out_of_domain(*in_domain: object) -> bool:
+    """True when any flag is false (a core or set the model has not seen: the score beside it is an
+    extrapolation, however tight its spread). Unknown flags (None, NA) do not count."""
+    return any(str(flag) == "False" for flag in in_domain)

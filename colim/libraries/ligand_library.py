@@ -31,6 +31,7 @@ from colim.libraries.ligand_sets import SetRule, SetSpace
 from colim.structures.families import ligand_family
 from colim.structures.ligand_files import Ligand, Reject, read_ligand_file, read_set_file, rejects_message
 from colim.structures.ligands import MAX_LIGAND_KINDS, LigandSet
+from colim.structures.rdkit_interrupts import honour_interrupts
 
 #: version 2 adds combinatorial libraries (a set rule instead of set rows); materialised ones stay version 1.
 FORMAT_VERSION = 2
@@ -96,7 +97,8 @@ def embed_ligands(encoder: LigandEncoder, smiles: Sequence[str], batch_size: int
     was = encoder.training
     encoder.eval()
     try:
-        parts = [encoder.embed_ligands(list(smiles[i : i + batch_size])).float().cpu() for i in range(0, len(smiles), batch_size)]
+        with honour_interrupts():  # any encoder's RDKit calls (substructure search, conformers) may swallow a Ctrl-C
+            parts = [encoder.embed_ligands(list(smiles[i : i + batch_size])).float().cpu() for i in range(0, len(smiles), batch_size)]
     except LigandError:
         failures = []
         for smi in smiles:

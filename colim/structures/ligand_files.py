@@ -16,6 +16,7 @@ from typing import Sequence
 from colim.errors import LibraryError, LigandError
 from colim.structures.families import ligand_family
 from colim.structures.ligand_input import parse_user_set, user_ligand_smiles
+from colim.structures.rdkit_interrupts import honour_interrupts
 from colim.structures.ligands import LigandSet, canonical_smiles
 
 
@@ -98,6 +99,18 @@ def read_ligand_file(path: str | os.PathLike, normalise: bool = True, keep_rejec
             if text and not (number == 1 and text.split()[0].lower() == "smiles"):
                 parts = text.split(None, 1)
                 rows.append((number, parts[0], parts[1].strip() if len(parts) > 1 else "", ""))
+    with honour_interrupts():  # a Ctrl-C inside RDKit's substructure search would leave a wrong family
+        out, rejects = _normalise_rows(rows, normalise)
+    if rejects and keep_rejects is None:
+        raise LibraryError(rejects_message(target, rejects))
+    if not out and not rejects:
+        raise LibraryError(f"{target}: no ligands found")
+    if keep_rejects is not None:
+        keep_rejects.extend(rejects)
+    return list(out.values())
+
+
+def _normalise_rows(rows: list[tuple[int, str, str, str]], normalise: bool) -> tuple[dict[str, Ligand], list[Reject]]:
     out: dict[str, Ligand] = {}
     rejects: list[Reject] = []
     for number, smi, name, family in rows:
@@ -108,13 +121,7 @@ def read_ligand_file(path: str | os.PathLike, normalise: bool = True, keep_rejec
             continue
         if canon not in out:
             out[canon] = Ligand(canon, name or canon, family or ligand_family(canon), number)
-    if rejects and keep_rejects is None:
-        raise LibraryError(rejects_message(target, rejects))
-    if not out and not rejects:
-        raise LibraryError(f"{target}: no ligands found")
-    if keep_rejects is not None:
-        keep_rejects.extend(rejects)
-    return list(out.values())
+    return out, rejects
 
 
 def read_set_file(path: str | os.PathLike) -> list[LigandSet]:

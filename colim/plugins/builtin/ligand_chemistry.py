@@ -24,16 +24,14 @@ ligands of equal chemistry still differ. Features are computed once per SMILES (
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import logging
 import warnings
 from typing import Sequence
 
 import numpy as np
 import torch
 from ase.data import atomic_numbers, covalent_radii
-from rdkit import Chem, rdBase
+from rdkit import Chem
 from rdkit.Chem import AllChem, Descriptors
 from torch import Tensor, nn
 
@@ -43,6 +41,7 @@ from colim.encoders.pooling import SetPooling
 from colim.errors import LigandError
 from colim.plugins.builtin.fingerprint import DESCRIPTORS, ligand_features
 from colim.structures.families import FAMILIES, ligand_family
+from colim.structures.rdkit_interrupts import InterruptWatch, honour_interrupts
 
 with warnings.catch_warnings():  # morfeus warns once that the optional libconeangle is absent
     warnings.simplefilter("ignore")
@@ -184,59 +183,16 @@ def _capped(mol: Chem.Mol, anchors: Sequence[int]) -> tuple[Chem.Mol, list[int]]
     return out, caps
 
 
-class _InterruptSeen(logging.Handler):
-    """Notes RDKit's 'Interrupted, cancelling ...' warning: the only trace of a Ctrl-C it swallowed."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.seen = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if "Interrupted" in record.getMessage():
-            self.seen = True
-
-    def check(self) -> None:
-        """KeyboardInterrupt if RDKit swallowed a Ctrl-C since the watch began."""
-        if self.seen:
-            raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _honour_interrupts():
-    """Raise KeyboardInterrupt after RDKit swallowed a Ctrl-C. Its conformer code installs its own SIGINT
-    handler, cancels and returns no conformer (or an unrelaxed one); the build would then go on with a
-    different conformer and finish with a wrong embedding. Its log is the one place the interrupt shows."""
-    seen = _InterruptSeen()
-    logger = logging.getLogger("rdkit")
-    logger.addHandler(seen)
-    status = [line.split(":") for line in rdBase.LogStatus().splitlines() if ":" in line]  # colim keeps RDKit's logs off
-    rdBase.LogToPythonLogger()  # (this turns every RDKit log on: only its warnings, where the interrupt shows, stay on)
-    for name, _ in status:
-        if name != "rdApp.warning":
-            rdBase.DisableLog(name)
-    try:
-        yield seen
-        seen.check()
-    except Exception:  # an error that followed the cancelled call (no conformer): the interrupt comes first
-        seen.check()
-        raise
-    finally:
-        rdBase.LogToPythonStderr()
-        for name, state in status:
-            (rdBase.EnableLog if state == "enabled" else rdBase.DisableLog)(name)
-        logger.removeHandler(seen)
-
-
 def _conformers(mol: Chem.Mol, smiles: str, n: int) -> list[np.ndarray]:
     """Coordinates (Å) of ``n`` seeded ETKDGv3 conformers, MMFF- (else UFF-) relaxed where parameters exist;
-    a Ctrl-C during RDKit's work is a KeyboardInterrupt (:func:`_honour_interrupts`), never another conformer."""
+    a Ctrl-C during RDKit's work is a KeyboardInterrupt (:func:`honour_interrupts`), never another conformer."""
     if mol.GetNumAtoms() == 1:
         return [np.zeros((1, 3))]
-    with _honour_interrupts() as watch:
+    with honour_interrupts() as watch:
         return _embed(mol, smiles, n, watch)
 
 
-def _embed(mol: Chem.Mol, smiles: str, n: int, watch: _InterruptSeen) -> list[np.ndarray]:
+def _embed(mol: Chem.Mol, smiles: str, n: int, watch: InterruptWatch) -> list[np.ndarray]:
     params = AllChem.ETKDGv3()
     params.randomSeed = CONFORMER_SEED
     ids = list(AllChem.EmbedMultipleConfs(mol, n, params))
