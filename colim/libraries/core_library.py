@@ -96,6 +96,7 @@ def write_core_library(
     overwrite: bool = False,
     embeddings=None,
     encoder_info: EncoderInfo | Mapping | None = None,
+    more_embeddings: Sequence[tuple[EncoderInfo, np.ndarray]] = (),
 ) -> None:
     """Write ``cores`` (and their ``[C, D]`` embeddings with the encoder that made them) to ``path``.
 
@@ -104,6 +105,12 @@ def write_core_library(
     """
     cores = list(cores)
     keep = unique_cores(cores, path)
+    extra = []
+    for info, more in more_embeddings:
+        more = np.asarray(more, dtype=np.float32)
+        if more.ndim != 2 or more.shape[0] != len(cores):
+            raise LibraryError(f"core embeddings have shape {more.shape}, expected ({len(cores)}, D)")
+        extra.append((EncoderInfo.coerce(info), more[keep]))
     emb = None
     if embeddings is not None:
         emb = np.asarray(embeddings.detach().cpu() if hasattr(embeddings, "detach") else embeddings, dtype=np.float32)
@@ -134,6 +141,8 @@ def write_core_library(
         e = f.create_group(keys.LIB_EMBEDDINGS)
         if emb is not None:
             _write_embeddings(e, EncoderInfo.coerce(encoder_info), emb)
+        for info, more in extra:  # every model's embeddings in the one atomic write: a kill leaves the old file or the new
+            _write_embeddings(e, info, more)
 
 
 def unique_cores(cores: Sequence[Atoms], path: str | os.PathLike) -> list[int]:
@@ -174,9 +183,7 @@ def build_core_library(path: str | os.PathLike, cores: Sequence[Atoms], encoders
     cores = [cores[i] for i in unique_cores(cores, path)]
     groups = [(encoder_info(enc), embed_cores(enc, cores, batch_size, progress)) for enc in encoders]
     first = groups[0] if groups else (None, None)
-    write_core_library(path, cores, overwrite=overwrite, embeddings=first[1], encoder_info=first[0])
-    for info, emb in groups[1:]:
-        add_core_embeddings(path, emb, info)
+    write_core_library(path, cores, overwrite=overwrite, embeddings=first[1], encoder_info=first[0], more_embeddings=groups[1:])
     return len(cores)
 
 
@@ -311,7 +318,5 @@ def append_core_library(
     all_cores = old_cores + new
     infos = list(groups.values())
     first = infos[0] if infos else (None, None)
-    write_core_library(path, all_cores, overwrite=True, embeddings=first[1], encoder_info=first[0])
-    for info, emb in infos[1:]:
-        add_core_embeddings(path, emb, info)
+    write_core_library(path, all_cores, overwrite=True, embeddings=first[1], encoder_info=first[0], more_embeddings=infos[1:])
     return len(new), len(cores) - len(new)
