@@ -464,3 +464,25 @@ def test_tiny_screen_with_workers_says_a_cluster_does_not_pay(tmp_path, libs):
     one = invoke(*screen_args(libs, tmp_path / "one.csv"))
     assert "too small for a local cluster" not in one.output
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "two.csv"), pd.read_csv(tmp_path / "one.csv"))
+
+
+def test_core_library_with_a_flipped_bit_in_its_embeddings_is_refused(tmp_path, libs):
+    import shutil
+
+    import h5py
+
+    lib = tmp_path / "flipped.h5"
+    shutil.copy(libs["cores"], lib)
+    with h5py.File(lib, "r+") as f:
+        _tamper_flip_bit_core(f)
+    assert_refused(tmp_path, f"{lib}: the core library was changed after it was written (its data no longer match the checksum recorded then, "
+                             "so what is read from it would be wrong); rebuild it with 'colim library cores ... --overwrite'",
+                   "screen", "--core-lib", lib, "--ligand-lib", libs["ligands"], "--model", SEED0, "-o", tmp_path / "h.csv", "--silent")
+
+
+def _tamper_flip_bit_core(f):
+    group = next(iter(f["embeddings"].values()))
+    ds = group[list(group.keys())[0]]
+    raw = ds[0].view(np.uint32).copy()
+    raw[5] ^= 1 << 3
+    ds[0] = raw.view(np.float32)

@@ -24,11 +24,13 @@ from colim.encoders import CoreEncoder
 from colim.errors import LibraryError
 from colim.io.output_files import atomic_output
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
-from colim.libraries.h5file import embedding_group_name, open_colim_h5, read_text, write_header, write_text
+from colim.libraries.h5file import check_data_hash, embedding_group_name, open_colim_h5, read_text, stamp_data_hash, write_header, write_text
 from colim.notes import note
 from colim.structures.core import core_id, structure_hash
 
 FORMAT_VERSION = 1
+#: how to remake a core library that fails its checks.
+REBUILD = "colim library cores ... --overwrite"
 
 #: text provenance fields read from / written to ``atoms.info``.
 TEXT_PROVENANCE = {"parent": keys.CORE_PARENT, "operator": keys.CORE_OPERATOR, "site": keys.CORE_SITE, "site_kind": keys.CORE_SITE_KIND,
@@ -143,6 +145,7 @@ def write_core_library(
             _write_embeddings(e, EncoderInfo.coerce(encoder_info), emb)
         for info, more in extra:  # every model's embeddings in the one atomic write: a kill leaves the old file or the new
             _write_embeddings(e, info, more)
+        stamp_data_hash(f)
 
 
 def unique_cores(cores: Sequence[Atoms], path: str | os.PathLike) -> list[int]:
@@ -206,6 +209,7 @@ def add_core_embeddings(path: str | os.PathLike, embeddings, encoder_info: Encod
         shutil.copyfile(path, tmp)
         with h5py.File(tmp, "a") as f:
             _write_embeddings(f.require_group(keys.LIB_EMBEDDINGS), EncoderInfo.coerce(encoder_info), emb)
+            stamp_data_hash(f)
 
 
 def _check_shapes(path, g: h5py.Group) -> np.ndarray:
@@ -271,6 +275,7 @@ def load_core_library(path: str | os.PathLike) -> CoreLibrary:
             if not np.isfinite(emb).all():
                 raise LibraryError(f"{path}: the core embeddings of {info.describe()} contain NaN or infinity; rebuild the library with 'colim library cores ... --overwrite'")
             groups.append((info, emb))
+        check_data_hash(f, path, "core library", REBUILD, required=False)  # after the named checks above: they say more
         content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
     return CoreLibrary(str(path), ids, hashes, prov, groups, content)
 

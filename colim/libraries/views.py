@@ -17,6 +17,7 @@ from colim import keys
 from colim.errors import LibraryError
 from colim.libraries import ligand_library as ll
 from colim.libraries.core_library import FORMAT_VERSION as CORE_VERSION
+from colim.libraries.core_library import REBUILD as CORE_REBUILD
 from colim.libraries.core_library import TEXT_PROVENANCE, _check_hashes, find_embeddings
 
 #: rows per block of the whole-library checks (content hashes, finite embeddings): bounded memory.
@@ -89,6 +90,7 @@ def open_core_library(path: str | os.PathLike) -> CoreLibraryView:
                 raise LibraryError(f"{path}: corrupt core library: {shape[0] if shape else 0} embeddings for {size} cores")
             _check_finite(path, e[keys.CORE_EMBEDDINGS], "core", info, "cores")
             groups.append((info, f"{keys.LIB_EMBEDDINGS}/{name}/{keys.CORE_EMBEDDINGS}"))
+        check_data_hash(f, path, "core library", CORE_REBUILD, required=False)  # a library from before the checksum: the checks above
         content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
     return CoreLibraryView(str(path), size, content, [(info, H5Rows(path, ds)) for info, ds in groups])
 
