@@ -10,7 +10,7 @@ gives the per-member ranks used for top-k stability.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
@@ -28,6 +28,34 @@ def resolve_device(device: str | None) -> torch.device:
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+@dataclass
+class EngineOptions:
+    """How the engine scores (the part of :class:`colim.screening.screen.ScreenOptions` it reads; one typed
+    object from the API to the Dask workers, never a positional tuple).
+
+    ``top_k``: hits kept per core. ``depth``: per-member list length (rank stability; default 2 × top_k).
+    ``memory_mb`` / ``block_pairs``: working memory (set block + tiles), or pairs per tile.
+    ``core_block``: cores per task (default: about 4 million pairs per task). ``set_block``: sets per task
+    (default: what half of ``memory_mb`` holds). ``fused``: on CPU, score with the fused numba kernels (False:
+    the plain torch path, the reference). ``prune``: skip sets whose score bound cannot reach a core's top
+    lists (exact; False scores every pair). ``threads``: numba/torch threads per task (Dask workers).
+    """
+
+    top_k: int = 10
+    depth: int | None = None
+    memory_mb: float | None = None
+    block_pairs: int | None = None
+    core_block: int | None = None
+    set_block: int | None = None
+    fused: bool = True
+    prune: bool = True
+    threads: int | None = None
+
+    def engine_options(self) -> "EngineOptions":
+        """These options as a plain :class:`EngineOptions` (what travels to Dask workers)."""
+        return EngineOptions(**{f.name: getattr(self, f.name) for f in fields(EngineOptions)})
 
 
 @dataclass
@@ -83,18 +111,14 @@ class ScreenEngine:
 
     Args:
         members: the models (folded heads) with their core and set embeddings (arrays or sources).
-        top_k: hits kept per core. depth: per-member list length (for rank stability).
-        memory_mb / block_pairs: working memory (set block + tiles), or pairs per tile.
-        core_block: cores per block (default: about 4 million pairs per task).
-        fused: on CPU, score with the fused numba kernels (False: the plain torch path, the reference).
-        set_block: sets per task (default: what half of ``memory_mb`` holds).
-        threads: numba/torch threads per task (Dask workers); None leaves the defaults.
+        options: an :class:`EngineOptions` (a ``ScreenOptions`` is one); None: the defaults.
+        device: where to score (``auto``/None: cuda when available).
     """
 
-    def __init__(self, members: Sequence[Member], top_k: int, depth: int | None = None, device: str | torch.device | None = None,
-                 memory_mb: float | None = None, block_pairs: int | None = None, core_block: int | None = None,
-                 fused: bool = True, set_block: int | None = None, threads: int | None = None):
-        self._args = (top_k, depth, memory_mb, block_pairs, core_block, fused, set_block, threads)
+    def __init__(self, members: Sequence[Member], options: EngineOptions | None = None, device: str | torch.device | None = None):
+        opts = (options or EngineOptions()).engine_options()
+        top_k, depth, memory_mb, block_pairs, core_block = opts.top_k, opts.depth, opts.memory_mb, opts.block_pairs, opts.core_block
+        fused, set_block, threads = opts.fused, opts.set_block, opts.threads
         self.device = resolve_device(device) if not isinstance(device, torch.device) else device
         self.members = [Member(m.head.to(self.device), as_rows(m.cores), as_set_source(m.sets)) for m in members]
         first = self.members[0]
@@ -121,12 +145,12 @@ class ScreenEngine:
         if core_block is None:
             core_block = max(1, int(4e6 // max(1, self.set_block)))
         self.core_block = max(1, int(core_block))
+        self.options = replace(opts, core_block=self.core_block, set_block=self.set_block)
 
     def __reduce__(self):
-        """Pickle as the engine's description (heads + sources), so Dask workers rebuild it on the CPU."""
-        top_k, depth, memory_mb, block_pairs, _, fused, _, _ = self._args
-        args = (top_k, depth, memory_mb, block_pairs, self.core_block, fused, self.set_block, self.threads)
-        return (_rebuild_engine, ([Member(m.head.cpu(), m.cores, m.sets) for m in self.members], args))
+        """Pickle as the engine's description (heads + sources + options), so Dask workers rebuild it on the CPU."""
+        options = replace(self.options, threads=self.threads)
+        return (ScreenEngine, ([Member(m.head.cpu(), m.cores, m.sets) for m in self.members], options, "cpu"))
 
     @property
     def ensemble(self) -> bool:
@@ -247,11 +271,6 @@ def _select(index: np.ndarray, score: np.ndarray, k: int) -> tuple[np.ndarray, n
     picked_i = np.take_along_axis(flat_idx, order, 1).reshape(shape)
     picked_s = np.take_along_axis(score.reshape(flat_key.shape), order, 1).reshape(shape)
     return picked_i, picked_s
-
-
-def _rebuild_engine(members: list[Member], args: tuple) -> "ScreenEngine":
-    top_k, depth, memory_mb, block_pairs, core_block, fused, set_block, threads = args
-    return ScreenEngine(members, top_k, depth, "cpu", memory_mb, block_pairs, core_block, fused, set_block, threads)
 
 
 def _set_threads(n: int) -> None:

@@ -4,7 +4,7 @@ rank stability and applicability domain; resumable through :class:`ScreenState`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -18,7 +18,7 @@ from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
 from colim.screening.domain import DomainReference, DomainTally, reference_of
-from colim.screening.engine import BlockResult, Member, ScreenEngine
+from colim.screening.engine import BlockResult, EngineOptions, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
 from colim.screening.state import ScreenState
 from colim.structures.ligands import LigandSet
@@ -35,24 +35,19 @@ class ScreenInterrupted(ColimError):
 
 
 @dataclass
-class ScreenOptions:
-    """Knobs of a screen (see ``colim screen --help``).
+class ScreenOptions(EngineOptions):
+    """Knobs of a screen (see ``colim screen --help``): the engine's (:class:`EngineOptions`: ``top_k``,
+    ``depth``, ``memory_mb``, ``block_pairs``, ``core_block``, ``set_block``, ``fused``, ``prune``) and the screen's.
 
     ``workers``: run the tasks on a local Dask cluster of that many worker processes; ``scheduler``: on
     an existing Dask cluster at that address (its workers must read the libraries at the same paths).
     ``set_block``: sets per task (default: what ``memory_mb`` allows)."""
 
-    top_k: int = 10
-    depth: int | None = None
     device: str | None = None
-    memory_mb: float | None = None
-    block_pairs: int | None = None
-    core_block: int | None = None
     restart: bool = False
     overwrite: bool = False
     workers: int | None = None
     scheduler: str | None = None
-    set_block: int | None = None
 
 
 class ScreenResult:
@@ -122,8 +117,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
         raise LibraryError("nothing to screen: the core library or the ligand library is empty")
     members = build_members(models, cores, ligands)
     distributed = bool(opts.workers or opts.scheduler)
-    engine = ScreenEngine(members, opts.top_k, opts.depth, "cpu" if distributed else opts.device, opts.memory_mb, opts.block_pairs,
-                          opts.core_block, set_block=opts.set_block)
+    engine = ScreenEngine(members, opts, "cpu" if distributed else opts.device)
     fingerprint = {
         "cores": cores.content_hash, "ligands": ligands.content_hash,
         "models": [weights_hash(m) for _, m in models], "top_k": engine.top_k, "depth": engine.depth,
@@ -132,8 +126,8 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
     if output is not None:
         state = ScreenState(output, fingerprint, opts.restart, {"core_block": engine.core_block, "set_block": engine.set_block})
         if (state.grid["core_block"], state.grid["set_block"]) != (engine.core_block, engine.set_block):  # resume on the saved grid
-            engine = ScreenEngine(members, opts.top_k, opts.depth, engine.device, opts.memory_mb, opts.block_pairs,
-                                  int(state.grid["core_block"]), set_block=int(state.grid["set_block"]))
+            grid = replace(opts.engine_options(), core_block=int(state.grid["core_block"]), set_block=int(state.grid["set_block"]))
+            engine = ScreenEngine(members, grid, engine.device)
     tasks = engine.tasks()
     done = state.done() if state else set()
     todo = [t for t in tasks if t not in done]

@@ -17,7 +17,7 @@ from colim.libraries.ligand_sets import SetRule, SetSpace, set_families, set_key
 from colim.libraries.views import open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
 from colim.plugins.manager import create_core_encoder, create_ligand_encoder
-from colim.screening.engine import ScreenEngine
+from colim.screening.engine import EngineOptions, ScreenEngine
 from colim.screening.screen import ScreenOptions, build_members, screen
 from colim.screening.sources import linear_pooling
 from tests.conftest import DATA
@@ -112,10 +112,10 @@ def test_on_the_fly_sets_score_as_the_materialised_library(pooling, ligands, scr
 def test_task_grid_and_merge_give_the_brute_force_top_k(screen_setup):
     model = screen_setup["models"][0]
     members = build_members([("m", model)], open_core_library(screen_setup["core_lib"]), open_ligand_library(screen_setup["ligand_lib"]))
-    whole = ScreenEngine(members, top_k=6, device="cpu", set_block=10**6)
+    whole = ScreenEngine(members, EngineOptions(top_k=6, set_block=10**6), "cpu")
     expect = np.concatenate([b.top_index for b in whole.run()])
     for set_block, core_block in ((7, 1), (13, 2), (44, 5)):
-        engine = ScreenEngine(members, top_k=6, device="cpu", set_block=set_block, core_block=core_block)
+        engine = ScreenEngine(members, EngineOptions(top_k=6, set_block=set_block, core_block=core_block), "cpu")
         assert len(engine.set_blocks()) > 1
         parts = [engine.score_task(*t) for t in engine.tasks()]
         merged = [engine.merge([p for p in parts if p.start == a]) for a, _ in engine.blocks()]

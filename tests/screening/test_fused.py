@@ -8,7 +8,7 @@ import torch
 
 from colim.model.dual_encoder import PairHead
 from colim.screening import fused
-from colim.screening.engine import Member, ScreenEngine
+from colim.screening.engine import EngineOptions, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
 from colim.screening.fused import FusedScorer
 
@@ -72,13 +72,13 @@ def test_engine_uses_fused_kernels_on_cpu_and_ranks_like_brute_force_as_the_torc
     head = _head((256,), seed=3)
     torch.manual_seed(3)
     cores, sets = torch.randn(11, 256), torch.randn(300, 256)
-    engine = ScreenEngine([Member(FoldedHead(head), cores, sets)], top_k=5, device="cpu", block_pairs=1000, core_block=4)
+    engine = ScreenEngine([Member(FoldedHead(head), cores, sets)], EngineOptions(top_k=5, block_pairs=1000, core_block=4), "cpu")
     assert engine.fused
     blocks = engine.run()
     expect = torch.topk(_full(head, cores, sets), 5, dim=1)
     np.testing.assert_array_equal(np.concatenate([b.top_index for b in blocks]), expect.indices.numpy())
     np.testing.assert_allclose(np.concatenate([b.top_score for b in blocks]), expect.values.numpy(), atol=1e-5)
     assert engine.fallback_tiles == 0
-    plain = ScreenEngine([Member(FoldedHead(head), cores, sets)], top_k=5, device="cpu", block_pairs=1000, core_block=4, fused=False)
+    plain = ScreenEngine([Member(FoldedHead(head), cores, sets)], EngineOptions(top_k=5, block_pairs=1000, core_block=4, fused=False), "cpu")
     assert not plain.fused
     np.testing.assert_array_equal(np.concatenate([b.top_index for b in plain.run()]), expect.indices.numpy())
