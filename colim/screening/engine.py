@@ -16,8 +16,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from colim.screening.bounds import HeadBounds
 from colim.screening.folded import FoldedHead
-from colim.screening.sources import as_rows, as_set_source
+from colim.screening.prune import CombinatorialSearch, search_reason, select_best
+from colim.screening.sources import CombinatorialSets, as_rows, as_set_source
 
 #: default memory for one tile's intermediate activations.
 DEFAULT_MEMORY_MB = {"cpu": 128, "cuda": 4096}
@@ -82,11 +84,17 @@ class BlockResult:
     num_sets: int = 0
     set_start: int = 0
     set_stop: int = -1
+    scored: int = -1
 
     @property
     def pairs(self) -> int:
-        """Pairs scored for this block."""
+        """Pairs this block covers (scored or skipped)."""
         return (self.stop - self.start) * self.num_sets
+
+    @property
+    def scored_pairs(self) -> int:
+        """Pairs actually scored (the rest were skipped by their bounds)."""
+        return self.pairs if self.scored < 0 else self.scored
 
 
 def tile_shape(num_sets: int, hidden_dims: Sequence[int], memory_mb: float, block_pairs: int | None = None,
@@ -131,6 +139,10 @@ class ScreenEngine:
         self.threads = threads
         self.fallback_tiles = 0  # fused tiles that went through the torch path (out of the fast path's range)
         self.fused = fused and self.device.type == "cpu" and _numba_available()
+        self.prune_note: str | None = None  # why pruning is off (said once in the summary), None when on or not asked
+        self.search, self.shifts = self._plan_search(opts.prune)
+        if self.search is not None and set_block is None:
+            set_block = self.num_sets  # one task per core block: the search never generates the sets it skips
         budget = memory_mb if memory_mb is not None else DEFAULT_MEMORY_MB["cuda" if self.device.type == "cuda" else "cpu"]
         self.memory_mb = budget
         hidden = first.head.b_first.shape[0]
@@ -146,6 +158,28 @@ class ScreenEngine:
             core_block = max(1, int(4e6 // max(1, self.set_block)))
         self.core_block = max(1, int(core_block))
         self.options = replace(opts, core_block=self.core_block, set_block=self.set_block)
+
+    def _plan_search(self, prune: bool) -> tuple[CombinatorialSearch | None, list | None]:
+        """The branch-and-bound search (combinatorial libraries with linear pooling) and the fused kernels' fixed
+        column shifts (so a set scores the same bits in any tile); None where they do not apply."""
+        sets = [m.sets for m in self.members]
+        if not all(isinstance(s, CombinatorialSets) and s.pooling for s in sets):
+            reason = search_reason(sets)
+            if prune:
+                self.prune_note = f"exact pruning is not available for {reason}: every pair is scored"
+            return None, None
+        proj = [s._ligand_projections(m.head) for s, m in zip(sets, self.members)]
+        kinds = range(sets[0].space.rule.min_kinds, sets[0].space.rule.max_kinds + 1)
+        scale = kinds if sets[0].pooling == "sum" else [1]
+        shifts = [torch.from_numpy(((max(k * p.max(0) for k in scale) + min(k * p.min(0) for k in scale)) / 2).astype(np.float32))
+                  if len(p) else None for p in proj]
+        if not prune:
+            return None, shifts
+        reason = search_reason(sets) or (None if _numba_available() else "a machine without numba")
+        if reason is not None:
+            self.prune_note = f"exact pruning is not available for {reason}: every pair is scored"
+            return None, shifts
+        return CombinatorialSearch(sets, [HeadBounds.of(m.head) for m in self.members], proj), shifts
 
     def __reduce__(self):
         """Pickle as the engine's description (heads + sources + options), so Dask workers rebuild it on the CPU."""
@@ -173,11 +207,13 @@ class ScreenEngine:
         """Top lists of cores ``start:stop`` against sets ``s0:s1`` (set ids are global)."""
         if self.threads:
             _set_threads(self.threads)
+        if self.search is not None:
+            return self._search_task(start, stop, s0, s1)
         n, dev, m_count = stop - start, self.device, len(self.members)
         k, depth = min(self.top_k, s1 - s0), min(self.depth, s1 - s0)
         core_proj = [m.head.project_cores(torch.from_numpy(m.cores.block(start, stop))) for m in self.members]
         set_proj = [m.sets.projections(m.head, s0, s1).to(dev) for m in self.members]
-        scorers = _fused_scorers(self.members, set_proj) if self.fused else None
+        scorers = _fused_scorers(self.members, set_proj, self.shifts) if self.fused else None
         top_s = torch.empty((n, k), device=dev)
         top_i = torch.empty((n, k), dtype=torch.long, device=dev)
         mem_s = torch.empty((m_count, n, depth), device=dev)
@@ -212,7 +248,47 @@ class ScreenEngine:
         if scorers is not None:
             self.fallback_tiles += sum(sc.fallback_tiles for sc in scorers)
         return BlockResult(start, stop, top_i.cpu().numpy(), top_s.float().cpu().numpy(), mem_i.cpu().numpy(),
-                           mem_s.float().cpu().numpy(), s1 - s0, s0, s1)
+                           mem_s.float().cpu().numpy(), s1 - s0, s0, s1, n * (s1 - s0))
+
+    def _search_task(self, start: int, stop: int, s0: int, s1: int) -> BlockResult:
+        """The task by branch-and-bound, core by core: the same lists as :meth:`score_task`'s brute force."""
+        n, m_count = stop - start, len(self.members)
+        k, depth = min(self.top_k, s1 - s0), min(self.depth, s1 - s0)
+        core_proj = [m.head.project_cores(torch.from_numpy(m.cores.block(start, stop))) for m in self.members]
+        tables = [m.sets._ligand_projections(m.head) for m in self.members]
+        top_i, top_s = np.zeros((n, k), np.int64), np.zeros((n, k), np.float32)
+        mem_i, mem_s = np.zeros((m_count, n, depth), np.int64), np.zeros((m_count, n, depth), np.float32)
+        scored = 0
+        for c in range(n):
+            def score(members: np.ndarray, c: int = c) -> tuple[np.ndarray, np.ndarray]:
+                ratios = np.zeros(members.shape, np.float32)
+                logits, total = [], None
+                for m, member in enumerate(self.members):
+                    p_set = torch.from_numpy(member.sets._pooled(tables[m], members, ratios))
+                    if self.fused:
+                        from colim.screening.fused import FusedScorer
+
+                        scorer = FusedScorer(member.head, p_set, self.shifts[m])
+                        out = scorer.logits(core_proj[m][c : c + 1].cpu(), 0, len(p_set))
+                        self.fallback_tiles += scorer.fallback_tiles
+                    else:
+                        out = member.head.logits(core_proj[m][c : c + 1], p_set.to(self.device))
+                    logits.append(out[0].float().cpu().numpy().copy())
+                    if self.ensemble:
+                        prob = out.sigmoid_()
+                        total = prob if total is None else total.add_(prob)
+                    else:
+                        total = out
+                return np.stack(logits), total[0].float().cpu().numpy()
+
+            lists, count = self.search.top_lists([p[c].cpu().numpy() for p in core_proj], s0, s1, k, depth, score)
+            scored += count
+            top_i[c], top_s[c] = lists.ids, (lists.scores / m_count if self.ensemble else lists.scores)
+            for m in range(m_count if self.ensemble else 0):
+                mem_i[m, c], mem_s[m, c] = lists.member_ids[m], lists.member_scores[m]
+        if not self.ensemble:
+            mem_i, mem_s = top_i[None], top_s[None]
+        return BlockResult(start, stop, top_i, top_s, mem_i, mem_s, s1 - s0, s0, s1, scored)
 
     def merge(self, results: Sequence[BlockResult]) -> BlockResult:
         """Exact merge of task results over the same cores into one block result."""
@@ -259,18 +335,10 @@ def merge_results(results: Sequence[BlockResult], top_k: int, depth: int) -> Blo
     if first.member_index.shape[0] == 1 and first.member_index.shape[2] == first.top_index.shape[1]:
         mem_i, mem_s = top_i[None], top_s[None]  # one model: its member list is its top list
     return BlockResult(first.start, first.stop, top_i, top_s, mem_i, mem_s, sum(r.num_sets for r in results),
-                       results[0].set_start, results[-1].set_stop)
+                       results[0].set_start, results[-1].set_stop, sum(r.scored_pairs for r in results))
 
 
-def _select(index: np.ndarray, score: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Best ``k`` along the last axis by (score descending, NaN last as the CPU tile top-k ranks it, then set id)."""
-    key = np.where(np.isnan(score), np.inf, -score.astype(np.float64))
-    flat_key, flat_idx = key.reshape(-1, key.shape[-1]), index.reshape(-1, index.shape[-1])
-    order = np.lexsort((flat_idx, flat_key), axis=-1)[:, :k] if flat_key.shape[0] else np.zeros((0, k), np.int64)
-    shape = index.shape[:-1] + (min(k, index.shape[-1]),)
-    picked_i = np.take_along_axis(flat_idx, order, 1).reshape(shape)
-    picked_s = np.take_along_axis(score.reshape(flat_key.shape), order, 1).reshape(shape)
-    return picked_i, picked_s
+_select = select_best
 
 
 def _set_threads(n: int) -> None:
@@ -299,35 +367,49 @@ def _fused_bytes_per_pair(head: FoldedHead) -> int:
     return 4 * (1 + head.rest_weights[0].shape[0] + sum(w.shape[1] for w in head.rest_weights[:-1]))
 
 
-def _fused_scorers(members: Sequence[Member], set_proj: Sequence[Tensor]) -> list | None:
+def _fused_scorers(members: Sequence[Member], set_proj: Sequence[Tensor], shifts: Sequence[Tensor | None] | None = None) -> list | None:
     """CPU fused-kernel scorers (numba), or None when numba is missing (the torch path then runs)."""
     try:  # optional heavy dependency, imported only when a CPU engine is built (keeps CLI start-up fast)
         from colim.screening.fused import FusedScorer
     except ImportError:
         return None
-    return [FusedScorer(m.head, p) for m, p in zip(members, set_proj)]
+    shifts = shifts or [None] * len(members)
+    return [FusedScorer(m.head, p, shift) for m, p, shift in zip(members, set_proj, shifts)]
 
 
 def _merge(current: tuple[Tensor, Tensor], scores: Tensor, offset: int, k: int) -> tuple[Tensor, Tensor]:
-    """Running top-k: the tile's own top-k (set ids = column + ``offset``) merged with ``current`` [B, ≤k]."""
+    """Running top-k: the tile's own top-k (set ids = column + ``offset``) merged with ``current`` [B, ≤k]
+    (on CPU ties go to the smaller set id, as in :func:`select_best`, so any tiling gives the same lists)."""
     best, pos = _topk(scores, min(k, scores.shape[1]))
     pos += offset
     if current[0].shape[1] == 0:
         return best, pos
     values = torch.cat([current[0], best], dim=1)
     index = torch.cat([current[1], pos], dim=1)
+    if values.device.type == "cpu":
+        idx, val = select_best(index.numpy(), values.numpy(), k)
+        return torch.from_numpy(np.ascontiguousarray(val)), torch.from_numpy(np.ascontiguousarray(idx))
     best, where = torch.topk(values, min(k, values.shape[1]), dim=1, sorted=True)
     return best, torch.gather(index, 1, where)
 
 
 def _topk(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:
-    """Row-wise sorted top-k. On CPU via numpy's argpartition: one thread, so no torch thread-pool wake-up
-    right after the numba kernels (which cost ~15 ms a tile on a loaded box)."""
+    """Row-wise sorted top-k, ties to the smaller column. On CPU via numpy's argpartition: one thread, so no
+    torch thread-pool wake-up right after the numba kernels (which cost ~15 ms a tile on a loaded box)."""
     if scores.device.type != "cpu":
         return torch.topk(scores, k, dim=1, sorted=True)
     values = scores.numpy()
     neg = -values  # NaN stays NaN and sorts last, as torch.topk ranks NaN first
-    part = np.argpartition(neg, k - 1, axis=1)[:, :k] if k < values.shape[1] else np.broadcast_to(np.arange(values.shape[1]), values.shape)
-    order = np.argsort(np.take_along_axis(neg, part, 1), axis=1, kind="stable")
+    if k >= values.shape[1]:
+        part = np.broadcast_to(np.arange(values.shape[1]), values.shape)
+    else:
+        part = np.argpartition(neg, k - 1, axis=1)[:, :k]
+        kth = np.take_along_axis(neg, part, 1).max(axis=1, keepdims=True)
+        tied = (neg == kth).sum(axis=1) > (np.take_along_axis(neg, part, 1) == kth).sum(axis=1)
+        if tied.any():  # ties straddle the k-th place: keep the smallest columns among them
+            part = part.copy()
+            for row in np.nonzero(tied)[0]:
+                part[row] = np.lexsort((np.arange(values.shape[1]), neg[row]))[:k]
+    order = np.lexsort((part, np.take_along_axis(neg, part, 1)), axis=1)
     index = np.take_along_axis(part, order, 1)
     return torch.from_numpy(np.take_along_axis(values, index, 1)), torch.from_numpy(index.astype(np.int64))

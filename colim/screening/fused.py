@@ -24,6 +24,8 @@ from colim.screening.folded import FoldedHead
 
 #: largest |shifted pre-activation| on the fast path: e^±80 products stay normal float32.
 EXP_RANGE = 40.0
+#: below this many pairs a tile runs in one thread (waking numba's pool costs more than it saves).
+SERIAL_PAIRS = 1 << 14
 
 _F = np.float32
 _ONE, _HALF, _ZERO = _F(1.0), _F(0.5), _F(0.0)
@@ -94,6 +96,19 @@ def _one_hidden(e_core, e_set, w, b, out):  # pragma: no cover - compiled
             out[i, j] = acc + b
 
 
+@njit(fastmath=True, cache=True)
+def _one_hidden_serial(e_core, e_set, w, b, out):  # pragma: no cover - compiled
+    """:func:`_one_hidden` in one thread (the same arithmetic, for small batches of pairs)."""
+    cores, hidden = e_core.shape
+    sets = e_set.shape[0]
+    for i in range(cores):
+        for j in range(sets):
+            acc = _ZERO
+            for h in range(hidden):
+                acc += w[h] * _log(_ONE + e_core[i, h] * e_set[j, h])
+            out[i, j] = acc + b
+
+
 @njit(parallel=True, fastmath=True, cache=True)
 def _first_layer(e_core, e_set, out):  # pragma: no cover - compiled
     """out[i·S + j, h] = log(1 + e_core[i,h]·e_set[j,h]): the first hidden activations of a tile."""
@@ -128,20 +143,24 @@ class FusedScorer:
     """CPU logits of one folded head against fixed set projections ``p_set [S, H]``, via the fused kernels.
 
     ``logits(p_core [Cb, H], s0, s1) -> [Cb, s1 - s0]`` equals ``head.logits(p_core, p_set[s0:s1])``
-    (to float32 rounding); tiles it cannot take exactly go through ``head.logits``.
+    (to float32 rounding); tiles it cannot take exactly go through ``head.logits``. ``shift [H]``: the
+    column shift (default: the midpoint of ``p_set``'s range).
     """
 
-    def __init__(self, head: FoldedHead, p_set: Tensor):
+    def __init__(self, head: FoldedHead, p_set: Tensor, shift: Tensor | None = None):
         self.head = head
         self.p_set = p_set.float().contiguous()
-        if len(self.p_set):
+        if shift is not None:  # fixed per engine: a pair's score then never depends on which sets share its tile
+            self.shift = shift.float()
+        elif len(self.p_set):
             self.shift = (self.p_set.amax(0) + self.p_set.amin(0)) / 2
         else:
             self.shift = torch.zeros(self.p_set.shape[1])
-        shifted = self.p_set - self.shift
+        # numpy (one thread, and the same exp whatever the batch size, so a set's bits never depend on it)
         self._shift = self.shift.numpy()
-        self.sets_ok = bool(shifted.abs().max() <= EXP_RANGE) if len(shifted) else True
-        self.e_set = torch.exp(shifted).numpy() if self.sets_ok else None
+        shifted = self.p_set.numpy() - self._shift
+        self.sets_ok = bool(np.abs(shifted).max() <= EXP_RANGE) if len(shifted) else True
+        self.e_set = np.exp(shifted) if self.sets_ok else None
         self.rest_w = [w.contiguous() for w in head.rest_weights]
         self.rest_b = [b.contiguous() for b in head.rest_biases]
         self.out_w = self.rest_w[-1][:, 0].contiguous().numpy()
@@ -175,7 +194,8 @@ class FusedScorer:
         cb, sb = e_core.shape[0], e_set.shape[0]
         out = torch.empty((cb, sb), dtype=torch.float32)
         if len(self.rest_w) == 1:
-            _one_hidden(e_core, e_set, self.out_w, self.out_b, out.numpy())
+            kernel = _one_hidden if cb * sb >= SERIAL_PAIRS else _one_hidden_serial  # few pairs: no thread wake-up
+            kernel(e_core, e_set, self.out_w, self.out_b, out.numpy())
             return out
         x = self._buffer("first", cb * sb, e_core.shape[1])
         _first_layer(e_core, e_set, x.numpy())
