@@ -69,6 +69,12 @@ class HeadBounds:
         return cls(weights[0], biases[0], tail_w, tail_b, np.asarray(dims, dtype=np.int64))
 
     @property
+    def finite(self) -> bool:
+        """Whether every weight is finite (a NaN or infinite weight leaves nothing to bound by)."""
+        return bool(np.isfinite(self.w2).all() and np.isfinite(self.b2).all() and np.isfinite(self.tail_w).all()
+                    and np.isfinite(self.tail_b).all())
+
+    @property
     def units(self) -> int:
         """``J``: units of the second linear layer."""
         return self.w2.shape[1]

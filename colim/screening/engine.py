@@ -18,7 +18,8 @@ from torch import Tensor
 
 from colim.screening.bounds import HeadBounds
 from colim.screening.folded import FoldedHead
-from colim.screening.prune import CombinatorialSearch, search_reason, select_best
+from colim.screening.bounds import LOGIT_MARGIN, PROB_MARGIN, sigmoid
+from colim.screening.prune import SUB_BLOCK, CombinatorialSearch, group_bounds, search_reason, select_best, tight_groups
 from colim.screening.sources import CombinatorialSets, as_rows, as_set_source
 
 #: default memory for one tile's intermediate activations.
@@ -141,6 +142,11 @@ class ScreenEngine:
         self.fused = fused and self.device.type == "cpu" and _numba_available()
         self.prune_note: str | None = None  # why pruning is off (said once in the summary), None when on or not asked
         self.search, self.shifts = self._plan_search(opts.prune)
+        self.bounds = [HeadBounds.of(m.head) for m in self.members]
+        self.group_prune = opts.prune and self.search is None
+        if opts.prune and not all(b.finite for b in self.bounds):
+            self.search, self.group_prune = None, False
+            self.prune_note = "exact pruning is off: a model's head has non-finite weights, so its scores cannot be bounded; every pair is scored"
         if self.search is not None and set_block is None:
             set_block = self.num_sets  # one task per core block: the search never generates the sets it skips
         budget = memory_mb if memory_mb is not None else DEFAULT_MEMORY_MB["cuda" if self.device.type == "cuda" else "cpu"]
@@ -164,27 +170,27 @@ class ScreenEngine:
         column shifts (so a set scores the same bits in any tile); None where they do not apply."""
         sets = [m.sets for m in self.members]
         if not all(isinstance(s, CombinatorialSets) and s.pooling for s in sets):
-            reason = search_reason(sets)
-            if prune:
-                self.prune_note = f"exact pruning is not available for {reason}: every pair is scored"
             return None, None
         proj = [s._ligand_projections(m.head) for s, m in zip(sets, self.members)]
         kinds = range(sets[0].space.rule.min_kinds, sets[0].space.rule.max_kinds + 1)
         scale = kinds if sets[0].pooling == "sum" else [1]
-        shifts = [torch.from_numpy(((max(k * p.max(0) for k in scale) + min(k * p.min(0) for k in scale)) / 2).astype(np.float32))
-                  if len(p) else None for p in proj]
+        shifts = [torch.from_numpy(((np.max([k * p.max(0) for k in scale], axis=0) + np.min([k * p.min(0) for k in scale], axis=0)) / 2)
+                                   .astype(np.float32)) if len(p) else None for p in proj]
         if not prune:
             return None, shifts
-        reason = search_reason(sets) or (None if _numba_available() else "a machine without numba")
-        if reason is not None:
-            self.prune_note = f"exact pruning is not available for {reason}: every pair is scored"
-            return None, shifts
+        if search_reason(sets) is not None or not _numba_available():
+            return None, shifts  # rules or ratios: the sets are pruned in groups by interval bounds instead
         return CombinatorialSearch(sets, [HeadBounds.of(m.head) for m in self.members], proj), shifts
 
     def __reduce__(self):
         """Pickle as the engine's description (heads + sources + options), so Dask workers rebuild it on the CPU."""
         options = replace(self.options, threads=self.threads)
         return (ScreenEngine, ([Member(m.head.cpu(), m.cores, m.sets) for m in self.members], options, "cpu"))
+
+    @property
+    def pruning(self) -> str:
+        """How this engine prunes: ``branch-and-bound``, ``group bounds`` or ``off``."""
+        return "branch-and-bound" if self.search is not None else "group bounds" if self.group_prune else "off"
 
     @property
     def ensemble(self) -> bool:
@@ -209,6 +215,8 @@ class ScreenEngine:
             _set_threads(self.threads)
         if self.search is not None:
             return self._search_task(start, stop, s0, s1)
+        if self.group_prune and s1 - s0 > SUB_BLOCK:
+            return self._group_task(start, stop, s0, s1)
         n, dev, m_count = stop - start, self.device, len(self.members)
         k, depth = min(self.top_k, s1 - s0), min(self.depth, s1 - s0)
         core_proj = [m.head.project_cores(torch.from_numpy(m.cores.block(start, stop))) for m in self.members]
@@ -249,6 +257,59 @@ class ScreenEngine:
             self.fallback_tiles += sum(sc.fallback_tiles for sc in scorers)
         return BlockResult(start, stop, top_i.cpu().numpy(), top_s.float().cpu().numpy(), mem_i.cpu().numpy(),
                            mem_s.float().cpu().numpy(), s1 - s0, s0, s1, n * (s1 - s0))
+
+    def _group_task(self, start: int, stop: int, s0: int, s1: int) -> BlockResult:
+        """The task with interval-bound pruning: the block's sets ordered into tight groups (:func:`tight_groups`),
+        each group scored only for the cores whose bound over it can still reach their lists."""
+        n, dev, m_count = stop - start, self.device, len(self.members)
+        k, depth = min(self.top_k, s1 - s0), min(self.depth, s1 - s0)
+        core_proj = [m.head.project_cores(torch.from_numpy(m.cores.block(start, stop))) for m in self.members]
+        set_proj = [m.sets.projections(m.head, s0, s1).float().cpu() for m in self.members]
+        weight = np.abs(self.bounds[0].w2).sum(axis=1)
+        perm, groups = tight_groups(set_proj[0].numpy() * weight[None, :])
+        shifts = self.shifts or [(p.amax(0) + p.amin(0)) / 2 for p in set_proj]  # the brute force's per-block shift
+        set_proj = [p[torch.from_numpy(perm)] for p in set_proj]
+        ids = torch.from_numpy(perm + s0).to(dev)
+        upper = np.stack([b.interval_upper(p.double().cpu().numpy(), *group_bounds(q.numpy(), groups))
+                          for b, p, q in zip(self.bounds, core_proj, set_proj)])  # [M, n, G]
+        rank_upper = sigmoid(upper).mean(axis=0) if self.ensemble else upper[0]
+        scorers = _fused_scorers(self.members, set_proj, shifts) if self.fused else None
+        set_proj = [p.to(dev) for p in set_proj]
+        best = (torch.full((n, k), -torch.inf, device=dev), torch.full((n, k), torch.iinfo(torch.long).max, dtype=torch.long, device=dev))
+        member_best = [(torch.full((n, depth), -torch.inf, device=dev), best[1][:, :1].expand(n, depth).clone()) for _ in range(m_count)]
+        scored = 0
+        for g in np.argsort(-rank_upper.max(axis=0), kind="stable"):
+            a, b = groups[g]
+            thr = best[0][:, k - 1].cpu().numpy() / (m_count if self.ensemble else 1)
+            need = rank_upper[:, g] >= thr - (PROB_MARGIN if self.ensemble else LOGIT_MARGIN)
+            if self.ensemble:
+                for m in range(m_count):
+                    need |= upper[m, :, g] >= member_best[m][0][:, depth - 1].cpu().numpy() - LOGIT_MARGIN
+            rows = torch.from_numpy(np.nonzero(need)[0]).to(dev)
+            if not len(rows):
+                continue
+            scored += len(rows) * (b - a)
+            total = None
+            for m, member in enumerate(self.members):
+                pc = core_proj[m][rows]
+                logits = scorers[m].logits(pc.cpu(), a, b) if scorers is not None else member.head.logits(pc, set_proj[m][a:b])
+                logits = logits.to(dev)
+                if self.ensemble:
+                    member_best[m] = _merge_rows(member_best[m], rows, logits, ids[a:b], depth)
+                    prob = logits.sigmoid_()
+                    total = prob if total is None else total.add_(prob)
+                else:
+                    total = logits
+            best = _merge_rows(best, rows, total, ids[a:b], k)
+        top_s, top_i = (best[0] / m_count if self.ensemble else best[0]), best[1]
+        if self.ensemble:
+            mem_s, mem_i = torch.stack([mb[0] for mb in member_best]), torch.stack([mb[1] for mb in member_best])
+        else:
+            mem_s, mem_i = top_s[None], top_i[None]
+        if scorers is not None:
+            self.fallback_tiles += sum(sc.fallback_tiles for sc in scorers)
+        return BlockResult(start, stop, top_i.cpu().numpy(), top_s.float().cpu().numpy(), mem_i.cpu().numpy(),
+                           mem_s.float().cpu().numpy(), s1 - s0, s0, s1, scored)
 
     def _search_task(self, start: int, stop: int, s0: int, s1: int) -> BlockResult:
         """The task by branch-and-bound, core by core: the same lists as :meth:`score_task`'s brute force."""
@@ -377,11 +438,16 @@ def _fused_scorers(members: Sequence[Member], set_proj: Sequence[Tensor], shifts
     return [FusedScorer(m.head, p, shift) for m, p, shift in zip(members, set_proj, shifts)]
 
 
-def _merge(current: tuple[Tensor, Tensor], scores: Tensor, offset: int, k: int) -> tuple[Tensor, Tensor]:
+def _merge(current: tuple[Tensor, Tensor], scores: Tensor, offset: int, k: int, ids: Tensor | None = None,
+           presorted: bool = False) -> tuple[Tensor, Tensor]:
     """Running top-k: the tile's own top-k (set ids = column + ``offset``) merged with ``current`` [B, ≤k]
-    (on CPU ties go to the smaller set id, as in :func:`select_best`, so any tiling gives the same lists)."""
-    best, pos = _topk(scores, min(k, scores.shape[1]))
-    pos += offset
+    (on CPU ties go to the smaller set id, as in :func:`select_best`, so any tiling gives the same lists).
+    ``presorted``: ``scores`` already is the tile's top-k and ``ids`` their set ids."""
+    if presorted:
+        best, pos = scores, ids
+    else:
+        best, pos = _topk(scores, min(k, scores.shape[1]))
+        pos += offset
     if current[0].shape[1] == 0:
         return best, pos
     values = torch.cat([current[0], best], dim=1)
@@ -391,6 +457,15 @@ def _merge(current: tuple[Tensor, Tensor], scores: Tensor, offset: int, k: int) 
         return torch.from_numpy(np.ascontiguousarray(val)), torch.from_numpy(np.ascontiguousarray(idx))
     best, where = torch.topk(values, min(k, values.shape[1]), dim=1, sorted=True)
     return best, torch.gather(index, 1, where)
+
+
+def _merge_rows(current: tuple[Tensor, Tensor], rows: Tensor, scores: Tensor, ids: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """:func:`_merge` of a group's ``scores [len(rows), g]`` (set ids ``ids [g]``) into rows ``rows`` of full lists."""
+    values, index = current[0].clone(), current[1].clone()
+    best, pos = _topk(scores, min(k, scores.shape[1]))
+    merged = _merge((values[rows], index[rows]), best, 0, k, ids[pos.to(ids.device)], presorted=True)
+    values[rows], index[rows] = merged
+    return values, index
 
 
 def _topk(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:

@@ -173,3 +173,29 @@ class CombinatorialSearch:
                 fresh = ~np.isin(ids, seen_ids)
                 scored += add(ids[fresh], members[fresh])
         return lists, scored
+
+
+def tight_groups(points: np.ndarray, leaf: int = SUB_BLOCK) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Order sets so that consecutive groups of at most ``leaf`` are tight: a k-d split (median of the widest
+    unit, recursively) of ``points [S, H]`` (projections scaled by how much each unit matters). Returns the
+    permutation and the ``(start, stop)`` groups in it."""
+    perm = np.arange(len(points))
+    todo, groups = [(0, len(points))], []
+    while todo:
+        a, b = todo.pop()
+        if b - a <= leaf:
+            groups.append((a, b))
+            continue
+        seg = points[perm[a:b]]
+        dim = int(np.argmax(seg.max(axis=0) - seg.min(axis=0)))
+        mid = (b - a) // 2
+        perm[a:b] = perm[a:b][np.argpartition(seg[:, dim], mid)]
+        todo += [(a + mid, b), (a, a + mid)]
+    return perm, sorted(groups)
+
+
+def group_bounds(proj: np.ndarray, groups: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-group ``[min, max]`` of the (permuted) projections: ``lo, hi [G, H]`` (float64)."""
+    starts = np.array([a for a, _ in groups], dtype=np.int64)
+    p = proj.astype(np.float64)
+    return np.minimum.reduceat(p, starts, axis=0), np.maximum.reduceat(p, starts, axis=0)

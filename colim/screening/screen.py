@@ -160,6 +160,8 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
     model_names = [name for name, _ in models]
     resumed = len(done)
 
+    scored = {"pairs": 0}
+
     def block_results():
         for a, b in engine.blocks():
             parts = []
@@ -169,7 +171,9 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                 if part is None:  # a saved task file was damaged after the run: score it again
                     part = engine.score_task(*key)
                 parts.append(part)
-            yield engine.merge(parts)
+            block = engine.merge(parts)
+            scored["pairs"] += block.scored_pairs
+            yield block
 
     summary = {"core_library": str(core_lib), "ligand_library": str(ligand_lib), "resumed_tasks": resumed,
                "resumed_from_core": todo[0][0] if todo and resumed else 0,
@@ -188,7 +192,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                 writer.write(part.hits)
                 if keep:
                     kept.append(part.hits)
-            summary.update(_summary(engine, model_names, reference, stability, tally))
+            summary.update(_summary(engine, model_names, reference, stability, tally, scored["pairs"]))
             writer.summary = summary
         state.discard()
     else:
@@ -196,7 +200,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
             part = _hit_table(engine, [block], cores, ligands, tally, model_names)
             stability.add(part.summary.pop("_stability"))
             kept.append(part.hits)
-        summary.update(_summary(engine, model_names, reference, stability, tally))
+        summary.update(_summary(engine, model_names, reference, stability, tally, scored["pairs"]))
     hits = pd.concat(kept, ignore_index=True) if keep else None
     result = ScreenResult(hits, summary, output)
     result.engine, result.cores, result.ligands = engine, cores, ligands
@@ -204,10 +208,13 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
 
 
 def _summary(engine: ScreenEngine, model_names: list[str], reference: DomainReference | None, stability: "_StabilityTotals",
-             tally: DomainTally) -> dict:
-    return {"cores": int(engine.num_cores), "sets": int(engine.num_sets), "pairs": int(engine.num_cores) * int(engine.num_sets),
+             tally: DomainTally, scored: int) -> dict:
+    pairs = int(engine.num_cores) * int(engine.num_sets)
+    warnings = tally.warnings() + ([engine.prune_note] if engine.prune_note else [])
+    return {"cores": int(engine.num_cores), "sets": int(engine.num_sets), "pairs": pairs, "pairs_scored": int(scored),
+            "pairs_skipped": pairs - int(scored), "pruning": engine.pruning, "fallback_tiles": int(engine.fallback_tiles),
             "top_k": int(engine.top_k), "models": model_names, "members": len(engine.members),
-            "domain": None if reference is None else reference.summary(), "warnings": tally.warnings(), **stability.summary()}
+            "domain": None if reference is None else reference.summary(), "warnings": warnings, **stability.summary()}
 
 
 class _StabilityTotals:

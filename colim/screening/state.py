@@ -73,7 +73,8 @@ class ScreenState:
         try:
             with np.load(path) as z:
                 return BlockResult(int(z["start"]), int(z["stop"]), z["top_index"], z["top_score"], z["member_index"], z["member_score"],
-                                   int(z["set_stop"]) - int(z["set_start"]), int(z["set_start"]), int(z["set_stop"]))
+                                   int(z["set_stop"]) - int(z["set_start"]), int(z["set_start"]), int(z["set_stop"]),
+                                   int(z["scored"]) if "scored" in z.files else -1)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             path.unlink(missing_ok=True)  # a task file cut short (kill -9, full disk) is simply scored again
             return None
@@ -83,7 +84,7 @@ class ScreenState:
         path = self._path((block.start, block.stop, block.set_start, block.set_stop))
         tmp = path.with_name(path.name + ".part.npz")
         np.savez(tmp, start=block.start, stop=block.stop, set_start=block.set_start, set_stop=block.set_stop, top_index=block.top_index,
-                 top_score=block.top_score, member_index=block.member_index, member_score=block.member_score)
+                 top_score=block.top_score, member_index=block.member_index, member_score=block.member_score, scored=block.scored_pairs)
         os.replace(tmp, path)
 
     def discard(self) -> None:
