@@ -203,7 +203,10 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
     ``options`` are those of ``colim screen`` (the fields of
     :class:`colim.screening.screen.ScreenOptions`): ``top_k`` (10), ``depth``, ``device`` (``"auto"``,
     ``"cpu"``, ``"cuda"``), ``memory_mb``, ``block_pairs``, ``core_block``, ``set_block``, ``restart``, ``overwrite``,
-    ``workers`` (a local Dask cluster of N worker processes) and ``scheduler`` (an existing Dask cluster's address).
+    ``workers`` (a local Dask cluster of N worker processes), ``scheduler`` (an existing Dask cluster's address),
+    ``prune`` (True: skip the sets whose exact score bound cannot reach a core's top lists, same hits; False:
+    score every pair) and ``fused`` (False: the plain torch scorer on CPU). ``summary`` reports ``pairs_scored``,
+    ``pairs_skipped``, ``pruning`` and ``fallback_tiles``.
     ``on_start(total_pairs, done_pairs)`` and ``on_block(block)`` report progress.
     """
     known = {f.name for f in dataclasses.fields(ScreenOptions)}

@@ -39,13 +39,15 @@ from colim.screening.state import state_dir
 @click.option("--workers", type=POSITIVE_INT, default=None, help="Run on a local Dask cluster of N worker processes (same hits as one process).")
 @click.option("--scheduler", default=None, help="Run on the existing Dask cluster at this address (e.g. tcp://host:8786); its workers read the libraries at the same paths.")
 @click.option("--set-block", type=POSITIVE_INT, default=None, help="Sets per task (default: what --memory-mb allows).")
+@click.option("--no-prune", "no_prune", is_flag=True,
+              help="Score every pair (the brute-force reference); by default sets whose exact score bound cannot reach a core's top lists are skipped, with the same hits.")
 @click.option("--restart", is_flag=True, help="Discard a saved state of an earlier, different screen.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--silent", is_flag=True, help="No progress bar or summary.")
 def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...], ensembles: tuple[str, ...], output: str, top_k: int, depth: int | None,
             old_depth: int | None, train_dataset: str | None,
             device: str, memory_mb: float | None, block_pairs: int | None, core_block: int | None, workers: int | None, scheduler: str | None,
-            set_block: int | None, restart: bool, overwrite: bool, silent: bool) -> None:
+            set_block: int | None, no_prune: bool, restart: bool, overwrite: bool, silent: bool) -> None:
     """Score every core × every ligand set without re-encoding and write the top-k sets per core.
 
     Without --core-lib, --ligand-lib or --model the shipped defaults under libraries/ are used. An
@@ -63,25 +65,36 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
     output_format(output)
     dev = resolve_device(device)
     options = dict(top_k=top_k, depth=depth, device=str(dev), memory_mb=memory_mb, block_pairs=block_pairs,
-                   core_block=core_block, restart=restart, overwrite=overwrite, workers=workers, scheduler=scheduler, set_block=set_block)
+                   core_block=core_block, restart=restart, overwrite=overwrite, workers=workers, scheduler=scheduler, set_block=set_block,
+                   prune=not no_prune)
     bar = progress_bar(unit="pairs", unit_scale=True, desc="screening", disable=silent, dynamic_ncols=True)
+
+    counts = {"scored": 0, "pairs": 0}
 
     def on_start(total: int, done: int) -> None:
         bar.reset(total=total)
         bar.update(done)
+
+    def on_block(block) -> None:  # the bar advances by the pairs covered; its postfix says how many were scored
+        counts["scored"] += block.scored_pairs
+        counts["pairs"] += block.pairs
+        bar.set_postfix_str(f"scored {counts['scored']:,}, skipped {counts['pairs'] - counts['scored']:,}", refresh=False)
+        bar.update(block.pairs)
 
     before = _stamp(output)
     try:
         try:
             with output_lock(output):
                 result = api.screen(core_lib, ligand_lib, list(models + ensembles) or None, output, train_dataset=train_dataset,
-                                    on_block=lambda block: bar.update(block.pairs), on_start=on_start, **options)
+                                    on_block=on_block, on_start=on_start, **options)
         finally:
             bar.close()
         if not silent:
             s = result.summary
             where = f"{workers} Dask workers" if workers else f"Dask scheduler {scheduler}" if scheduler else str(dev)
             click.echo(f"{output}: top {s['top_k']} of {s['sets']:,} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {where})")
+            click.echo(f"pairs scored {s['pairs_scored']:,}, skipped {s['pairs_skipped']:,} (exact pruning: {s['pruning']})"
+                       + (f"; {s['fallback_tiles']} fused tile(s) fell back to the torch path" if s["fallback_tiles"] else ""))
             if s["members"] > 1:
                 click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
                            f"Spearman {s['spearman_mean']:.3f}")
