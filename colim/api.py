@@ -26,6 +26,7 @@ from colim.demo import run_demo as _run_demo
 from colim.editing.apply import apply_edit as _apply_edit
 from colim.editing.enumerate import Enumeration
 from colim.editing.enumerate import enumerate_edits as _enumerate_edits
+from colim.encoders.feature_cache import feature_workers
 from colim.editing.spec import parse_operators
 from colim.editing.symmetry import DEFAULT_TOLERANCE
 from colim.errors import ColimError
@@ -171,13 +172,14 @@ def _ligands(ligands: PathLike | Iterable[str | Ligand]) -> list[Ligand]:
 
 def build_ligand_library(ligands: PathLike | Iterable[str], output: PathLike, model: ModelArg = None, max_kinds: int = 2,
                          sets: PathLike | Iterable[str | LigandSet] | None = None, append: bool = False,
-                         overwrite: bool = False) -> dict[str, Any]:
+                         overwrite: bool = False, workers: int | None = None) -> dict[str, Any]:
     """Write a ligand library (``.h5``): the ligands, their sets, and embeddings by each member of ``model``.
 
     ``ligands`` is a ``.smi``/``.csv`` ligand file or a list of SMILES; the sets are every combination
     of 1..``max_kinds`` ligands unless ``sets`` (a set file or strings like ``"A.B 12:6"``) lists them.
     ``model=()`` stores no embeddings. Returns counts: ``path``, ``ligands``, ``new_ligands``, ``sets``,
-    ``embedded`` and ``models``.
+    ``embedded`` and ``models``. Ligand features are cached on disk per canonical SMILES (``COLIM_CACHE_DIR``,
+    see :mod:`colim.encoders.feature_cache`) and missing ones computed by ``workers`` processes (None: every core).
     """
     if sets is None or isinstance(sets, (str, os.PathLike)):
         set_list = read_set_file(sets) if sets is not None else None
@@ -185,7 +187,8 @@ def build_ligand_library(ligands: PathLike | Iterable[str], output: PathLike, mo
         set_list = [s if isinstance(s, LigandSet) else LigandSet.parse(s) for s in sets]
     members = [] if isinstance(model, (list, tuple)) and not model else load_model(model)
     encoders = [m.model.ligand_encoder for m in members]
-    counts = _build_ligand_library(output, _ligands(ligands), encoders, sets=set_list, max_kinds=max_kinds, append=append, overwrite=overwrite)
+    with feature_workers(workers):
+        counts = _build_ligand_library(output, _ligands(ligands), encoders, sets=set_list, max_kinds=max_kinds, append=append, overwrite=overwrite)
     return {"path": Path(output), **counts, "models": len(encoders)}
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from colim import api
 from colim.defaults import DEFAULT_MODEL, shipped
 from colim.io.core_sources import read_cores
 from colim.io.locks import output_lock
@@ -43,8 +44,10 @@ def command() -> None:
 @click.option("--materialise", is_flag=True, help="With --kinds/--rules: store one embedding row per set instead (same set ids and names).")
 @click.option("--append", is_flag=True, help="Add to an existing library, embedding only ligands it does not hold yet.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes that featurise ligands missing from the feature cache (default: every core).")
 def ligands_cmd(ligand_file: str, output: str, models: tuple[str, ...], max_kinds: int, sets_file: str | None, kinds: str | None,
-                ratios: tuple[str, ...], rules_file: str | None, materialise: bool, append: bool, overwrite: bool) -> None:
+                ratios: tuple[str, ...], rules_file: str | None, materialise: bool, append: bool, overwrite: bool, workers: int | None) -> None:
     """Build a ligand library from LIGAND_FILE (.smi: 'SMILES [name]' lines; .csv: smiles[,name,family] columns).
 
     With --kinds or --rules the library is combinatorial: it stores the ligands' embeddings and the rule
@@ -56,7 +59,7 @@ def ligands_cmd(ligand_file: str, output: str, models: tuple[str, ...], max_kind
         raise click.UsageError("--sets and --append do not combine with --kinds/--rules")
     check_output_path(output, overwrite or append)
     refuse_input_as_output(output, [ligand_file, sets_file, rules_file])
-    with output_lock(output):
+    with output_lock(output), api.feature_workers(workers):
         ligands = read_ligand_file(ligand_file)
         sets = read_set_file(sets_file) if sets_file else None
         rule = (read_rules(rules_file, kinds, ratios) if rules_file else SetRule(*parse_kinds(kinds), ratios=tuple(ratios))) if combinatorial else None

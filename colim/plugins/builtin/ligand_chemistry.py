@@ -37,6 +37,7 @@ from torch import Tensor, nn
 
 from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
+from colim.encoders.feature_cache import cached_rows
 from colim.encoders.pooling import SetPooling
 from colim.errors import LigandError
 from colim.plugins.builtin.fingerprint import DESCRIPTORS, ligand_features
@@ -258,6 +259,10 @@ def steric_features(smiles: str) -> tuple[float, float, float, float, float]:
     return float(cone), float(buried), float(sterimol.L_value), float(sterimol.B_1_value), float(sterimol.B_5_value)
 
 
+#: feature-cache namespace of :func:`chemistry_features` (bump the version when the features change).
+CACHE_NAMESPACE = "ligchem-chemistry-v1"
+
+
 @functools.lru_cache(maxsize=65536)
 def chemistry_features(smiles: str) -> np.ndarray:
     """The raw (unscaled) features of one ligand, in the order of :data:`FEATURE_NAMES`, float64.
@@ -330,17 +335,19 @@ class LigandChemistryEncoder(LigandEncoder):
         self.project = nn.Sequential(nn.Linear(self.in_dim, embedding_dim), nn.Softplus(), nn.Linear(embedding_dim, embedding_dim))
         self.pooling = SetPooling(pooling, embedding_dim)
 
-    def _row(self, smiles: str) -> np.ndarray:
-        statistics = (self.feature_mean.cpu().numpy(), self.feature_std.cpu().numpy(), self.feature_scale.cpu().numpy())
-        chem = standardised_features(smiles, statistics)
+    def _row(self, smiles: str, raw: np.ndarray) -> np.ndarray:
+        mean, std, scale = self.feature_mean.cpu().numpy(), self.feature_std.cpu().numpy(), self.feature_scale.cpu().numpy()
+        chem = (raw - mean) / std * scale
         if not self.fingerprint:
             return chem
         fp = ligand_features(smiles, self.radius, self.n_bits).astype(np.float64)
         return np.concatenate([chem, fp / max(float(np.linalg.norm(fp)), 1e-9)])
 
     def featurize(self, smiles: Sequence[str]) -> Tensor:
-        """Scaled features ``[len(smiles), in_dim]`` (no gradient)."""
-        rows = [self._row(s) for s in smiles]
+        """Scaled features ``[len(smiles), in_dim]`` (no gradient); the raw chemistry rows come from the on-disk
+        feature cache (computed on every core when missing, see :mod:`colim.encoders.feature_cache`)."""
+        raw = cached_rows(CACHE_NAMESPACE, chemistry_features, list(smiles))
+        rows = [self._row(s, r) for s, r in zip(smiles, raw)]
         return torch.tensor(np.stack(rows), dtype=torch.float32) if rows else torch.zeros(0, self.in_dim)
 
     def embed_ligands(self, smiles: Sequence[str]) -> Tensor:
