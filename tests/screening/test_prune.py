@@ -139,3 +139,37 @@ def test_a_head_with_non_finite_weights_is_scored_whole_and_says_so(tmp_path):
     assert "cannot be bounded" in engine.prune_note
     result = engine.score_block(0, 5)
     assert result.scored_pairs == result.pairs
+
+
+def test_pruned_tasks_of_a_set_range_merge_to_the_brute_force_hits(tmp_path):
+    models = [_model(seed, (32,), "mean") for seed in range(2)]
+    core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 3))
+    views = build_members([(f"m{i}", m) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
+    engine, pruned, brute = _pruned_and_brute(views, top_k=10, core_block=3, set_block=7_000)  # 2 core blocks × 6 set ranges
+    assert engine.search is not None and len(engine.set_blocks()) == 6
+    _assert_same(pruned, brute)
+
+
+def test_interrupted_pruned_screen_resumes_to_the_brute_force_hits(tmp_path):
+    models = [_model(seed, (64, 32), "mean") for seed in range(2)]
+    core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 3), ligands=40)
+    named = [(f"m{i}", m) for i, m in enumerate(models)]
+    brute = screen(core_lib, ligand_lib, named, tmp_path / "brute.csv", ScreenOptions(top_k=5, prune=False))
+    out = tmp_path / "pruned.csv"
+    seen = []
+
+    def interrupt_after_two(block):
+        seen.append(block.start)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    from colim.screening.screen import ScreenInterrupted
+
+    with pytest.raises(ScreenInterrupted):
+        screen(core_lib, ligand_lib, named, out, ScreenOptions(top_k=5, core_block=1), on_block=interrupt_after_two)
+    resumed = screen(core_lib, ligand_lib, named, out, ScreenOptions(top_k=5, core_block=1))
+    assert resumed.summary["resumed_tasks"] == 2 and resumed.summary["pruning"] == "branch-and-bound"
+    cols = ["core_id", "rank", "ligand_set", "member_ranks"]
+    assert resumed.hits[cols].equals(brute.hits[cols])
+    np.testing.assert_allclose(resumed.hits["probability"], brute.hits["probability"], atol=1e-6, rtol=0)
+    assert resumed.summary["pairs_scored"] < brute.summary["pairs_scored"] == brute.summary["pairs"]
