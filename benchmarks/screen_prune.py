@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import re
 import resource
@@ -86,7 +87,8 @@ def choose_ligands(model: str | None, n: int, metalig: Path, workers: int) -> li
     """The ``n`` most frequent Cu/Ag/Au ligands the model's ligand encoder can featurise (a process pool tries them)."""
     pool = candidates(metalig)
     chosen: list[str] = []
-    with ProcessPoolExecutor(workers, initializer=_init, initargs=(model,)) as ex:
+    context = multiprocessing.get_context("spawn")  # fork after torch's threads start can deadlock the children
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(model,)) as ex:
         start = 0
         while len(chosen) < n and start < len(pool):
             chunk = pool[start : start + max(64, int(1.2 * (n - len(chosen))))]

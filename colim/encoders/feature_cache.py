@@ -92,7 +92,7 @@ def cached_rows(namespace: str, function: Callable[[str], np.ndarray], smiles: S
     missing = [s for s in dict.fromkeys(smiles) if s not in rows]
     workers = _workers[0] if _workers[0] is not None else (os.cpu_count() or 1)
     if len(missing) >= POOL_MIN and workers > 1:
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        method = "forkserver" if sys.platform.startswith("linux") else "spawn"  # never fork a process whose torch threads run
         with ProcessPoolExecutor(min(workers, len(missing)), mp_context=multiprocessing.get_context(method)) as pool:
             computed = list(pool.map(function, missing, chunksize=max(1, len(missing) // (8 * workers))))
     else:

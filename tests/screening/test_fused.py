@@ -4,6 +4,7 @@ large-input branch, out-of-range fallback), and the engine takes them on CPU."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from colim.model.dual_encoder import PairHead
@@ -52,13 +53,18 @@ def test_fused_equals_full_head_for_one_and_two_hidden_layers():
         torch.testing.assert_close(got, full, atol=1e-5, rtol=0)
 
 
-def test_out_of_range_tiles_fall_back_to_the_torch_path():
-    head = _head((256,))
+@pytest.mark.parametrize("hidden", [(256,), (128, 64)])
+def test_out_of_range_columns_are_exact_for_any_magnitude(hidden):
+    head = _head(hidden)
     cores, sets = torch.randn(5, 256), torch.randn(40, 256)
     cores[2] *= 400  # pre-activations of hundreds: e^x would overflow float32
+    sets[7] *= 1e4
     got, scorer = _fused_logits(head, cores, sets)
     assert scorer.fallback_tiles == 1
-    torch.testing.assert_close(got, _full(head, cores, sets), atol=1e-4, rtol=1e-6)
+    torch.testing.assert_close(got, _full(head, cores, sets), atol=1e-4, rtol=1e-5)  # logits of hundreds: float32 sums
+    cores[1, 3] = float("nan")  # NaN stays NaN where torch gives NaN, and nowhere else
+    got, _ = _fused_logits(head, cores, sets)
+    torch.testing.assert_close(got, _full(head, cores, sets), atol=1e-4, rtol=1e-5, equal_nan=True)
 
 
 def test_softplus_kernel_matches_torch_over_the_float_range():
