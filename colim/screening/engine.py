@@ -141,6 +141,7 @@ class ScreenEngine:
         self.fallback_tiles = 0  # fused tiles that went through the torch path (out of the fast path's range)
         self.fused = fused and self.device.type == "cpu" and _numba_available()
         self.prune_note: str | None = None  # why pruning is off (said once in the summary), None when on or not asked
+        self.fast_columns: list | None = None
         self.search, self.shifts = self._plan_search(opts.prune)
         self.bounds = [HeadBounds.of(m.head) for m in self.members]
         self.group_prune = opts.prune and self.search is None
@@ -153,7 +154,9 @@ class ScreenEngine:
         self.memory_mb = budget
         hidden = first.head.b_first.shape[0]
         if set_block is None:  # half the budget: the block's set projections (+ their exp) for every member
-            per_set = 4 * hidden * 2 * len(self.members) + 4 * first.sets.dim + 96
+            # kept: each member's P_set and its exp (2 × 4H); transient, one member at a time: the exp's shifted
+            # copy or the pooling's gathered/weighted rows (3 × 4H); the block's embeddings (4D) and set rows (96)
+            per_set = 4 * hidden * (2 * len(self.members) + 3) + 4 * first.sets.dim + 96
             set_block = max(1, int(budget * 2**20 / 2 / per_set))
         self.set_block = max(1, min(int(set_block), self.num_sets))
         # fused kernels need little memory per pair: big tiles, few kernel launches (each costs a thread wake-up)
@@ -174,13 +177,29 @@ class ScreenEngine:
         proj = [s._ligand_projections(m.head) for s, m in zip(sets, self.members)]
         kinds = range(sets[0].space.rule.min_kinds, sets[0].space.rule.max_kinds + 1)
         scale = kinds if sets[0].pooling == "sum" else [1]
-        shifts = [torch.from_numpy(((np.max([k * p.max(0) for k in scale], axis=0) + np.min([k * p.min(0) for k in scale], axis=0)) / 2)
-                                   .astype(np.float32)) if len(p) else None for p in proj]
+        hi = [np.max([k * p.max(0) for k in scale], axis=0) if len(p) else None for p in proj]
+        lo = [np.min([k * p.min(0) for k in scale], axis=0) if len(p) else None for p in proj]
+        shifts = [torch.from_numpy(((h + low) / 2).astype(np.float32)) if h is not None else None for h, low in zip(hi, lo)]
+        self.fast_columns = [self._fast_columns(m, shift, (h - low) / 2) if h is not None else None
+                             for m, shift, h, low in zip(self.members, shifts, hi, lo)]
         if not prune:
             return None, shifts
         if search_reason(sets) is not None or not _numba_available():
             return None, shifts  # rules or ratios: the sets are pruned in groups by interval bounds instead
         return CombinatorialSearch(sets, [HeadBounds.of(m.head) for m in self.members], proj), shifts
+
+    def _fast_columns(self, member: Member, shift: Tensor, half_range: np.ndarray) -> np.ndarray:
+        """The columns every pair of the screen keeps on the fused kernels' fast path (fixed per engine, so a
+        pair's bits never depend on its tile): sets within range by construction, every core checked."""
+        if not self.fused:
+            return None
+        from colim.screening.fused import EXP_RANGE  # numba: optional, present when self.fused
+
+        reach = np.zeros(len(half_range))
+        for a in range(0, self.num_cores, 65536):
+            pc = member.head.project_cores(torch.from_numpy(member.cores.block(a, min(a + 65536, self.num_cores)))).cpu()
+            reach = np.maximum(reach, (pc + shift).abs().amax(0).numpy())
+        return (half_range <= EXP_RANGE) & (reach <= EXP_RANGE)
 
     def __reduce__(self):
         """Pickle as the engine's description (heads + sources + options), so Dask workers rebuild it on the CPU."""
@@ -221,7 +240,7 @@ class ScreenEngine:
         k, depth = min(self.top_k, s1 - s0), min(self.depth, s1 - s0)
         core_proj = [m.head.project_cores(torch.from_numpy(m.cores.block(start, stop))) for m in self.members]
         set_proj = [m.sets.projections(m.head, s0, s1).to(dev) for m in self.members]
-        scorers = _fused_scorers(self.members, set_proj, self.shifts) if self.fused else None
+        scorers = _fused_scorers(self.members, set_proj, self.shifts, self.fast_columns) if self.fused else None
         top_s = torch.empty((n, k), device=dev)
         top_i = torch.empty((n, k), dtype=torch.long, device=dev)
         mem_s = torch.empty((m_count, n, depth), device=dev)
@@ -268,12 +287,13 @@ class ScreenEngine:
         weight = np.abs(self.bounds[0].w2).sum(axis=1)
         perm, groups = tight_groups(set_proj[0].numpy() * weight[None, :])
         shifts = self.shifts or [(p.amax(0) + p.amin(0)) / 2 for p in set_proj]  # the brute force's per-block shift
-        set_proj = [p[torch.from_numpy(perm)] for p in set_proj]
+        for m in range(m_count):  # one member at a time: never two copies of every member's block
+            set_proj[m] = set_proj[m][torch.from_numpy(perm)]
         ids = torch.from_numpy(perm + s0).to(dev)
         upper = np.stack([b.interval_upper(p.double().cpu().numpy(), *group_bounds(q.numpy(), groups))
                           for b, p, q in zip(self.bounds, core_proj, set_proj)])  # [M, n, G]
         rank_upper = sigmoid(upper).mean(axis=0) if self.ensemble else upper[0]
-        scorers = _fused_scorers(self.members, set_proj, shifts) if self.fused else None
+        scorers = _fused_scorers(self.members, set_proj, shifts, self.fast_columns) if self.fused else None
         set_proj = [p.to(dev) for p in set_proj]
         best = (torch.full((n, k), -torch.inf, device=dev), torch.full((n, k), torch.iinfo(torch.long).max, dtype=torch.long, device=dev))
         member_best = [(torch.full((n, depth), -torch.inf, device=dev), best[1][:, :1].expand(n, depth).clone()) for _ in range(m_count)]
@@ -329,7 +349,7 @@ class ScreenEngine:
                     if self.fused:
                         from colim.screening.fused import FusedScorer
 
-                        scorer = FusedScorer(member.head, p_set, self.shifts[m])
+                        scorer = FusedScorer(member.head, p_set, self.shifts[m], self.fast_columns[m])
                         out = scorer.logits(core_proj[m][c : c + 1].cpu(), 0, len(p_set))
                         self.fallback_tiles += scorer.fallback_tiles
                     else:
@@ -428,14 +448,15 @@ def _fused_bytes_per_pair(head: FoldedHead) -> int:
     return 4 * (1 + head.rest_weights[0].shape[0] + sum(w.shape[1] for w in head.rest_weights[:-1]))
 
 
-def _fused_scorers(members: Sequence[Member], set_proj: Sequence[Tensor], shifts: Sequence[Tensor | None] | None = None) -> list | None:
+def _fused_scorers(members: Sequence[Member], set_proj: Sequence[Tensor], shifts: Sequence[Tensor | None] | None = None,
+                   fast: Sequence[np.ndarray | None] | None = None) -> list | None:
     """CPU fused-kernel scorers (numba), or None when numba is missing (the torch path then runs)."""
     try:  # optional heavy dependency, imported only when a CPU engine is built (keeps CLI start-up fast)
         from colim.screening.fused import FusedScorer
     except ImportError:
         return None
-    shifts = shifts or [None] * len(members)
-    return [FusedScorer(m.head, p, shift) for m, p, shift in zip(members, set_proj, shifts)]
+    shifts, fast = shifts or [None] * len(members), fast or [None] * len(members)
+    return [FusedScorer(m.head, p, shift, columns) for m, p, shift, columns in zip(members, set_proj, shifts, fast)]
 
 
 def _merge(current: tuple[Tensor, Tensor], scores: Tensor, offset: int, k: int, ids: Tensor | None = None,

@@ -121,6 +121,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
     fingerprint = {
         "cores": cores.content_hash, "ligands": ligands.content_hash,
         "models": [weights_hash(m) for _, m in models], "top_k": engine.top_k, "depth": engine.depth,
+        "pruning": engine.pruning,  # a pruned screen's tasks span every set: never resumed as brute force's
     }
     state = None
     if output is not None:

@@ -173,3 +173,20 @@ def test_interrupted_pruned_screen_resumes_to_the_brute_force_hits(tmp_path):
     assert resumed.hits[cols].equals(brute.hits[cols])
     np.testing.assert_allclose(resumed.hits["probability"], brute.hits["probability"], atol=1e-6, rtol=0)
     assert resumed.summary["pairs_scored"] < brute.summary["pairs_scored"] == brute.summary["pairs"]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device; this machine has none")
+@pytest.mark.parametrize("rule", [SetRule(1, 3), SetRule(1, 2, ratios=("2:1",))])
+def test_pruned_screen_on_cuda_keeps_the_cpu_brute_force_hits(tmp_path, rule):
+    models = [_model(seed, (64, 32), "mean") for seed in range(2)]
+    core_lib, ligand_lib = _libraries(tmp_path, models, rule)
+    views = build_members([(f"m{i}", m) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
+    brute = ScreenEngine(views, EngineOptions(top_k=10, prune=False), "cpu")
+    cuda = ScreenEngine(views, EngineOptions(top_k=10, prune=True), "cuda")
+    assert cuda.pruning != "off"
+    a, b = cuda.score_block(0, 5), brute.score_block(0, 5)
+    np.testing.assert_array_equal(a.top_index, b.top_index)
+    np.testing.assert_allclose(a.top_score, b.top_score, atol=1e-5, rtol=0)
+    np.testing.assert_array_equal(a.member_index, b.member_index)
+    assert a.scored_pairs < a.pairs
