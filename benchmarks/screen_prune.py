@@ -137,8 +137,30 @@ def stage(args: argparse.Namespace) -> dict:
             "load_before": load, "load_after": os.getloadavg()[0], "pruning": engine.pruning}
 
 
-def run_stage(args: argparse.Namespace, name: str, library: Path, n_cores: int, hits: Path) -> dict:
+def _status(field: str) -> float:
+    """A ``/proc/self/status`` memory field in MB (``VmRSS``, ``VmHWM``)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith(field))
+
+
+def memory_stage(args: argparse.Namespace) -> dict:
+    """Peak resident memory above the loaded model of one brute-force task (``args.n_cores`` cores × the first
+    set block) under ``--memory-mb args.memory_mb``: VmHWM minus VmRSS after loading and compiling."""
+    members = api.load_model(args.model)
+    views = build_members([(m.name, m.model) for m in members], open_core_library(api.shipped(api.DEFAULT_CORE_LIBRARY)),
+                          open_ligand_library(args.library))
+    engine = ScreenEngine(views, EngineOptions(top_k=10, prune=False, memory_mb=args.memory_mb, core_block=args.n_cores), "cpu")
+    engine.score_task(0, 1, 0, 10)  # compile outside the measurement
+    base = _status("VmRSS")
+    engine.score_task(0, min(args.n_cores, engine.num_cores), *engine.set_blocks()[0])
+    return {"stage": "memory", "memory_mb": args.memory_mb, "set_block": engine.set_block, "tile": [engine.cores_per_tile, engine.sets_per_tile],
+            "loaded_mb": base, "peak_mb": _status("VmHWM"), "above_loaded_mb": _status("VmHWM") - base}
+
+
+def run_stage(args: argparse.Namespace, name: str, library: Path, n_cores: int, hits: Path, memory_mb: float | None = None) -> dict:
     cmd = [sys.executable, __file__, "--stage", name, "--library", str(library), "--n-cores", str(n_cores), "--hits", str(hits)]
+    if memory_mb is not None:
+        cmd += ["--memory-mb", str(memory_mb)]
     if args.model:
         cmd += ["--model", args.model]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -164,13 +186,15 @@ def main() -> None:
     parser.add_argument("--metalig", type=Path, default=METALIG)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--skip-large", action="store_true")
-    parser.add_argument("--stage", choices=["brute", "pruned"], help=argparse.SUPPRESS)
+    parser.add_argument("--memory", type=float, nargs="*", default=[64, 256], help="--memory-mb budgets to measure peak memory at")
+    parser.add_argument("--stage", choices=["brute", "pruned", "memory"], help=argparse.SUPPRESS)
+    parser.add_argument("--memory-mb", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--library", help=argparse.SUPPRESS)
     parser.add_argument("--n-cores", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--hits", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:
-        print(json.dumps(stage(args)))
+        print(json.dumps(memory_stage(args) if args.stage == "memory" else stage(args)))
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     members = api.load_model(args.model)
@@ -186,6 +210,10 @@ def main() -> None:
     print(f"{args.small} ligands ({brute['sets']:,} sets) x {brute['cores']} cores, top-10: brute force {brute['seconds']:.1f} s "
           f"({brute['pairs']:,} pairs, {rate:.3g} pairs/s), pruned {pruned['seconds']:.1f} s ({pruned['pairs_scored']:,} pairs scored, "
           f"{pruned['pairs_scored'] / pruned['pairs']:.2e} of them); speed-up {brute['seconds'] / pruned['seconds']:.1f}x; identical hits: {same}", flush=True)
+    for budget in args.memory:
+        m = run_stage(args, "memory", small, 160, args.workdir / "memory.npz", budget)
+        print(f"--memory-mb {budget:g}: peak {m['above_loaded_mb']:.0f} MB above the loaded model ({m['above_loaded_mb'] / budget:.2f} of the budget; "
+              f"set block {m['set_block']:,}, tiles {m['tile'][0]} x {m['tile'][1]:,})", flush=True)
     if args.skip_large:
         return
     t = time.perf_counter()
