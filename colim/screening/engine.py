@@ -347,9 +347,7 @@ class ScreenEngine:
                 for m, member in enumerate(self.members):
                     p_set = torch.from_numpy(member.sets._pooled(tables[m], members, ratios))
                     if self.fused:
-                        from colim.screening.fused import FusedScorer
-
-                        scorer = FusedScorer(member.head, p_set, self.shifts[m], self.fast_columns[m])
+                        scorer = _fused_scorers([member], [p_set], [self.shifts[m]], [self.fast_columns[m]])[0]
                         out = scorer.logits(core_proj[m][c : c + 1].cpu(), 0, len(p_set))
                         self.fallback_tiles += scorer.fallback_tiles
                     else:
