@@ -17,6 +17,7 @@ from colim.io.output_files import check_output_path
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
+from colim.screening.core_effect import CoreEffectTotals, CorePanel
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
@@ -25,8 +26,8 @@ from colim.structures.ligands import LigandSet
 
 HIT_COLUMNS = (
     "core_id", "parent", "operator", "site", "site_kind", "element", "depth", "rank", "ligand_set", "ligand_names", "families",
-    "probability", "spread", "member_ranks", "rank_range", "stable", "core_domain", "set_domain",
-    "core_in_domain", "set_in_domain",
+    "probability", "spread", "core_effect", "panel_probability", "member_ranks", "rank_range", "stable", "core_domain", "set_domain",
+    "core_in_domain", "set_in_domain", "core_seen_in",
 )
 
 
@@ -183,26 +184,31 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                "workers": opts.workers or (opts.scheduler and "scheduler") or 0}
     reference = domain if domain is not None else reference_of(models[0][1])
     tally = DomainTally(reference)
+    # the reference panel is embedded once per model here and scored only against the sets that become hits
+    panel = CorePanel([m for _, m in models], [m.head for m in members], [m.sets for m in members])
+    effects = CoreEffectTotals(tuple(panel.ids))
     keep = engine.num_cores * engine.top_k <= KEEP_HITS_ROWS or output is None
     kept: list[pd.DataFrame] = []
     stability = _StabilityTotals()
     if output is not None:
         with open_hit_writer(output, overwrite=opts.overwrite) as writer:
             for block in block_results():
-                part = _hit_table(engine, [block], cores, ligands, tally, model_names)
+                part = _hit_table(engine, [block], cores, ligands, tally, model_names, panel)
                 stability.add(part.summary.pop("_stability"))
+                effects.add(part.hits["core_effect"].to_numpy())
                 writer.write(part.hits)
                 if keep:
                     kept.append(part.hits)
-            summary.update(_summary(engine, model_names, reference, stability, tally))
+            summary.update(_summary(engine, model_names, reference, stability, tally, effects))
             writer.summary = summary
         state.discard()
     else:
         for block in block_results():
-            part = _hit_table(engine, [block], cores, ligands, tally, model_names)
+            part = _hit_table(engine, [block], cores, ligands, tally, model_names, panel)
             stability.add(part.summary.pop("_stability"))
+            effects.add(part.hits["core_effect"].to_numpy())
             kept.append(part.hits)
-        summary.update(_summary(engine, model_names, reference, stability, tally))
+        summary.update(_summary(engine, model_names, reference, stability, tally, effects))
     hits = pd.concat(kept, ignore_index=True) if keep else None
     result = ScreenResult(hits, summary, output)
     result.engine, result.cores, result.ligands = engine, cores, ligands
@@ -210,10 +216,11 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
 
 
 def _summary(engine: ScreenEngine, model_names: list[str], reference: DomainReference | None, stability: "_StabilityTotals",
-             tally: DomainTally) -> dict:
+             tally: DomainTally, effects: CoreEffectTotals) -> dict:
     return {"cores": int(engine.num_cores), "sets": int(engine.num_sets), "pairs": int(engine.num_cores) * int(engine.num_sets),
             "top_k": int(engine.top_k), "models": model_names, "members": len(engine.members),
-            "domain": None if reference is None else reference.summary(), "warnings": tally.warnings(), **stability.summary()}
+            "domain": None if reference is None else reference.summary(), "warnings": tally.warnings(), **stability.summary(),
+            "core_effect": effects.summary()}
 
 
 class _StabilityTotals:
@@ -259,8 +266,9 @@ def _rows_of(source, ids: np.ndarray) -> np.ndarray:
 
 
 def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, tally: DomainTally,
-               model_names: list[str]) -> ScreenResult:
-    """Hit rows of contiguous core blocks, built column by column (no per-row Python loop)."""
+               model_names: list[str], panel: CorePanel) -> ScreenResult:
+    """Hit rows of contiguous core blocks, built column by column (no per-row Python loop); ``panel`` gives
+    each hit set's mean probability on the reference cores (``core_effect`` = probability minus it)."""
     top_index = np.concatenate([b.top_index for b in blocks])
     member_index = np.concatenate([b.member_index for b in blocks], axis=1)
     first = blocks[0].start
@@ -285,6 +293,8 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, 
                          [LigandSet.parse(str(set_keys_[i])).smiles for i in first_pos])
     tally.add_scores(probs.reshape(m_count, n_cores, k))
     core_dom, set_dom = assessed.core_distance[local_rows], assessed.set_distance[set_pos]
+    probability = probs.mean(axis=0).astype(np.float64)
+    panel_probability = panel.set_means(hit_sets)[set_pos]
     rank_text = np.where(ranks <= depth, ranks.astype(str).astype(object), f">{depth}")
     member_ranks = rank_text[0].copy()
     for m in range(1, m_count):
@@ -301,8 +311,10 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, 
         "ligand_set": set_keys_,
         "ligand_names": set_names_,
         "families": families,
-        "probability": probs.mean(axis=0).astype(np.float64),
+        "probability": probability,
         "spread": probs.std(axis=0).astype(np.float64),
+        "core_effect": probability - panel_probability,
+        "panel_probability": panel_probability,
         "member_ranks": member_ranks,
         "rank_range": (ranks.max(axis=0) - ranks.min(axis=0)).astype(np.int64),
         "stable": (ranks <= k).all(axis=0),
@@ -310,6 +322,7 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, 
         "set_domain": set_dom.astype(np.float64),
         "core_in_domain": assessed.core_in_domain[local_rows],
         "set_in_domain": assessed.set_in_domain[set_pos],
+        "core_seen_in": assessed.core_seen_in[local_rows],
     }, columns=list(HIT_COLUMNS))
     if m_count > 1:  # each member's own probability, beside the ensemble mean and spread
         for m, name in enumerate(model_names):
