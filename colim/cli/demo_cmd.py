@@ -28,11 +28,31 @@ def command(outdir: str, core: str | None, ops: str, top_k: int, models: tuple[s
     result = run_demo(outdir, core, ops, top_k, models, ligand_lib, tol=tol, overwrite=overwrite, progress=not silent)
     if not silent:
         counts = ", ".join(f"{s.operator}: {s.unique}" for s in result.enumeration.stats)
-        click.echo(f"{result.parent.info['id']}: {len(result.enumeration.cores)} unique single-atom edits ({counts})")
+        parent = str(result.parent.info['id'])
+        click.echo(f"{parent}: {len(result.enumeration.cores)} unique single-atom edits ({counts})")
+        changes = {row.core_id: row for row in result.topk_changes.itertuples()}
         for cid, group in result.hits.groupby("core_id", sort=False):
             best = group.sort_values("rank").head(3)
             sets = "; ".join(f"{row.ligand_names} ({row.probability:.2f}±{row.spread:.2f})" for row in best.itertuples())
-            click.echo(f"  {cid}: {sets}")
+            click.echo(f"  {cid}: {sets}{_change_note(changes.get(cid), cid == parent)}")
+        if len(result.topk_changes):
+            t = result.topk_changes
+            worst = t.iloc[int(t["largest_shift"].abs().to_numpy().argmax())]
+            click.echo(f"{result.changed_edits} of {len(t)} edits change the parent's top {int(t['top_k'].max())} "
+                       f"(the largest probability change on the parent's top sets: {worst.largest_shift:+.3f}, {worst.core_id})")
+        if result.core_effect_line:
+            click.echo(result.core_effect_line)
     for path in result.files.values():
         click.echo(f"wrote {path}")
     echo_warnings(result.warnings)
+
+
+def _change_note(change, is_parent: bool) -> str:
+    """`` [parent]``, or how the edit's top-k differs from the parent's."""
+    if is_parent:
+        return "  [parent]"
+    if change is None:
+        return ""
+    if not change.changed:
+        return f"  [top {change.top_k}: same sets as the parent; largest P change {change.largest_shift:+.3f}]"
+    return f"  [top {change.top_k}: {change.changed} of {change.top_k} sets changed vs the parent: {change.new_sets} in, {change.dropped_sets} out]"

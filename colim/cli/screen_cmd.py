@@ -82,6 +82,8 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
             s = result.summary
             where = f"{workers} Dask workers" if workers else f"Dask scheduler {scheduler}" if scheduler else str(dev)
             click.echo(f"{output}: top {s['top_k']} of {s['sets']:,} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {where})")
+            if result.core_effect_line:
+                click.echo(result.core_effect_line)
             if s["members"] > 1:
                 click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
                            f"Spearman {s['spearman_mean']:.3f}")

@@ -17,7 +17,7 @@ from colim.io.output_files import check_output_path
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
-from colim.screening.core_effect import CoreEffectTotals, CorePanel
+from colim.screening.core_effect import CoreEffectTotals, CorePanel, core_effect_line
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
@@ -76,6 +76,11 @@ class ScreenResult:
         if self._hits is None and self.output is not None:
             return read_hits(self.output)
         return self._hits
+
+    @property
+    def core_effect_line(self) -> str | None:
+        """One line on how much the cores decided the hits (see :mod:`colim.screening.core_effect`)."""
+        return core_effect_line(self.summary.get("core_effect"))
 
 
 #: hit rows a ScreenResult keeps in memory (beyond that they live only in the output file).
