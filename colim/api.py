@@ -339,7 +339,8 @@ def _pair_domain(model: CoLiMModel, core: Atoms, ligand_set: LigandSet) -> dict[
         return None if value != value else float(value)
 
     return {"domain": {"core_in_domain": flag(domain.core_in_domain[0]), "set_in_domain": flag(domain.set_in_domain[0]),
-                       "core_domain": number(domain.core_distance[0]), "set_domain": number(domain.set_distance[0])},
+                       "core_domain": number(domain.core_distance[0]), "set_domain": number(domain.set_distance[0]),
+                       "core_seen_in": str(domain.core_seen_in[0])},
             "domain_warnings": list(domain.warnings)}
 
 
