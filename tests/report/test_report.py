@@ -31,6 +31,7 @@ from colim.report import render as render_module
 from colim.report.data import heatmap_matrix_from_hits, screen_warnings
 from colim.report.render import THREEDMOL, package_text
 from colim.report.sites import parse_site
+from colim.screening.core_effect import core_effect_line
 from colim.screening.domain import UNKNOWN_WARNING
 from colim.screening.screen import ScreenOptions, screen
 
@@ -290,3 +291,17 @@ def test_report_of_a_demo_finds_its_core_library(tmp_path):
     page = (tmp_path / "r.html").read_text()
     assert f"cores <code>{tmp_path / 'demo' / 'edited_cores.h5'}</code>" in page
     assert [c["edit"] for c in page_data(page)["cores"]] == ["unedited core"] + [f"Au → Ag substitution at atom {i}" for i in (0, 1, 13)]
+
+
+def test_report_shows_how_much_each_core_decided(report):
+    """The core-effect column beside the probability and the summary's line on it."""
+    page, hits, folder = report
+    summary = json.loads(summary_path(folder / "hits.csv").read_text())
+    line = core_effect_line(summary["core_effect"])
+    assert f"<b>How much the cores decided.</b> {html.escape(line[0].upper() + line[1:])}.</p>" in page
+    headers = re.findall(r'<th [^>]*title="([^"]+)"', page)
+    assert headers.index("core_effect") == headers.index("spread") + 1 and "core_seen_in" in headers
+    column = headers.index("core_effect")
+    cells = [re.findall(r'<td[^>]*data-v="([^"]*)"', row)[column] for row in table_rows(page)]
+    np.testing.assert_allclose(np.array(cells, dtype=float), hits["core_effect"].to_numpy(), rtol=1e-12)
+    assert "<tr><td>core effect</td>" not in page  # the summary dict is not dumped as a detail row
