@@ -5,12 +5,14 @@ A model that ignores the core gives every core the same probability for a set, s
 on every hit; a hit whose core suits its set better than a generic coinage-metal core does has
 ``core_effect > 0``. The panel (:data:`PANEL`) is derived, never stored: the ASE icosahedra of 13 and 55
 atoms of each coinage metal at its fcc lattice constant, so any model with any core encoder can score
-it. A screen embeds the panel once per model (:class:`CorePanel`) and scores it only against the sets
-that become hits, each distinct hit set once (cached across core blocks).
+it. The panel is embedded once per core encoder and process (:func:`panel_embeddings`, keyed by the
+encoder's weights hash) and scored only against the sets that become hits, each distinct hit set once
+per screen (cached across core blocks by :class:`CorePanel`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -19,6 +21,8 @@ import torch
 from ase import Atoms
 from ase.cluster import Icosahedron
 
+from colim.encoders.base import CoreEncoder
+from colim.libraries.encoder_info import encoder_info
 from colim.model.dual_encoder import CoLiMModel
 from colim.screening.folded import FoldedHead
 from colim.screening.sources import as_set_source
@@ -40,6 +44,22 @@ def panel_cores() -> list[Atoms]:
     return cores
 
 
+#: panel embeddings by core-encoder identity (name, version, init args, weights hash): a few rows each.
+_EMBEDDED: dict[str, torch.Tensor] = {}
+
+
+def panel_embeddings(encoder: CoreEncoder) -> torch.Tensor:
+    """``[P, D]`` embeddings of the panel by ``encoder``, computed once per encoder weights and process."""
+    info = encoder_info(encoder)
+    key = json.dumps([info.name, info.version, info.init_args, info.weights_hash], sort_keys=True, default=str)
+    if not info.weights_hash or key not in _EMBEDDED:
+        embedded = encoder.encode(panel_cores())
+        if not info.weights_hash:
+            return embedded
+        _EMBEDDED[key] = embedded
+    return _EMBEDDED[key]
+
+
 def panel_ids() -> list[str]:
     """The ids of :func:`panel_cores` (what summaries name)."""
     return [str(c.info["id"]) for c in panel_cores()]
@@ -55,11 +75,10 @@ class CorePanel:
     """
 
     def __init__(self, models: Sequence[CoLiMModel], heads: Sequence[FoldedHead], set_sources: Sequence[object]):
-        cores = panel_cores()
-        self.ids = [str(c.info["id"]) for c in cores]
+        self.ids = panel_ids()
         self.heads, self.set_sources = list(heads), [as_set_source(s) for s in set_sources]
         with torch.no_grad():
-            self._core_proj = [head.project_cores(model.core_encoder.encode(cores)) for model, head in zip(models, self.heads)]
+            self._core_proj = [head.project_cores(panel_embeddings(model.core_encoder)) for model, head in zip(models, self.heads)]
         self._cache: dict[int, float] = {}
 
     @torch.no_grad()
