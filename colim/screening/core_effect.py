@@ -12,6 +12,7 @@ per screen (cached across core blocks by :class:`CorePanel`).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Sequence
@@ -60,9 +61,14 @@ def panel_embeddings(encoder: CoreEncoder) -> torch.Tensor:
     return _EMBEDDED[key]
 
 
+@functools.lru_cache(maxsize=1)
+def _panel_ids() -> tuple[str, ...]:
+    return tuple(str(c.info["id"]) for c in panel_cores())
+
+
 def panel_ids() -> list[str]:
     """The ids of :func:`panel_cores` (what summaries name)."""
-    return [str(c.info["id"]) for c in panel_cores()]
+    return list(_panel_ids())
 
 
 class CorePanel:
