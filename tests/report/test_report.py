@@ -305,3 +305,15 @@ def test_report_shows_how_much_each_core_decided(report):
     cells = [re.findall(r'<td[^>]*data-v="([^"]*)"', row)[column] for row in table_rows(page)]
     np.testing.assert_allclose(np.array(cells, dtype=float), hits["core_effect"].to_numpy(), rtol=1e-12)
     assert "<tr><td>core effect</td>" not in page  # the summary dict is not dumped as a detail row
+
+
+def test_report_names_hits_on_cores_seen_only_in_complexes_from_the_column(screened):
+    """A hits file whose summary lacks the screen's line still gets one from its core_seen_in column."""
+    hits = read_hits(screened / "hits.csv")
+    hits["core_seen_in"] = np.where(hits["element"] == "Cu", "complexes only", "clusters")
+    summary = {**json.loads(summary_path(screened / "hits.csv").read_text()), "warnings": []}
+    n = int((hits["element"] == "Cu").sum())
+    assert n and (f"{n} of {len(hits)} hits involve cores with an element seen only in mononuclear complexes, never in a cluster "
+                  "(core_seen_in = complexes only): their scores transfer from coordination chemistry") in screen_warnings(summary, hits)
+    summary["warnings"] = ["Cu (in 3 of 13 cores): seen only in mononuclear complexes, never in a cluster: scores transfer from coordination chemistry"]
+    assert sum("mononuclear complexes" in line for line in screen_warnings(summary, hits)) == 1
