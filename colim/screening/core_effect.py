@@ -128,8 +128,8 @@ class CoreEffectTotals:
     def summary(self) -> dict:
         """What the screen summary stores under ``core_effect``."""
         if not self.hits:
-            return {"panel": list(self.panel), "panel_metals": PANEL_METALS, "hits": 0}
-        return {"panel": list(self.panel), "panel_metals": PANEL_METALS, "hits": self.hits, "mean": self.total / self.hits, "min": self.low, "max": self.high,
+            return {"panel": list(self.panel), "panel_metals": list(PANEL_METALS), "hits": 0}
+        return {"panel": list(self.panel), "panel_metals": list(PANEL_METALS), "hits": self.hits, "mean": self.total / self.hits, "min": self.low, "max": self.high,
                 "above_panel": self.above, "small": self.small, "small_threshold": SMALL_EFFECT}
 
 
