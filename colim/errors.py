@@ -29,6 +29,10 @@ class DuplicatePluginError(PluginError):
     """Two plugins register the same name for the same kind."""
 
 
+class EditError(ColimError):
+    """An edit operator was given bad arguments or an edit does not fit the core."""
+
+
 class LibraryError(ColimError):
     """An HDF5 library or dataset file is missing, corrupt or incompatible."""
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from colim.errors import ColimError
+from colim.io.os_errors import writable_folder_error
 
 
 class OutputLockedError(ColimError):
@@ -60,8 +61,6 @@ def output_lock(output: str | os.PathLike) -> Iterator[None]:
         finally:
             _HELD[key] -= 1
         return
-    from colim.io.output_files import writable_folder_error  # local: output_files imports this module
-
     path = lock_path(target)
     while True:
         try:

@@ -20,6 +20,7 @@ from colim.model.dual_encoder import CoLiMModel
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
+from colim.screening.sources import library_set_source
 from colim.screening.state import ScreenState
 from colim.structures.ligands import LigandSet
 
@@ -89,7 +90,7 @@ def build_members(models: Sequence[tuple[str, CoLiMModel]], cores, ligands) -> l
         model.eval()
         core_emb = cores.embeddings_for(encoder_info(model.core_encoder), name)
         if isinstance(ligands, LigandLibraryView):
-            set_src = ligands.set_source_for(encoder_info(model.ligand_encoder), name, model.ligand_encoder)
+            set_src = library_set_source(ligands, encoder_info(model.ligand_encoder), name, model.ligand_encoder)
             set_dim = set_src.dim
         else:
             set_src = torch.from_numpy(ligands.set_embeddings_for(encoder_info(model.ligand_encoder), name))
