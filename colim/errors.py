@@ -9,6 +9,10 @@ class ColimError(Exception):
     """Base class of every error caused by user input or configuration."""
 
 
+class ApiError(ColimError):
+    """An argument of a :mod:`colim.api` function that cannot be used."""
+
+
 class StructureError(ColimError):
     """A structure file or core could not be read or is chemically invalid."""
 

@@ -16,7 +16,7 @@ from colim.io.hit_tables import open_hit_writer, output_format, read_hits
 from colim.io.output_files import check_output_path
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
-from colim.model.dual_encoder import CoLiMModel
+from colim.model.members import ModelMember
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
@@ -82,11 +82,11 @@ class ScreenResult:
 KEEP_HITS_ROWS = 2_000_000
 
 
-def build_members(models: Sequence[tuple[str, CoLiMModel]], cores, ligands) -> list[Member]:
+def build_members(models: Sequence[ModelMember], cores, ligands) -> list[Member]:
     """Pick each model's embeddings from the libraries (refusing foreign ones) and fold its head.
     ``cores``/``ligands`` are loaded libraries (in-memory arrays) or views (block sources)."""
     members = []
-    for name, model in models:
+    for name, model in ((m.name, m.model) for m in models):
         model.eval()
         core_emb = cores.embeddings_for(encoder_info(model.core_encoder), name)
         if isinstance(ligands, LigandLibraryView):
@@ -102,7 +102,7 @@ def build_members(models: Sequence[tuple[str, CoLiMModel]], cores, ligands) -> l
     return members
 
 
-def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: Sequence[tuple[str, CoLiMModel]],
+def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: Sequence[ModelMember],
            output: str | os.PathLike | None = None, options: ScreenOptions | None = None,
            domain: DomainReference | None = None, on_block: Callable[[BlockResult], None] | None = None,
            on_start: Callable[[int, int], None] | None = None) -> ScreenResult:
@@ -127,7 +127,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                           opts.core_block, set_block=opts.set_block)
     fingerprint = {
         "cores": cores.content_hash, "ligands": ligands.content_hash,
-        "models": [weights_hash(m) for _, m in models], "top_k": engine.top_k, "depth": engine.depth,
+        "models": [weights_hash(m.model) for m in models], "top_k": engine.top_k, "depth": engine.depth,
     }
     state = None
     if output is not None:
@@ -164,7 +164,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
             raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
         raise ScreenInterrupted(f"screen interrupted after {len(state.done())} of {len(tasks)} tasks; the finished tasks are saved in {state.dir}: "
                                 "run the same command again to resume") from None
-    model_names = [name for name, _ in models]
+    model_names = [m.name for m in models]
     resumed = len(done)
 
     def block_results():
@@ -182,7 +182,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                "resumed_from_core": todo[0][0] if todo and resumed else 0,
                "combinatorial_sets": ligands.combinatorial, "tasks": len(tasks),
                "workers": opts.workers or (opts.scheduler and "scheduler") or 0}
-    reference = domain if domain is not None else reference_of(models[0][1])
+    reference = domain if domain is not None else reference_of(models[0].model)
     tally = DomainTally(reference)
     keep = engine.num_cores * engine.top_k <= KEEP_HITS_ROWS or output is None
     kept: list[pd.DataFrame] = []
