@@ -53,7 +53,7 @@ from colim.io.edited_cores import check_output_suffix
 from colim.io.edited_cores import write_cores as _write_cores
 from colim.io.hit_tables import output_format, summary_path
 from colim.io.hit_tables import read_hits as _read_hits
-from colim.io.locks import APPEND_WAIT_S, output_lock
+from colim.io.locks import append_wait, output_lock
 from colim.io.os_errors import writable_folder_error
 from colim.io.output_files import check_output_path, refuse_input_as_output
 from colim.io.structure_readers import read_structure
@@ -202,20 +202,20 @@ def _members(model: ModelArg) -> list[ModelMember]:
 
 def build_core_library(cores: CoreSource | Iterable[CoreSource], output: PathLike, model: ModelArg = None,
                        batch_size: int = 64, append: bool = False, overwrite: bool = False, progress: bool = False,
-                       wait: float = APPEND_WAIT_S) -> dict[str, Any]:
+                       wait: float | None = None) -> dict[str, Any]:
     """Write a core library (``.h5``) of ``cores`` embedded by each member of ``model``, ready to screen.
 
     ``cores`` is anything :func:`read_cores` takes. ``model=()`` stores the cores without embeddings.
     ``append`` adds to an existing library only the cores it lacks (by content hash); appends commute, so an
-    append waits up to ``wait`` seconds for another process writing the same library (a parallel job array
-    fills one library), while a new or replaced library is refused at once. Returns counts: ``path``,
+    append waits up to ``wait`` seconds (default ``$COLIM_LOCK_WAIT``, else 600) for another process writing the
+    same library (so a parallel job array fills one library), while a new or replaced library is refused at once. Returns counts: ``path``,
     ``cores`` (or ``added``/``skipped`` when appending) and ``models``.
     """
     check_output_path(output, overwrite or append)
     if not append:  # appending reads the library it extends; any other output that is an input would be destroyed
         sources = [cores] if isinstance(cores, (str, os.PathLike, Atoms)) else list(cores)
         refuse_input_as_output(output, [c for c in sources if isinstance(c, (str, os.PathLike))])
-    with output_lock(output, wait=wait if append else None):
+    with output_lock(output, wait=(append_wait() if wait is None else wait) if append else None):
         core_list = read_cores(cores)
         encoders = [m.model.core_encoder for m in _members(model)]
         if append and Path(output).exists():
@@ -250,21 +250,21 @@ def _set_rule(kinds: str | tuple[int, int] | None, ratios: Sequence[str], rules:
 def build_ligand_library(ligands: PathLike | Iterable[str], output: PathLike, model: ModelArg = None, max_kinds: int = 2,
                          sets: PathLike | Iterable[str | LigandSet] | None = None, append: bool = False,
                          overwrite: bool = False, *, kinds: str | tuple[int, int] | None = None, ratios: Sequence[str] = (),
-                         rules: PathLike | None = None, materialise: bool = False, wait: float = APPEND_WAIT_S) -> dict[str, Any]:
+                         rules: PathLike | None = None, materialise: bool = False, wait: float | None = None) -> dict[str, Any]:
     """Write a ligand library (``.h5``): the ligands, their sets, and embeddings by each member of ``model``.
 
     ``ligands`` is a ``.smi``/``.csv`` ligand file or a list of SMILES; the sets are every combination
     of 1..``max_kinds`` ligands unless ``sets`` (a set file or strings like ``"A.B 12:6"``) lists them.
     With ``kinds`` (``"1-3"``) or ``rules`` (a TOML/JSON rules file) the library is combinatorial: it stores
     the rule that generates the sets, never one row per set (``materialise`` stores the rows instead);
-    ``ratios`` (``"2:1"``...) are the stoichiometries tried. ``append`` waits up to ``wait`` seconds for
-    another process writing the same library. ``model=()`` stores no embeddings. Returns counts: ``path``,
+    ``ratios`` (``"2:1"``...) are the stoichiometries tried. ``append`` waits up to ``wait`` seconds (as for
+    :func:`build_core_library`) for another process writing the same library. ``model=()`` stores no embeddings. Returns counts: ``path``,
     ``ligands``, ``new_ligands``, ``sets``, ``embedded`` and ``models``.
     """
     check_output_path(output, overwrite or append)
     paths = [x for x in (ligands, sets, rules) if isinstance(x, (str, os.PathLike))]
     refuse_input_as_output(output, paths)
-    with output_lock(output, wait=wait if append else None):
+    with output_lock(output, wait=(append_wait() if wait is None else wait) if append else None):
         ligand_list = _ligands(ligands)
         if sets is None or isinstance(sets, (str, os.PathLike)):
             set_list = read_set_file(sets) if sets is not None else None

@@ -29,13 +29,23 @@ class OutputLockedError(ColimError):
     """Another colim process is writing the same output."""
 
 
-#: seconds an append waits for another process writing the same output before giving up.
+#: seconds an append waits for another process writing the same output before giving up ($COLIM_LOCK_WAIT overrides).
 APPEND_WAIT_S = 600.0
+LOCK_WAIT_ENV = "COLIM_LOCK_WAIT"
 #: seconds between two tries while waiting.
 _POLL_S = 0.05
 
 #: resolved output path -> nesting depth, for locks this process already holds (flock is per open file).
 _HELD: dict[str, int] = {}
+
+
+def append_wait() -> float:
+    """How long an append waits for the lock: ``$COLIM_LOCK_WAIT`` seconds, else :data:`APPEND_WAIT_S`."""
+    raw = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else APPEND_WAIT_S
+    except ValueError:
+        raise ColimError(f"{LOCK_WAIT_ENV} must be a number of seconds, got {raw!r}") from None
 
 
 def lock_path(output: str | os.PathLike) -> Path:
@@ -88,9 +98,9 @@ def output_lock(output: str | os.PathLike, wait: float | None = None) -> Iterato
             if deadline is not None and time.monotonic() < deadline:
                 time.sleep(_POLL_S)
                 continue
-            waited = f" after waiting {wait:g} s" if wait else ""
+            still, waited = ("still ", f" after {wait:g} s of waiting") if wait else ("", "")
             raise OutputLockedError(
-                f"{target} is being written by another colim process ({_holder(path)}){waited}; wait for it to finish or choose another output"
+                f"{target} is {still}being written by another colim process ({_holder(path)}){waited}; wait for it to finish or choose another output"
             ) from exc
         try:  # the holder before us may have removed the file after we opened it: lock the file on disk
             same = os.path.samestat(os.fstat(fd), os.stat(path))

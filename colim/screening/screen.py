@@ -3,6 +3,7 @@ rank stability and applicability domain; resumable through :class:`ScreenState`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -151,19 +152,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
         if on_block:
             on_block(result)
 
-    try:
-        if distributed:
-            from colim.screening.distributed import run_tasks
-
-            run_tasks(engine, todo, finished, workers=opts.workers, scheduler=opts.scheduler)
-        else:
-            for task in todo:
-                finished(engine.score_task(*task))
-    except KeyboardInterrupt:
-        if state is None:
-            raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
-        raise ScreenInterrupted(f"screen interrupted after {len(state.done())} of {len(tasks)} tasks; the finished tasks are saved in {state.dir}: "
-                                "run the same command again to resume") from None
+    _run_tasks(engine, todo, finished, opts, state, len(tasks))
     model_names = [m.name for m in models]
     resumed = len(done)
 
@@ -183,31 +172,53 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                "combinatorial_sets": ligands.combinatorial, "tasks": len(tasks),
                "workers": opts.workers or (opts.scheduler and "scheduler") or 0}
     reference = domain if domain is not None else reference_of(models[0].model)
+    hits = _collect_hits(engine, block_results(), cores, ligands, reference, model_names, summary, output, opts.overwrite)
+    if state is not None:
+        state.discard()
+    result = ScreenResult(hits, summary, output)
+    result.engine, result.cores, result.ligands = engine, cores, ligands
+    return result
+
+
+def _run_tasks(engine: ScreenEngine, todo: list[tuple], finished: Callable[[BlockResult], None], opts: ScreenOptions,
+               state: ScreenState | None, total: int) -> None:
+    """Score the ``todo`` tasks here or on a Dask cluster; a Ctrl-C says what was saved for a resume."""
+    try:
+        if opts.workers or opts.scheduler:
+            from colim.screening.distributed import run_tasks  # dask: imported only for a distributed screen
+
+            run_tasks(engine, todo, finished, workers=opts.workers, scheduler=opts.scheduler)
+        else:
+            for task in todo:
+                finished(engine.score_task(*task))
+    except KeyboardInterrupt:
+        if state is None:
+            raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
+        raise ScreenInterrupted(f"screen interrupted after {len(state.done())} of {total} tasks; the finished tasks are saved in {state.dir}: "
+                                "run the same command again to resume") from None
+
+
+def _collect_hits(engine: ScreenEngine, blocks, cores, ligands, reference: DomainReference | None, model_names: list[str], summary: dict,
+                  output: str | os.PathLike | None, overwrite: bool) -> pd.DataFrame | None:
+    """Turn the merged top lists of each core block into hit rows (streamed to ``output`` when given) and complete
+    ``summary``; returns the hit table when it is small enough to keep in memory (:data:`KEEP_HITS_ROWS`)."""
     tally = DomainTally(reference)
     keep = engine.num_cores * engine.top_k <= KEEP_HITS_ROWS or output is None
     kept: list[pd.DataFrame] = []
     stability = _StabilityTotals()
-    if output is not None:
-        with open_hit_writer(output, overwrite=opts.overwrite) as writer:
-            for block in block_results():
-                part = _hit_table(engine, [block], cores, ligands, tally, model_names)
-                stability.add(part.summary.pop("_stability"))
-                writer.write(part.hits)
-                if keep:
-                    kept.append(part.hits)
-            summary.update(_summary(engine, model_names, reference, stability, tally))
-            writer.summary = summary
-        state.discard()
-    else:
-        for block in block_results():
+    writer_context = open_hit_writer(output, overwrite=overwrite) if output is not None else contextlib.nullcontext()
+    with writer_context as writer:
+        for block in blocks:
             part = _hit_table(engine, [block], cores, ligands, tally, model_names)
             stability.add(part.summary.pop("_stability"))
-            kept.append(part.hits)
+            if writer is not None:
+                writer.write(part.hits)
+            if keep:
+                kept.append(part.hits)
         summary.update(_summary(engine, model_names, reference, stability, tally))
-    hits = pd.concat(kept, ignore_index=True) if keep else None
-    result = ScreenResult(hits, summary, output)
-    result.engine, result.cores, result.ligands = engine, cores, ligands
-    return result
+        if writer is not None:
+            writer.summary = summary
+    return pd.concat(kept, ignore_index=True) if keep else None
 
 
 def _summary(engine: ScreenEngine, model_names: list[str], reference: DomainReference | None, stability: "_StabilityTotals",
