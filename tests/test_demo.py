@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from click.testing import CliRunner
 
-from colim import demo
+from colim import api
 from colim.cli import cli
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.libraries.core_library import load_core_library, read_core_library
@@ -71,7 +71,7 @@ def test_a_demo_that_fails_half_way_leaves_no_files(tmp_path, monkeypatch):
     def broken_screen(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo, "screen", broken_screen)
+    monkeypatch.setattr(api, "screen", broken_screen)  # the demo screens through colim.api
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "-o", str(out), "--silent"])
     assert isinstance(result.exception, RuntimeError)
