@@ -45,7 +45,7 @@ from colim.evaluation.evaluation import format_report as format_evaluation
 from colim.evaluation.evaluation import write_report as _write_evaluation
 from colim.evaluation.folds import CV_SCHEMES, geometry_group
 from colim.ext.weights import DEFAULT_NAME as DEFAULT_WEIGHTS_NAME
-from colim.ext.weights import WEIGHTS_DIR_ENV, WeightsEntry, import_weights, list_weights, verify_weights, weights_dir
+from colim.ext.weights import WEIGHTS_DIR_ENV, import_weights, list_weights, verify_weights, weights_dir
 from colim.io.core_sources import CoreSource
 from colim.io.core_sources import read_cores as _read_cores
 from colim.io.core_sources import read_one_core
@@ -101,6 +101,13 @@ __all__ = [
 ]
 
 PathLike = Union[str, os.PathLike]
+#: defaults, names and formatters the command line shows, offered here so that colim/cli imports only this module.
+CLI_NAMES = (
+    "DEFAULT_CARBON_MARGIN", "DEFAULT_COLIM_LIGAND_ENCODER", "DEFAULT_OPS", "DEFAULT_STEPS", "DEFAULT_TOLERANCE", "DEFAULT_WEIGHTS_NAME",
+    "CV_SCHEMES", "Enumeration", "EXPLAIN_BASELINES", "JSON_NAME", "MAX_CORES", "MAX_ROWS", "PNG_NAME", "PRETRAINING_CHUNK_SIZE", "RMSD_THRESHOLD",
+    "TrainedMember", "WEIGHTS_DIR_ENV", "XYZ_NAME", "__version__", "format_comparison", "format_dataset_stats", "format_evaluation", "parse_ligand_set",
+    "plot_dataset_stats", "resolve_device", "weights_dir", "writable_folder_error",
+)
 #: the files :func:`evaluate` writes into its output folder.
 EVALUATION_FILES = (REPORT_JSON, ROC_PNG, RELIABILITY_PNG, CONFUSION_PNG, TSNE_PNG)
 
