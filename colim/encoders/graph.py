@@ -212,10 +212,11 @@ class GraphCoreEncoder(CoreEncoder):
 
     def init_graph_layers(self, graph_input: dict[str, Any] | GraphInput) -> GraphInput:
         """Build what every graph encoder starts from, out of its :class:`GraphInput` options: an element embedding
-        (``self.embedding``), a Gaussian distance expansion (``self.expansion``) and the readout norm. Every option,
-        defaults included, is recorded in :meth:`init_args`; returns the options."""
+        (``self.embedding``), a Gaussian distance expansion (``self.expansion``) and the readout norm. When the options
+        came through ``**graph_input``, every one, defaults included, is recorded in :meth:`init_args`; returns them."""
         graph = graph_input if isinstance(graph_input, GraphInput) else GraphInput.of(self.name, graph_input)
-        self.record_init_args(**dataclasses.asdict(graph))
+        if self.__dict__.get("_init_args_open"):  # options reached through **graph_input are arguments, defaults included
+            self.record_init_args(**dataclasses.asdict(graph))
         self.embedding_dim = int(graph.embedding_dim)
         self.cutoff = float(graph.cutoff)
         self.max_neighbors = graph.max_neighbors
