@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_LIGAND_LIST, DEFAULT_MODEL, shipped  # noqa: E402
+from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_LIGAND_LIST, shipped  # noqa: E402
 from colim.libraries.ligand_library import build_combinatorial_library, read_ligand_file  # noqa: E402
 from colim.libraries.ligand_sets import SetRule  # noqa: E402
-from colim.model.checkpoint import named_members  # noqa: E402
+from colim.model.members import load_model  # noqa: E402
 from colim.screening import core_effect  # noqa: E402
 from colim.screening.screen import ScreenOptions, screen  # noqa: E402
 
@@ -71,16 +71,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--top-k", default="10,100")
     args = parser.parse_args()
-    named = named_members([str(shipped(DEFAULT_MODEL))])
+    named = load_model(None)
     panel_cores = len(core_effect.panel_cores())
     print(f"load average {os.getloadavg()[0]:.2f}; {len(named)} members; panel of {panel_cores} cores ({', '.join(core_effect.panel_ids())})")
     start = time.perf_counter()
-    for _, model in named:
-        core_effect.panel_embeddings(model.core_encoder)
+    for member in named:
+        core_effect.panel_embeddings(member.model.core_encoder)
     print(f"embedding the panel by the {len(named)} members' core encoders (once per process): {time.perf_counter() - start:.2f} s")
     with tempfile.TemporaryDirectory() as tmp:
         combo = Path(tmp) / "sets1-3.h5"
-        build_combinatorial_library(combo, read_ligand_file(shipped(DEFAULT_LIGAND_LIST)), [m.ligand_encoder for _, m in named], SetRule(1, 3))
+        build_combinatorial_library(combo, read_ligand_file(shipped(DEFAULT_LIGAND_LIST)), [m.model.ligand_encoder for m in named], SetRule(1, 3))
         print("| ligand library | sets | top-k | pairs | hit rows | distinct hit sets scored on the panel | panel pairs | screen (s) | panel (s) | panel share |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for label, lib in (("shipped ligands.h5 (1–2 kinds)", shipped(DEFAULT_LIGAND_LIBRARY)), ("every set of 1–3 of the 76 (combinatorial)", combo)):

@@ -1,16 +1,13 @@
-"""The inverse-design loop on shipped defaults: edit a known core atom by atom, screen every unique
-edited core against the ligand library with the default model, and show the best ligand sets.
+"""The demo's pieces: what it returns, its files and its heat map of edited cores × ligand sets.
 
-This is what ``colim demo`` runs; each step is the public API a user would call in their own script.
+The demo itself, :func:`colim.api.run_demo` (``colim demo``), is written on the public API: enumerate the
+edits of a known core, build their core library, screen it, and plot this heat map.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,21 +15,14 @@ from ase import Atoms
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
-from colim.editing.enumerate import Enumeration, enumerate_edits
-from colim.editing.spec import parse_operators
-from colim.editing.symmetry import DEFAULT_TOLERANCE
-from colim.io.core_sources import read_one_core
-from colim.io.hit_tables import summary_path
-from colim.io.output_files import atomic_output, check_output_path
-from colim.libraries.core_library import build_core_library
-from colim.model.checkpoint import named_members
+from colim.editing.enumerate import Enumeration
+from colim.io.output_files import atomic_output
 from colim.screening.core_effect import core_effect_line
-from colim.screening.screen import ScreenOptions, ScreenResult, screen
-from colim.structures.core import core_id
+from colim.screening.screen import ScreenResult
 
 DEFAULT_OPS = "remove,substitute:Ag+Cu"
-OUTPUT_FILES = ("edited_cores.h5", "hits.csv", "heatmap.png")
+#: the files the demo writes into its folder.
+DEMO_FILES = ("edited_cores.h5", "hits.csv", "heatmap.png")
 
 
 @dataclass
@@ -57,40 +47,6 @@ class DemoResult:
     def changed_edits(self) -> int:
         """How many edits have a top-k that differs from the parent's in at least one set."""
         return int((self.topk_changes["changed"] > 0).sum()) if len(self.topk_changes) else 0
-
-
-def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, ops: str = DEFAULT_OPS, top_k: int = 5,
-             models: Sequence[str | os.PathLike] = (), ligand_library: str | os.PathLike | None = None,
-             tol: float = DEFAULT_TOLERANCE, overwrite: bool = False, progress: bool = True) -> DemoResult:
-    """Enumerate the unique single-atom edits of ``core`` (default: the shipped Au25 core), screen them
-    with ``models`` (default: the shipped ensemble) against ``ligand_library`` and write
-    ``edited_cores.h5``, ``hits.csv`` and ``heatmap.png`` into ``outdir``."""
-    out = Path(outdir)
-    files = {name: out / name for name in OUTPUT_FILES}
-    for path in files.values():
-        check_output_path(path, overwrite)
-    operators = parse_operators(ops)
-    parent = read_one_core(core if core is not None else shipped(DEFAULT_DEMO_CORE), core_only=True)
-    named = named_members([str(m) for m in models] or [str(shipped(DEFAULT_MODEL))])
-    ligand_lib = Path(ligand_library) if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
-
-    enumeration = enumerate_edits(parent, operators, depth=1, tol=tol, progress=progress)
-    cores = [parent] + enumeration.cores
-    out.mkdir(parents=True, exist_ok=True)
-    # All three files are made in a scratch folder beside the output and moved in only once all exist,
-    # so a demo that fails half-way leaves nothing behind that a rerun would refuse to overwrite.
-    with tempfile.TemporaryDirectory(prefix=".colim-demo-", dir=out) as scratch:
-        work = {name: Path(scratch) / name for name in OUTPUT_FILES}
-        build_core_library(work["edited_cores.h5"], cores, [model.core_encoder for _, model in named], progress=progress)
-        result = screen(work["edited_cores.h5"], ligand_lib, named, work["hits.csv"], ScreenOptions(top_k=top_k))
-        changes = topk_changes(result, core_id(parent))
-        matrix, row_labels, column_labels = heatmap_matrix(result)
-        plot_heatmap(matrix, row_labels, column_labels, work["heatmap.png"], title=f"P(compatible) for single-atom edits of {core_id(parent)}")
-        for name in OUTPUT_FILES:
-            os.replace(work[name], files[name])
-        # the screen summary travels with hits.csv, as beside any screen's hits (colim report reads it)
-        os.replace(summary_path(work["hits.csv"]), summary_path(files["hits.csv"]))
-    return DemoResult(parent, enumeration, result.hits, files, list(result.summary["warnings"]), changes, dict(result.summary))
 
 
 #: columns of :func:`topk_changes`.

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import click
 
+from colim import api
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
-
 from colim.cli.warning_lines import echo_warnings
-from colim.demo import DEFAULT_OPS, DEFAULT_TOLERANCE, run_demo
 
 
 @click.command("demo")
 @click.option("-o", "--outdir", default="colim-demo", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo's files.")
 @click.option("--core", type=click.Path(dir_okay=False), help="Core or whole-cluster file to edit (default: the shipped Au25 core); its metal atoms are kept.")
-@click.option("--ops", default=DEFAULT_OPS, show_default=True, help="Edit operators, as for 'colim edit enumerate'.")
+@click.option("--ops", default=api.DEFAULT_OPS, show_default=True, help="Edit operators, as for 'colim edit enumerate'.")
 @click.option("--top-k", type=POSITIVE_INT, default=5, show_default=True, help="Ligand sets printed and kept per edited core.")
 @click.option("--model", "models", multiple=True, help="Checkpoint, ensemble folder or manifest (default: the shipped model).")
 @click.option("--ligand-lib", type=click.Path(dir_okay=False), help="Ligand library (default: the shipped one).")
-@click.option("--tol", default=DEFAULT_TOLERANCE, show_default=True, type=POSITIVE_FLOAT,
+@click.option("--tol", default=api.DEFAULT_TOLERANCE, show_default=True, type=POSITIVE_FLOAT,
               help="Largest atom displacement (Å) for two edited cores to count as the same.")
 @click.option("--overwrite", is_flag=True, help="Replace the demo's files from an earlier run.")
 @click.option("--silent", is_flag=True, help="No progress bars; print only the file names.")
@@ -25,7 +24,7 @@ def command(outdir: str, core: str | None, ops: str, top_k: int, models: tuple[s
     """Run the inverse-design loop on shipped defaults: enumerate every symmetry-unique single-atom edit
     of a known core, screen each edited core against the ligand library with the default model, and
     print and plot (heat map PNG) the top ligand sets per edited core."""
-    result = run_demo(outdir, core, ops, top_k, models, ligand_lib, tol=tol, overwrite=overwrite, progress=not silent)
+    result = api.run_demo(outdir, core, ops, top_k, models, ligand_lib, tol=tol, overwrite=overwrite, progress=not silent)
     if not silent:
         counts = ", ".join(f"{s.operator}: {s.unique}" for s in result.enumeration.stats)
         parent = str(result.parent.info['id'])

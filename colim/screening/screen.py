@@ -3,6 +3,7 @@ rank stability and applicability domain; resumable through :class:`ScreenState`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -16,11 +17,12 @@ from colim.io.hit_tables import open_hit_writer, output_format, read_hits
 from colim.io.output_files import check_output_path
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
-from colim.model.dual_encoder import CoLiMModel
+from colim.model.members import ModelMember
 from colim.screening.core_effect import CoreEffectTotals, CorePanel, core_effect_line
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
+from colim.screening.sources import library_set_source
 from colim.screening.state import ScreenState
 from colim.structures.ligands import LigandSet
 
@@ -87,15 +89,15 @@ class ScreenResult:
 KEEP_HITS_ROWS = 2_000_000
 
 
-def build_members(models: Sequence[tuple[str, CoLiMModel]], cores, ligands) -> list[Member]:
+def build_members(models: Sequence[ModelMember], cores, ligands) -> list[Member]:
     """Pick each model's embeddings from the libraries (refusing foreign ones) and fold its head.
     ``cores``/``ligands`` are loaded libraries (in-memory arrays) or views (block sources)."""
     members = []
-    for name, model in models:
+    for name, model in ((m.name, m.model) for m in models):
         model.eval()
         core_emb = cores.embeddings_for(encoder_info(model.core_encoder), name)
         if isinstance(ligands, LigandLibraryView):
-            set_src = ligands.set_source_for(encoder_info(model.ligand_encoder), name, model.ligand_encoder)
+            set_src = library_set_source(ligands, encoder_info(model.ligand_encoder), name, model.ligand_encoder)
             set_dim = set_src.dim
         else:
             set_src = torch.from_numpy(ligands.set_embeddings_for(encoder_info(model.ligand_encoder), name))
@@ -107,7 +109,7 @@ def build_members(models: Sequence[tuple[str, CoLiMModel]], cores, ligands) -> l
     return members
 
 
-def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: Sequence[tuple[str, CoLiMModel]],
+def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: Sequence[ModelMember],
            output: str | os.PathLike | None = None, options: ScreenOptions | None = None,
            domain: DomainReference | None = None, on_block: Callable[[BlockResult], None] | None = None,
            on_start: Callable[[int, int], None] | None = None) -> ScreenResult:
@@ -132,7 +134,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                           opts.core_block, set_block=opts.set_block)
     fingerprint = {
         "cores": cores.content_hash, "ligands": ligands.content_hash,
-        "models": [weights_hash(m) for _, m in models], "top_k": engine.top_k, "depth": engine.depth,
+        "models": [weights_hash(m.model) for m in models], "top_k": engine.top_k, "depth": engine.depth,
     }
     state = None
     if output is not None:
@@ -156,20 +158,8 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
         if on_block:
             on_block(result)
 
-    try:
-        if distributed:
-            from colim.screening.distributed import run_tasks
-
-            run_tasks(engine, todo, finished, workers=opts.workers, scheduler=opts.scheduler)
-        else:
-            for task in todo:
-                finished(engine.score_task(*task))
-    except KeyboardInterrupt:
-        if state is None:
-            raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
-        raise ScreenInterrupted(f"screen interrupted after {len(state.done())} of {len(tasks)} tasks; the finished tasks are saved in {state.dir}: "
-                                "run the same command again to resume") from None
-    model_names = [name for name, _ in models]
+    _run_tasks(engine, todo, finished, opts, state, len(tasks))
+    model_names = [m.name for m in models]
     resumed = len(done)
 
     def block_results():
@@ -187,37 +177,58 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                "resumed_from_core": todo[0][0] if todo and resumed else 0,
                "combinatorial_sets": ligands.combinatorial, "tasks": len(tasks),
                "workers": opts.workers or (opts.scheduler and "scheduler") or 0}
-    reference = domain if domain is not None else reference_of(models[0][1])
+    reference = domain if domain is not None else reference_of(models[0].model)
+    # the reference panel (core_effect) is embedded once per model and scored only against the sets that become hits
+    panel = CorePanel([m.model for m in models], [m.head for m in members], [m.sets for m in members])
+    hits = _collect_hits(engine, block_results(), cores, ligands, reference, model_names, summary, output, opts.overwrite, panel)
+    if state is not None:
+        state.discard()
+    result = ScreenResult(hits, summary, output)
+    result.engine, result.cores, result.ligands = engine, cores, ligands
+    return result
+
+
+def _run_tasks(engine: ScreenEngine, todo: list[tuple], finished: Callable[[BlockResult], None], opts: ScreenOptions,
+               state: ScreenState | None, total: int) -> None:
+    """Score the ``todo`` tasks here or on a Dask cluster; a Ctrl-C says what was saved for a resume."""
+    try:
+        if opts.workers or opts.scheduler:
+            from colim.screening.distributed import run_tasks  # dask: imported only for a distributed screen
+
+            run_tasks(engine, todo, finished, workers=opts.workers, scheduler=opts.scheduler)
+        else:
+            for task in todo:
+                finished(engine.score_task(*task))
+    except KeyboardInterrupt:
+        if state is None:
+            raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
+        raise ScreenInterrupted(f"screen interrupted after {len(state.done())} of {total} tasks; the finished tasks are saved in {state.dir}: "
+                                "run the same command again to resume") from None
+
+
+def _collect_hits(engine: ScreenEngine, blocks, cores, ligands, reference: DomainReference | None, model_names: list[str], summary: dict,
+                  output: str | os.PathLike | None, overwrite: bool, panel: CorePanel) -> pd.DataFrame | None:
+    """Turn the merged top lists of each core block into hit rows (streamed to ``output`` when given) and complete
+    ``summary``; returns the hit table when it is small enough to keep in memory (:data:`KEEP_HITS_ROWS`)."""
     tally = DomainTally(reference)
-    # the reference panel is embedded once per model here and scored only against the sets that become hits
-    panel = CorePanel([m for _, m in models], [m.head for m in members], [m.sets for m in members])
     effects = CoreEffectTotals(tuple(panel.ids))
     keep = engine.num_cores * engine.top_k <= KEEP_HITS_ROWS or output is None
     kept: list[pd.DataFrame] = []
     stability = _StabilityTotals()
-    if output is not None:
-        with open_hit_writer(output, overwrite=opts.overwrite) as writer:
-            for block in block_results():
-                part = _hit_table(engine, [block], cores, ligands, tally, model_names, panel)
-                stability.add(part.summary.pop("_stability"))
-                effects.add(part.hits["core_effect"].to_numpy())
-                writer.write(part.hits)
-                if keep:
-                    kept.append(part.hits)
-            summary.update(_summary(engine, model_names, reference, stability, tally, effects))
-            writer.summary = summary
-        state.discard()
-    else:
-        for block in block_results():
+    writer_context = open_hit_writer(output, overwrite=overwrite) if output is not None else contextlib.nullcontext()
+    with writer_context as writer:
+        for block in blocks:
             part = _hit_table(engine, [block], cores, ligands, tally, model_names, panel)
             stability.add(part.summary.pop("_stability"))
             effects.add(part.hits["core_effect"].to_numpy())
-            kept.append(part.hits)
+            if writer is not None:
+                writer.write(part.hits)
+            if keep:
+                kept.append(part.hits)
         summary.update(_summary(engine, model_names, reference, stability, tally, effects))
-    hits = pd.concat(kept, ignore_index=True) if keep else None
-    result = ScreenResult(hits, summary, output)
-    result.engine, result.cores, result.ligands = engine, cores, ligands
-    return result
+        if writer is not None:
+            writer.summary = summary
+    return pd.concat(kept, ignore_index=True) if keep else None
 
 
 def _summary(engine: ScreenEngine, model_names: list[str], reference: DomainReference | None, stability: "_StabilityTotals",

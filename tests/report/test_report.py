@@ -19,14 +19,14 @@ from ase.io import read as ase_read
 from click.testing import CliRunner
 
 from colim.cli import cli
-from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
-from colim.demo import run_demo
+from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, shipped
+from colim.api import run_demo
 from colim.editing.enumerate import enumerate_edits
 from colim.editing.spec import parse_operators
 from colim.io.edited_cores import load_core
 from colim.io.hit_tables import read_hits, summary_path, write_hits
 from colim.libraries.core_library import build_core_library, read_core_library
-from colim.model.checkpoint import load_ensemble
+from colim.model.members import ModelMember, load_model
 from colim.report import render as render_module
 from colim.report.data import heatmap_matrix_from_hits, screen_warnings
 from colim.report.render import THREEDMOL, package_text
@@ -44,9 +44,9 @@ def screened(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("screen")
     parent = load_core(shipped(DEFAULT_DEMO_CORE), core_only=True)
     edits = enumerate_edits(parent, parse_operators("remove,substitute:Ag,add:Cu"), depth=1, tol=0.2, progress=False)
-    loaded = load_ensemble([str(shipped(DEFAULT_MODEL))])
-    build_core_library(folder / "cores.h5", [parent] + edits.cores, [m.core_encoder for m, _ in loaded])
-    named = [(f"member{i}", m) for i, (m, _) in enumerate(loaded)]
+    loaded = load_model()
+    build_core_library(folder / "cores.h5", [parent] + edits.cores, [m.model.core_encoder for m in loaded])
+    named = [ModelMember(f"member{i}", m.model, m.info) for i, m in enumerate(loaded)]
     result = screen(folder / "cores.h5", shipped(DEFAULT_LIGAND_LIBRARY), named, folder / "hits.csv", ScreenOptions(top_k=3))
     write_hits(result.hits, folder / "hits.h5", result.summary)
     return folder
@@ -155,7 +155,7 @@ def test_report_shows_the_screen_summary_and_its_domain_warnings(report):
     page, hits, _ = report
     summary = json.loads(summary_path(report[2] / "hits.csv").read_text())
     assert f'<div class="v">{summary["sets"]:,}</div><div class="k">ligand sets</div>' in page
-    if load_ensemble(str(shipped(DEFAULT_MODEL)))[0][0].domain_reference is None:  # a model from before checkpoints carried a domain
+    if load_model()[0].model.domain_reference is None:  # a model from before checkpoints carried a domain
         assert html.escape(UNKNOWN_WARNING) in page
     else:  # the Ag and Cu edits of the Au25 core hold elements an Au-trained model never saw
         assert "elements the model never saw (" in page

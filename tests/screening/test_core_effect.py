@@ -18,11 +18,11 @@ from click.testing import CliRunner
 
 from colim import keys
 from colim.cli import cli
-from colim.defaults import DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
+from colim.defaults import DEFAULT_LIGAND_LIBRARY, shipped
 from colim.io.hit_tables import read_hits, summary_path
 from colim.libraries.core_library import build_core_library
 from colim.libraries.views import open_ligand_library
-from colim.model.checkpoint import load_ensemble
+from colim.model.members import ModelMember, load_model
 from colim.screening.core_effect import SMALL_EFFECT, CorePanel, core_effect_line, panel_cores
 from colim.screening.screen import ScreenOptions, screen
 from colim.structures.ligands import LigandSet
@@ -58,7 +58,7 @@ def unfolded_panel_means(models, sets: list[LigandSet]) -> np.ndarray:
 
 def test_core_effect_is_probability_minus_the_panel_mean_of_the_unfolded_ensemble(screen_setup):
     s = screen_setup
-    result = screen(s["core_lib"], s["ligand_lib"], [("m0", s["models"][0]), ("m1", s["models"][1])], options=ScreenOptions(top_k=6))
+    result = screen(s["core_lib"], s["ligand_lib"], [ModelMember("m0", s["models"][0], {}), ModelMember("m1", s["models"][1], {})], options=ScreenOptions(top_k=6))
     hits = result.hits
     assert {"core_effect", "panel_probability"} <= set(hits.columns)
     keys = list(dict.fromkeys(hits["ligand_set"]))
@@ -79,7 +79,7 @@ def test_a_model_blind_to_the_core_has_core_effect_zero_on_every_hit(screen_setu
     blind = copy.deepcopy(s["models"][0])
     with torch.no_grad():  # the first layer's core columns: the head no longer sees the core
         blind.head.layers[0].weight[:, : blind.head.core_dim] = 0.0
-    hits = screen(s["core_lib"], s["ligand_lib"], [("blind", blind)], options=ScreenOptions(top_k=5)).hits
+    hits = screen(s["core_lib"], s["ligand_lib"], [ModelMember("blind", blind, {})], options=ScreenOptions(top_k=5)).hits
     assert hits.groupby("core_id")["ligand_set"].apply(tuple).nunique() == 1  # every core, the same ranking
     np.testing.assert_allclose(hits["core_effect"], 0.0, atol=1e-6)
 
@@ -99,7 +99,7 @@ def test_streamed_screen_scores_each_distinct_hit_set_once_and_sums_up_the_same(
             return super().set_means(set_rows)
 
     monkeypatch.setattr(sys.modules["colim.screening.screen"], "CorePanel", Recording)
-    models = [("m0", s["models"][0])]
+    models = [ModelMember("m0", s["models"][0], {})]
     whole = screen(s["core_lib"], s["ligand_lib"], models, options=ScreenOptions(top_k=4))
     streamed = screen(s["core_lib"], s["ligand_lib"], models, options=ScreenOptions(top_k=4, core_block=1))
     assert len(panels) == 2 and len(panels[1].scored) == 5  # one call per core block
@@ -111,7 +111,7 @@ def test_streamed_screen_scores_each_distinct_hit_set_once_and_sums_up_the_same(
 @pytest.mark.parametrize("name", ["hits.csv", "hits.parquet", "hits.h5"])
 def test_every_hit_format_keeps_core_effect_and_the_summary(screen_setup, tmp_path, name):
     s = screen_setup
-    result = screen(s["core_lib"], s["ligand_lib"], [("m0", s["models"][0])], tmp_path / name, ScreenOptions(top_k=3))
+    result = screen(s["core_lib"], s["ligand_lib"], [ModelMember("m0", s["models"][0], {})], tmp_path / name, ScreenOptions(top_k=3))
     back = read_hits(tmp_path / name)
     for column in ("core_effect", "panel_probability"):
         np.testing.assert_allclose(back[column].to_numpy(dtype=float), result.hits[column].to_numpy(dtype=float), rtol=1e-12)
@@ -141,15 +141,14 @@ def test_cli_screen_prints_how_much_the_cores_decided(screen_setup, tmp_path):
 def test_shipped_model_on_the_panel_icosahedra_themselves_has_core_effects_summing_to_zero(tmp_path):
     """Screening the six panel cores against every shipped set: each set's panel mean is the mean of its six
     hit probabilities, so its six core effects sum to zero."""
-    loaded = load_ensemble([str(shipped(DEFAULT_MODEL))])
+    named = load_model(None)
     cores = []
     for metal, a in PANEL_SPEC:
         for shells in (2, 3):
             core = Icosahedron(metal, shells, latticeconstant=a)
             core.info["id"] = f"ase-{metal}{len(core)}"
             cores.append(core)
-    build_core_library(tmp_path / "cores.h5", cores, [m.core_encoder for m, _ in loaded])
-    named = [(f"member{i}", m) for i, (m, _) in enumerate(loaded)]
+    build_core_library(tmp_path / "cores.h5", cores, [m.model.core_encoder for m in named])
     sets = open_ligand_library(shipped(DEFAULT_LIGAND_LIBRARY)).num_sets  # every shipped set is a hit of every core
     hits = screen(tmp_path / "cores.h5", shipped(DEFAULT_LIGAND_LIBRARY), named, options=ScreenOptions(top_k=sets)).hits
     assert len(hits) == 6 * sets

@@ -20,6 +20,7 @@ from colim.libraries.core_library import build_core_library
 from colim.libraries.ligand_library import Ligand, build_ligand_library
 from colim.model.checkpoint import load_checkpoint, save_checkpoint
 from colim.model.domain import DomainReference, build_reference, core_kinds
+from colim.model.members import ModelMember
 from colim.screening.screen import screen
 from colim.structures.core import make_core, read_core
 from colim.structures.families import ligand_family
@@ -80,7 +81,7 @@ def test_checkpoint_reference_records_cluster_and_complex_elements(kinds_setup):
 def test_screen_marks_cu55_complexes_only_with_one_line_per_element(kinds_setup, tmp_path):
     model, _ = load_checkpoint(kinds_setup["ckpt"])
     out = tmp_path / "hits.parquet"
-    result = screen(kinds_setup["core_lib"], kinds_setup["ligand_lib"], [("m", model)], out)
+    result = screen(kinds_setup["core_lib"], kinds_setup["ligand_lib"], [ModelMember("m", model, {})], out)
     seen = result.hits.groupby("core_id")["core_seen_in"].unique().map(list).to_dict()
     assert seen == {kinds_setup["au25"]: ["clusters"], "cu55": ["complexes only"], "ag13": ["complexes only"], "pt13": ["never"]}
     warnings = result.summary["warnings"]
@@ -116,7 +117,7 @@ def test_reference_saved_without_core_kinds_keeps_todays_behaviour(kinds_setup):
     ref = DomainReference.from_payload(payload)
     assert ref.cluster_elements is None and not ref.records_core_kinds and "complex_only_elements" not in ref.summary()
     model.domain_reference = payload
-    result = screen(kinds_setup["core_lib"], kinds_setup["ligand_lib"], [("old", model)])
+    result = screen(kinds_setup["core_lib"], kinds_setup["ligand_lib"], [ModelMember("old", model, {})])
     seen = result.hits.groupby("core_id")["core_seen_in"].first().to_dict()
     assert seen == {kinds_setup["au25"]: "unknown", "cu55": "unknown", "ag13": "unknown", "pt13": "never"}
     assert not any("mononuclear complexes" in w for w in result.summary["warnings"])
