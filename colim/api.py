@@ -219,11 +219,11 @@ def build_core_library(cores: CoreSource | Iterable[CoreSource], output: PathLik
     ``cores`` (or ``added``/``skipped`` when appending) and ``models``.
     """
     check_output_path(output, overwrite or append)
+    sources = [cores] if isinstance(cores, (str, os.PathLike, Atoms)) else list(cores)
     if not append:  # appending reads the library it extends; any other output that is an input would be destroyed
-        sources = [cores] if isinstance(cores, (str, os.PathLike, Atoms)) else list(cores)
         refuse_input_as_output(output, [c for c in sources if isinstance(c, (str, os.PathLike))])
     with output_lock(output, wait=(append_wait() if wait is None else wait) if append else None):
-        core_list = read_cores(cores)
+        core_list = read_cores(sources)
         encoders = [m.model.core_encoder for m in _members(model)]
         if append and Path(output).exists():
             embedders = [(encoder_info(enc), partial(embed_cores, enc, batch_size=batch_size, progress=progress)) for enc in encoders]
