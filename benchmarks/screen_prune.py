@@ -118,7 +118,7 @@ def stage(args: argparse.Namespace) -> dict:
     members = api.load_model(args.model)
     cores = open_core_library(api.shipped(api.DEFAULT_CORE_LIBRARY))
     ligands = open_ligand_library(args.library)
-    views = build_members([(m.name, m.model) for m in members], cores, ligands)
+    views = build_members(members, cores, ligands)
     n = min(args.n_cores, len(cores))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     engine = ScreenEngine(views, EngineOptions(top_k=10, prune=args.stage == "pruned", core_block=None if args.stage == "brute" else 1), "cpu")
@@ -147,8 +147,7 @@ def memory_stage(args: argparse.Namespace) -> dict:
     """Peak resident memory above the loaded model of one brute-force task (``args.n_cores`` cores × the first
     set block) under ``--memory-mb args.memory_mb``: VmHWM minus VmRSS after loading and compiling."""
     members = api.load_model(args.model)
-    views = build_members([(m.name, m.model) for m in members], open_core_library(api.shipped(api.DEFAULT_CORE_LIBRARY)),
-                          open_ligand_library(args.library))
+    views = build_members(members, open_core_library(api.shipped(api.DEFAULT_CORE_LIBRARY)), open_ligand_library(args.library))
     engine = ScreenEngine(views, EngineOptions(top_k=10, prune=False, memory_mb=args.memory_mb, core_block=args.n_cores), "cpu")
     engine.score_task(0, 1, 0, 10)  # compile outside the measurement
     base = _status("VmRSS")

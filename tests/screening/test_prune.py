@@ -15,6 +15,7 @@ from colim.libraries.ligand_library import build_combinatorial_library, read_lig
 from colim.libraries.ligand_sets import SetRule
 from colim.libraries.views import open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
+from colim.model.members import ModelMember
 from colim.plugins.manager import create_core_encoder, create_ligand_encoder
 from colim.screening.engine import EngineOptions, ScreenEngine
 from colim.screening.screen import ScreenOptions, build_members, screen
@@ -72,7 +73,7 @@ def _assert_same(pruned, brute):
 def test_branch_and_bound_keeps_the_brute_force_hits(tmp_path, hidden, pooling, members):
     models = [_model(seed, hidden, pooling) for seed in range(members)]
     core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 3))
-    views = build_members([(f"m{i}", m) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
+    views = build_members([ModelMember(f"m{i}", m, {}) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
     engine, pruned, brute = _pruned_and_brute(views, top_k=10, core_block=2)
     assert engine.search is not None and engine.prune_note is None
     _assert_same(pruned, brute)
@@ -89,7 +90,7 @@ def test_branch_and_bound_keeps_the_brute_force_hits(tmp_path, hidden, pooling, 
 def test_group_bounds_keep_the_brute_force_hits_for_rules_ratios_and_attention(tmp_path, hidden, pooling, rule):
     models = [_model(seed, hidden, pooling) for seed in range(2)]
     core_lib, ligand_lib = _libraries(tmp_path, models, rule)
-    views = build_members([(f"m{i}", m) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
+    views = build_members([ModelMember(f"m{i}", m, {}) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
     engine, pruned, brute = _pruned_and_brute(views, top_k=5, core_block=5, set_block=2500)
     assert engine.search is None and engine.group_prune
     _assert_same(pruned, brute)
@@ -98,8 +99,7 @@ def test_group_bounds_keep_the_brute_force_hits_for_rules_ratios_and_attention(t
 
 @pytest.fixture(scope="module")
 def shipped():
-    members = api.load_model(None)
-    return [(m.name, m.model) for m in members]
+    return api.load_model(None)
 
 
 def test_shipped_model_on_shipped_cores_and_materialised_ligands(shipped):
@@ -114,7 +114,7 @@ def test_shipped_model_on_shipped_cores_and_materialised_ligands(shipped):
 
 def test_shipped_model_prunes_a_combinatorial_screen_of_real_ligands(shipped, tmp_path):
     ligand_lib = tmp_path / "ligands60.h5"
-    build_combinatorial_library(ligand_lib, read_ligand_file(LIGANDS60), [m.ligand_encoder for _, m in shipped], SetRule(1, 3))
+    build_combinatorial_library(ligand_lib, read_ligand_file(LIGANDS60), [m.model.ligand_encoder for m in shipped], SetRule(1, 3))
     core_lib = api.shipped(api.DEFAULT_CORE_LIBRARY)
     options = ScreenOptions(top_k=10, core_block=4)
     out = tmp_path / "pruned.csv"
@@ -133,7 +133,7 @@ def test_a_head_with_non_finite_weights_is_scored_whole_and_says_so(tmp_path):
     with torch.no_grad():
         models[0].head.layers[-1].weight[0, 0] = float("nan")
     core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 2), ligands=20)
-    views = build_members([("m", models[0])], open_core_library(core_lib), open_ligand_library(ligand_lib))
+    views = build_members([ModelMember("m", models[0], {})], open_core_library(core_lib), open_ligand_library(ligand_lib))
     engine = ScreenEngine(views, EngineOptions(top_k=3), "cpu")
     assert engine.search is None and not engine.group_prune
     assert "cannot be bounded" in engine.prune_note
@@ -144,7 +144,7 @@ def test_a_head_with_non_finite_weights_is_scored_whole_and_says_so(tmp_path):
 def test_pruned_tasks_of_a_set_range_merge_to_the_brute_force_hits(tmp_path):
     models = [_model(seed, (32,), "mean") for seed in range(2)]
     core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 3))
-    views = build_members([(f"m{i}", m) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
+    views = build_members([ModelMember(f"m{i}", m, {}) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
     engine, pruned, brute = _pruned_and_brute(views, top_k=10, core_block=3, set_block=7_000)  # 2 core blocks × 6 set ranges
     assert engine.search is not None and len(engine.set_blocks()) == 6
     _assert_same(pruned, brute)
@@ -153,7 +153,7 @@ def test_pruned_tasks_of_a_set_range_merge_to_the_brute_force_hits(tmp_path):
 def test_interrupted_pruned_screen_resumes_to_the_brute_force_hits(tmp_path):
     models = [_model(seed, (64, 32), "mean") for seed in range(2)]
     core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 3), ligands=40)
-    named = [(f"m{i}", m) for i, m in enumerate(models)]
+    named = [ModelMember(f"m{i}", m, {}) for i, m in enumerate(models)]
     brute = screen(core_lib, ligand_lib, named, tmp_path / "brute.csv", ScreenOptions(top_k=5, prune=False))
     out = tmp_path / "pruned.csv"
     seen = []
@@ -181,7 +181,7 @@ def test_interrupted_pruned_screen_resumes_to_the_brute_force_hits(tmp_path):
 def test_pruned_screen_on_cuda_keeps_the_cpu_brute_force_hits(tmp_path, rule):
     models = [_model(seed, (64, 32), "mean") for seed in range(2)]
     core_lib, ligand_lib = _libraries(tmp_path, models, rule)
-    views = build_members([(f"m{i}", m) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
+    views = build_members([ModelMember(f"m{i}", m, {}) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
     brute = ScreenEngine(views, EngineOptions(top_k=10, prune=False), "cpu")
     cuda = ScreenEngine(views, EngineOptions(top_k=10, prune=True), "cuda")
     assert cuda.pruning != "off"
