@@ -8,7 +8,7 @@ import click
 from colim.progress import progress_bar
 
 from colim import api
-from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
+from colim.cli.options import MEMORY_MB, POSITIVE_INT, WORKERS, scheduler_address
 from colim.cli.warning_lines import echo_warnings
 from colim.errors import OutputWriteError
 from colim.io.hit_tables import output_format
@@ -33,11 +33,11 @@ from colim.screening.state import state_dir
 @click.option("--depth", "old_depth", type=POSITIVE_INT, default=None, hidden=True, help="Deprecated name of --stability-depth.")
 @click.option("--train-dataset", type=click.Path(dir_okay=False), help="Dataset (.h5) whose training split defines the applicability domain (default: the reference stored in the first model's checkpoint).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True, help="Where to score.")
-@click.option("--memory-mb", type=POSITIVE_FLOAT, default=None, help="Working memory of the scorer: one set block and its tiles (default 128 MiB on CPU, 4 GiB on GPU); libraries are read in blocks.")
+@click.option("--memory-mb", type=MEMORY_MB, default=None, help="Working memory of the scorer: one set block and its tiles (default 128 MiB on CPU, 4 GiB on GPU); libraries are read in blocks.")
 @click.option("--block-size", "block_pairs", type=POSITIVE_INT, default=None, help="Pairs per tile (overrides --memory-mb).")
 @click.option("--core-block", type=POSITIVE_INT, default=None, help="Cores per task (default: about 4 million pairs per task).")
-@click.option("--workers", type=POSITIVE_INT, default=None, help="Run on a local Dask cluster of N worker processes (same hits as one process).")
-@click.option("--scheduler", default=None, help="Run on the existing Dask cluster at this address (e.g. tcp://host:8786); its workers read the libraries at the same paths.")
+@click.option("--workers", type=WORKERS, default=None, help="Run on a local Dask cluster of N worker processes, at most one per CPU core (same hits as one process).")
+@click.option("--scheduler", default=None, callback=scheduler_address, help="Run on the existing Dask cluster at this address (e.g. tcp://host:8786; refused when it does not answer within 10 s); its workers must see the same filesystem: the library paths are made absolute before they are sent.")
 @click.option("--set-block", type=POSITIVE_INT, default=None, help="Sets per task (default: what --memory-mb allows).")
 @click.option("--restart", is_flag=True, help="Discard a saved state of an earlier, different screen.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
@@ -61,7 +61,7 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
     check_output_path(output, overwrite)
     refuse_input_as_output(output, [core_lib, ligand_lib, train_dataset, *models, *ensembles])
     output_format(output)
-    dev = resolve_device(device)
+    dev = resolve_device(device, "--device")
     options = dict(top_k=top_k, depth=depth, device=str(dev), memory_mb=memory_mb, block_pairs=block_pairs,
                    core_block=core_block, restart=restart, overwrite=overwrite, workers=workers, scheduler=scheduler, set_block=set_block)
     bar = progress_bar(unit="pairs", unit_scale=True, desc="screening", disable=silent, dynamic_ncols=True)

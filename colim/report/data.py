@@ -92,16 +92,47 @@ def read_hits_file(path: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
     missing = [c for c in REQUIRED_COLUMNS if c not in hits.columns]
     if missing:
         raise HitsFileError(f"{p}: not a hits file from 'colim screen' (no column {', '.join(repr(c) for c in missing)})")
+    numbers = pd.to_numeric(hits["probability"], errors="coerce")
+    text = numbers.isna() & hits["probability"].notna() & ~hits["probability"].astype(str).str.strip().str.lower().isin(["nan", ""])
+    if text.any():
+        row = int(np.argmax(text.to_numpy()))
+        raise HitsFileError(f"{p}: column 'probability' holds {str(hits['probability'].iloc[row])!r} on hit row {row + 1}, not a number "
+                            "(the table was edited after 'colim screen'; screen again)")
+    hits["probability"] = numbers
     return hits, _read_summary(p, fmt)
+
+
+#: the summary keys the report reads, with the JSON type each must hold.
+SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
+    "warnings": (list,), "models": (list,), "core_library": (str,), "ligand_library": (str,), "cores": (int,), "sets": (int,),
+    "pairs": (int,), "top_k": (int,), "members": (int,), "overlap_at_k_mean": (float, int), "overlap_at_k_min": (float, int),
+    "spearman_mean": (float, int, type(None)), "domain": (dict, bool, type(None)),
+}
+_JSON_NAMES = {list: "a list", dict: "an object", str: "text", int: "a whole number", float: "a number", bool: "true/false", type(None): "null"}
+
+
+def check_summary(summary: object, where: Path) -> dict:
+    """``summary`` if it is a JSON object whose known keys hold the types the report reads; one line naming the key otherwise."""
+    fix = f"delete or restore {where.name} (a report can be drawn from the hit table alone)"
+    if not isinstance(summary, dict):
+        raise HitsFileError(f"{where}: not a screen summary: it holds {_JSON_NAMES.get(type(summary), type(summary).__name__)} where an object belongs; {fix}")
+    for key, kinds in SUMMARY_TYPES.items():
+        value = summary.get(key)
+        if key in summary and not (isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)):
+            raise HitsFileError(f"{where}: summary key '{key}' holds {_JSON_NAMES.get(type(value), type(value).__name__)} where "
+                                f"{_JSON_NAMES[kinds[0]]} belongs; {fix}")
+    if isinstance(summary.get("warnings"), list) and not all(isinstance(w, str) for w in summary["warnings"]):
+        raise HitsFileError(f"{where}: summary key 'warnings' must list text lines; {fix}")
+    return summary
 
 
 def _read_summary(path: Path, fmt: str) -> dict:
     try:
         if fmt == "h5":
             with open_colim_h5(path, keys.SCREEN_RESULTS_FORMAT, RESULTS_VERSION) as f:
-                return json.loads(f.attrs.get(keys.HITS_SUMMARY, "{}"))
+                return check_summary(json.loads(f.attrs.get(keys.HITS_SUMMARY, "{}")), path)
         beside = summary_path(path)
-        return json.loads(beside.read_text()) if beside.is_file() else {}
+        return check_summary(json.loads(beside.read_text()), beside) if beside.is_file() else {}
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise HitsFileError(f"{path}: its screen summary is not valid JSON ({exc})") from None
 

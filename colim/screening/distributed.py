@@ -14,11 +14,18 @@ thread are in flight at once, so millions of tasks never sit in the scheduler to
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 
 from colim.errors import ColimError
 from colim.screening.engine import BlockResult, ScreenEngine
+from colim.validation import SCHEDULER_TIMEOUT_S, workers as check_workers
+
+
+class ClusterLost(ColimError):
+    """The Dask scheduler or cluster went away mid-screen; the tasks finished so far were handed to the caller."""
 
 #: tasks in flight per worker thread.
 IN_FLIGHT_PER_THREAD = 4
@@ -42,8 +49,16 @@ def local_cluster(workers: int):
     distributed = _import_distributed()
     threads = max(1, (os.cpu_count() or 1) // workers)
     env = {"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}  # each worker its share of the cores
-    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                    silence_logs=40, worker_class=distributed.Nanny, env=env), threads
+    # The worker processes start with Ctrl-C ignored (inherited; Python then installs no KeyboardInterrupt
+    # handler in them): a Ctrl-C in the terminal reaches the whole process group, and only this client
+    # should answer it, with one line, and close the cluster.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() else None
+    try:
+        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                        silence_logs=40, worker_class=distributed.Nanny, env=env), threads
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def run_tasks(engine: ScreenEngine, tasks: Sequence[tuple[int, int, int, int]], on_result: Callable[[BlockResult], None],
@@ -51,15 +66,15 @@ def run_tasks(engine: ScreenEngine, tasks: Sequence[tuple[int, int, int, int]], 
     """Run ``tasks`` of ``engine`` on a new local cluster of ``workers`` processes or on the cluster at
     ``scheduler``; ``on_result`` sees each finished task (in completion order) in this process."""
     distributed = _import_distributed()
-    if workers is not None and workers < 1:
-        raise ColimError(f"--workers must be at least 1, got {workers}")
+    check_workers(workers)
     cluster = None
     try:
         if scheduler:
             try:
-                client = distributed.Client(scheduler, timeout=30)
-            except (OSError, TimeoutError) as exc:
-                raise ColimError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({str(exc).splitlines()[0]})") from None
+                client = distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ColimError(f"--scheduler {scheduler}: no Dask scheduler answered there within {SCHEDULER_TIMEOUT_S} s "
+                                 f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
             threads = None
         else:
             cluster, threads = local_cluster(int(workers))
@@ -88,8 +103,14 @@ def _run(distributed, client, engine: ScreenEngine, tasks, on_result, threads: i
             queue.add(client.submit(_score, remote, task, key="colim-task-{}-{}-{}-{}-{}".format(*task, token), retries=2))
 
     submit(slots)
-    for future in queue:
-        result = future.result()
-        future.release()
-        on_result(result)
-        submit(1)
+    lost = (distributed.client.FutureCancelledError, distributed.comm.CommClosedError, OSError, TimeoutError)
+    finished = 0
+    try:
+        for future in queue:
+            result = future.result()
+            future.release()
+            on_result(result)
+            finished += 1
+            submit(1)
+    except lost as exc:
+        raise ClusterLost(f"the Dask cluster went away after {finished} of {len(tasks)} tasks ({type(exc).__name__})") from None

@@ -17,11 +17,13 @@ from colim.io.output_files import check_output_path
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
+from colim.screening.distributed import ClusterLost, run_tasks
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
 from colim.screening.state import ScreenState
 from colim.structures.ligands import LigandSet
+from colim.validation import check_screen_options
 
 HIT_COLUMNS = (
     "core_id", "parent", "operator", "site", "site_kind", "element", "depth", "rank", "ligand_set", "ligand_names", "families",
@@ -53,6 +55,9 @@ class ScreenOptions:
     workers: int | None = None
     scheduler: str | None = None
     set_block: int | None = None
+
+    def __post_init__(self) -> None:
+        check_screen_options(self)  # the same rules as the CLI's options (colim.validation)
 
 
 class ScreenResult:
@@ -152,17 +157,23 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
 
     try:
         if distributed:
-            from colim.screening.distributed import run_tasks
-
             run_tasks(engine, todo, finished, workers=opts.workers, scheduler=opts.scheduler)
         else:
             for task in todo:
                 finished(engine.score_task(*task))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ClusterLost) as exc:
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
         if state is None:
-            raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
-        raise ScreenInterrupted(f"screen interrupted after {len(state.done())} of {len(tasks)} tasks; the finished tasks are saved in {state.dir}: "
+            raise ScreenInterrupted(f"screen {what} (no output given, so nothing was saved)") from None
+        if not state.done():
+            state.discard_if_empty()
+            raise ScreenInterrupted(f"screen {what} before any task finished; nothing was saved") from None
+        raise ScreenInterrupted(f"screen {what} after {len(state.done())} of {len(tasks)} tasks; the finished tasks are saved in {state.dir}: "
                                 "run the same command again to resume") from None
+    except BaseException:
+        if state is not None:
+            state.discard_if_empty()  # a screen refused before its first task (bad scheduler ...) leaves no .state folder
+        raise
     model_names = [name for name, _ in models]
     resumed = len(done)
 

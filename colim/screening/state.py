@@ -39,6 +39,7 @@ class ScreenState:
         self.fingerprint = fingerprint
         self.grid = dict(grid or {})
         run_file = self.dir / "run.json"
+        self.created = False
         if self.dir.exists() and restart:
             shutil.rmtree(self.dir)
         if run_file.is_file():
@@ -50,6 +51,7 @@ class ScreenState:
                 raise LibraryError(f"{self.dir} holds the state of a different screen; pass --restart to discard it")
             self.grid = saved.get("grid", self.grid)
         else:
+            self.created = not self.dir.exists()
             self.dir.mkdir(parents=True, exist_ok=True)
             _atomic_write(run_file, json.dumps({"screen": fingerprint, "grid": self.grid}, sort_keys=True).encode())
 
@@ -85,6 +87,11 @@ class ScreenState:
         np.savez(tmp, start=block.start, stop=block.stop, set_start=block.set_start, set_stop=block.set_stop, top_index=block.top_index,
                  top_score=block.top_score, member_index=block.member_index, member_score=block.member_score)
         os.replace(tmp, path)
+
+    def discard_if_empty(self) -> None:
+        """Remove the state folder when this screen made it and no task was saved in it (a refused screen leaves nothing)."""
+        if self.created and not self.done():
+            self.discard()
 
     def discard(self) -> None:
         """Remove the state once the output is written."""
