@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import pandas as pd
 from ase import Atoms
 
+from colim import validation
 from colim.dataset.builder import build as _build_dataset
 from colim.dataset.records import MatchingDataset, load_dataset, save_dataset
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
@@ -92,9 +93,9 @@ def load_model(model: ModelArg = None) -> list[ModelMember]:
         model = shipped(DEFAULT_MODEL)
     if isinstance(model, (list, tuple)) and model and all(isinstance(m, ModelMember) for m in model):
         return list(model)
-    specs = [model] if isinstance(model, (str, os.PathLike)) else list(model)
-    if not specs:
+    if isinstance(model, (list, tuple)) and not model:
         raise ApiError("no model given: pass a checkpoint, an ensemble directory, or None for the shipped model")
+    specs = validation.model_paths(model)
     return [ModelMember(member_name(info), m, info) for m, info in load_ensemble([str(s) for s in specs])]
 
 
@@ -106,7 +107,7 @@ def read_cores(*sources: CoreSource | Iterable[CoreSource], core_only: bool = Fa
     """
     flat: list[CoreSource] = []
     for source in sources:
-        flat.extend([source] if isinstance(source, (str, os.PathLike, Atoms)) else list(source))
+        flat.extend([source] if isinstance(source, (str, os.PathLike, Atoms)) or not isinstance(source, Iterable) else list(source))
     return _read_cores(flat, core_only)
 
 
@@ -210,12 +211,15 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
     unknown = sorted(set(options) - known)
     if unknown:
         raise ApiError(f"unknown screen option(s) {', '.join(unknown)}; choose from: {', '.join(sorted(known))}")
+    screen_options = ScreenOptions(**options)  # refuses wrong types and ranges with the CLI's words (colim.validation)
+    for name, value in (("core_library", core_library), ("ligand_library", ligand_library), ("output", output), ("train_dataset", train_dataset)):
+        validation.path_like(value, name, optional=True)
     members = load_model(model)
     named = [(m.name, m.model) for m in members]
     core_lib = core_library if core_library is not None else shipped(DEFAULT_CORE_LIBRARY)
     ligand_lib = ligand_library if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
     domain = reference_from_dataset(train_dataset, members[0].model) if train_dataset is not None else None
-    return _screen(core_lib, ligand_lib, named, output, ScreenOptions(**options), domain, on_block, on_start)
+    return _screen(core_lib, ligand_lib, named, output, screen_options, domain, on_block, on_start)
 
 
 def read_hits(path: PathLike) -> pd.DataFrame:
@@ -224,7 +228,7 @@ def read_hits(path: PathLike) -> pd.DataFrame:
     Text columns stay text (a ligand set named ``3`` is not a number); the summary is in
     ``<path>.summary.json`` beside a CSV/Parquet table and inside an HDF5 one.
     """
-    return _read_hits(path)
+    return _read_hits(validation.path_like(path, "path"))
 
 
 def write_report(hits: PathLike, output: PathLike, core_library: PathLike | None = None, *, max_rows: int = MAX_ROWS,
@@ -235,6 +239,8 @@ def write_report(hits: PathLike, output: PathLike, core_library: PathLike | None
     ``core_library`` defaults to the one the screen summary beside ``hits`` names. Returns what the
     page shows (``.rows``, ``.cores``, ``.sets``).
     """
+    validation.path_like(hits, "hits")
+    validation.path_like(output, "output")
     check_output_path(output, overwrite)
     return _write_report(hits, output, core_library, overwrite=overwrite, max_rows=max_rows, max_cores=max_cores)
 
@@ -314,7 +320,7 @@ def explain(core: CoreSource, ligands: str | LigandSet, model: ModelArg = None, 
     first member. With ``output`` (a folder) writes ``attribution.xyz``, ``explanation.json`` and
     ``explanation.png``.
     """
-    ligand_set = ligands if isinstance(ligands, LigandSet) else LigandSet.parse(ligands)
+    ligand_set = ligands if isinstance(ligands, LigandSet) else LigandSet.parse(validation.text_arg(ligands, "ligands", "'[S]C.[S]CC 12:6'"))
     member = load_model(model)[0]
     core_atoms = read_one_core(core)
     explanation = explain_pair(member.model, core_atoms, ligand_set, baseline=baseline, steps=steps)

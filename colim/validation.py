@@ -55,7 +55,7 @@ def positive_number_problem(value: Any, maximum: float | None = None) -> str | N
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
         if maximum is None or value <= maximum:
             return None
-        return f"must be at most {maximum:g}, got {show(value)}"
+        return f"must be at most {maximum:,.0f}, got {show(value)}"
     return f"must be a finite number > 0, got {show(value)}"
 
 
@@ -194,3 +194,19 @@ def check_screen_options(options: Any) -> None:
     scheduler(options.scheduler)
     if options.workers is not None and options.scheduler is not None:
         raise OptionError("give workers (a local cluster) or scheduler (an existing one), not both")
+
+
+def model_paths(value: Any, name: str = "model") -> list[str | os.PathLike]:
+    """The checkpoint paths of a ``model`` argument: one path or a non-empty list/tuple of paths."""
+    items = [value] if isinstance(value, (str, os.PathLike)) else list(value) if isinstance(value, (list, tuple)) else None
+    if not items or not all(isinstance(v, (str, os.PathLike)) and str(v) for v in items):
+        raise OptionError(f"{name} must be a checkpoint (.pt), an ensemble directory or manifest, a list of those, the members "
+                          f"load_model returns, or None for the shipped model; got {show(value)}")
+    return items
+
+
+def text_arg(value: Any, name: str, example: str) -> str:
+    """A string argument (a ligand set, an operator list ...), refused with an example otherwise."""
+    if isinstance(value, str):
+        return value
+    raise OptionError(f"{name} must be text such as {example}, got {show(value)}")

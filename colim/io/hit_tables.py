@@ -17,6 +17,7 @@ import pandas as pd
 
 from colim import keys
 from colim.choices import InvalidChoiceError
+from colim.errors import LibraryError
 from colim.io.file_table import FileTable
 from colim.io.output_files import atomic_output
 from colim.libraries.h5file import STR, write_header
@@ -203,4 +204,7 @@ def summary_path(path: str | os.PathLike) -> Path:
 
 def read_hits(path: str | os.PathLike) -> pd.DataFrame:
     """Read a hit table written by :func:`write_hits`."""
-    return HIT_FORMATS.lookup(path).read(path)
+    fmt = HIT_FORMATS.lookup(path)
+    if not Path(path).is_file():
+        raise LibraryError(f"{path}: no such hit table" if not Path(path).exists() else f"{path}: is a folder, not a hit table")
+    return fmt.read(path)
