@@ -87,7 +87,7 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
                            f"Spearman {s['spearman_mean']:.3f}")
         echo_warnings(result.summary["warnings"])
     except OutputWriteError as exc:  # a full disk at the very end: the scored tasks are still saved
-        if state_dir(output).is_dir():
+        if state_dir(output).is_dir() and str(state_dir(output)) not in str(exc):
             raise OutputWriteError(f"{exc}; the scored blocks are kept in {state_dir(output)}: make room and run the same command again to finish") from exc
         raise
     except KeyboardInterrupt:  # Ctrl-C after the hits were renamed into place: the output is whole, say so

@@ -165,7 +165,9 @@ class HitWriter:
 @contextlib.contextmanager
 def open_hit_writer(path: str | os.PathLike, overwrite: bool = False) -> Iterator[HitWriter]:
     """A :class:`HitWriter` on a temporary file renamed to ``path`` (and its summary beside it) only when
-    the ``with`` block completes: no half-written hit table is ever left."""
+    the ``with`` block completes: no half-written hit table is ever left. A summary beside the table is
+    written (and renamed) before the table is renamed into place, so a full disk while writing it leaves
+    no table behind and running the same command again finishes the job."""
     fmt = HIT_FORMATS.lookup(path)
     with atomic_output(path, overwrite=overwrite) as tmp:
         writer = HitWriter(Path(tmp), fmt)
@@ -173,9 +175,9 @@ def open_hit_writer(path: str | os.PathLike, overwrite: bool = False) -> Iterato
             yield writer
         finally:
             writer.close()
-    if not fmt.summary_inside:
-        with atomic_output(summary_path(path), overwrite=True) as tmp:
-            tmp.write_text(json.dumps(json_safe(writer.summary), indent=2, sort_keys=True, allow_nan=False))
+        if not fmt.summary_inside:
+            with atomic_output(summary_path(path), overwrite=True) as summary_tmp:
+                summary_tmp.write_text(json.dumps(json_safe(writer.summary), indent=2, sort_keys=True, allow_nan=False))
 
 
 def write_hits(hits: pd.DataFrame, path: str | os.PathLike, summary: dict, overwrite: bool = False) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from colim.errors import ColimError
+from colim.io.side_paths import refuse_foreign
 
 
 class OutputLockedError(ColimError):
@@ -63,6 +64,7 @@ def output_lock(output: str | os.PathLike) -> Iterator[None]:
     from colim.io.output_files import writable_folder_error  # local: output_files imports this module
 
     path = lock_path(target)
+    refuse_foreign(path, "file", f"the lock of {target.name}")
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
