@@ -34,6 +34,25 @@ from colim.validation import show, whole_number_problem
 
 #: combinations per enumeration chunk (fixed: set ids depend on it only through the counts).
 CHUNK = 1 << 16
+#: ligand combinations one combinatorial library may enumerate (its chunk table stays ~150k rows).
+MAX_COMBINATIONS = 10**10
+#: sets a library may list one row each (``--materialise``, ``--max-kinds``): beyond this, use a rule.
+MAX_LISTED_SETS = 2_000_000
+
+
+def count_combinations(n: int, min_kinds: int, max_kinds: int) -> int:
+    """Ligand combinations of ``min_kinds..max_kinds`` out of ``n`` ligands: the sum of C(n, k), known before listing any."""
+    return sum(comb(n, k) for k in range(min_kinds, max_kinds + 1))
+
+
+def check_combinations(n: int, min_kinds: int, max_kinds: int, limit: int = MAX_COMBINATIONS, hint: str = "") -> int:
+    """The combination count, or a LibraryError with it when it exceeds ``limit`` (counted first, never listed)."""
+    total = count_combinations(n, min_kinds, max_kinds)
+    if total > limit:
+        kinds = f"{min_kinds}" if min_kinds == max_kinds else f"{min_kinds}-{max_kinds}"
+        raise LibraryError(f"{n:,} ligands in sets of {kinds} kinds make {total:,} ligand combinations (the sum of C({n}, k)), more than the "
+                           f"{limit:,} {hint or 'one library can enumerate'}; use fewer ligands or fewer kinds, or split the ligands into several libraries")
+    return total
 
 
 @dataclass(frozen=True)
@@ -212,6 +231,7 @@ class SetSpace:
 
     def __post_init__(self) -> None:
         n = len(self.smiles)
+        check_combinations(n, self.rule.min_kinds, self.rule.max_kinds)
         self._order = np.array(sorted(range(n), key=lambda i: self.smiles[i]), dtype=np.int64)
         fam_codes = {f: i for i, f in enumerate(FAMILIES)}
         self._fam = np.array([fam_codes.get(f, len(FAMILIES) - 1) for f in self.families], dtype=np.int64)[self._order] if n else np.zeros(0, np.int64)
@@ -357,4 +377,4 @@ def _join(table: np.ndarray, rows: np.ndarray, sep: str, ratios: np.ndarray | No
     return out
 
 
-__all__ = ["CHUNK", "SetRule", "SetSpace", "parse_kinds", "parse_ratio", "read_rules", "set_families", "set_keys", "set_names", "unrank_combinations"]
+__all__ = ["CHUNK", "MAX_COMBINATIONS", "MAX_LISTED_SETS", "SetRule", "SetSpace", "check_combinations", "count_combinations", "parse_kinds", "parse_ratio", "read_rules", "set_families", "set_keys", "set_names", "unrank_combinations"]
