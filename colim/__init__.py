@@ -19,7 +19,7 @@ from colim.version import __version__
 #: the public functions of :mod:`colim.api`, importable as ``colim.<name>``.
 API = (
     "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "enumerate_edits",
-    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores", "write_report",
+    "evaluate", "explain", "inspect", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores", "write_report",
 )
 
 __all__ = ["Registrar", "__version__", "hookimpl", *API]

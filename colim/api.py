@@ -37,6 +37,7 @@ from colim.io.core_sources import read_cores as _read_cores
 from colim.io.core_sources import read_one_core
 from colim.io.edited_cores import write_cores as _write_cores
 from colim.io.hit_tables import read_hits as _read_hits
+from colim.inspection import describe as _describe
 from colim.io.output_files import check_output_path
 from colim.libraries.core_library import append_core_library, embed_cores
 from colim.libraries.core_library import build_core_library as _build_core_library
@@ -60,7 +61,7 @@ from colim.training.trainer import ModelSpec, TrainConfig
 
 __all__ = [
     "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "enumerate_edits",
-    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores", "write_report",
+    "evaluate", "explain", "inspect", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores", "write_report",
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -220,6 +221,12 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
     ligand_lib = ligand_library if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
     domain = reference_from_dataset(train_dataset, members[0].model) if train_dataset is not None else None
     return _screen(core_lib, ligand_lib, named, output, screen_options, domain, on_block, on_start)
+
+
+def inspect(path: PathLike) -> str:
+    """One line saying what ``path`` holds (``colim inspect``): a structure's formula, a core or ligand library's
+    counts and models, a dataset's cores and pairs, or a hit table's hits."""
+    return _describe(validation.path_like(path, "path"))
 
 
 def read_hits(path: PathLike) -> pd.DataFrame:

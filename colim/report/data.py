@@ -21,7 +21,7 @@ from ase import Atoms
 
 from colim import keys
 from colim.demo import heatmap_figure
-from colim.errors import ColimError, LibraryError
+from colim.errors import ColimError, LibraryError, LigandError
 from colim.io.hit_tables import RESULTS_VERSION, output_format, read_hits, summary_path
 from colim.libraries.core_library import read_core_library
 from colim.libraries.h5file import open_colim_h5
@@ -174,7 +174,10 @@ def build_report_data(hits_path: str | os.PathLike, core_lib: str | os.PathLike 
         raise LibraryError(f"{library}: core library does not hold core '{absent[0]}' of {hits_path} ({len(absent)} missing); pass the --core-lib that was screened")
     drawn = core_ids[:max_cores]
     cores = [_core_view(by_id[c], by_id.get(str(by_id[c].info.get("parent") or ""))) for c in drawn]
-    sets = _set_views(rows)
+    try:
+        sets = _set_views(rows)
+    except LigandError as exc:  # a hand-edited table: name the file
+        raise HitsFileError(f"{hits_path}: column 'ligand_set': {exc}") from None
     heatmap = _heatmap_png(rows, drawn, sets[:max_sets], hits_path)
     data = ReportData(str(hits_path), str(library), summary, rows, len(hits), cores, sets, heatmap)
     data.warnings, data.notes = screen_warnings(summary, hits), _notes(data, len(core_ids), max_sets)
