@@ -113,4 +113,4 @@ def _run(distributed, client, engine: ScreenEngine, tasks, on_result, threads: i
             finished += 1
             submit(1)
     except lost as exc:
-        raise ClusterLost(f"the Dask cluster went away after {finished} of {len(tasks)} tasks ({type(exc).__name__})") from None
+        raise ClusterLost(f"the Dask cluster went away ({type(exc).__name__}; {finished} tasks of this run had finished)") from None
