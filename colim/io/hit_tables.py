@@ -166,17 +166,19 @@ class HitWriter:
 def open_hit_writer(path: str | os.PathLike, overwrite: bool = False) -> Iterator[HitWriter]:
     """A :class:`HitWriter` on a temporary file renamed to ``path`` (and its summary beside it) only when
     the ``with`` block completes: no half-written hit table is ever left. A summary beside the table is
-    written (and renamed) before the table is renamed into place, so a full disk while writing it leaves
-    no table behind and running the same command again finishes the job."""
+    written to its own temporary file before the table is renamed into place and renamed right after it,
+    so a full disk while writing it leaves no table behind (running the same command again finishes the
+    job), and a table that cannot be renamed leaves the old summary in place."""
     fmt = HIT_FORMATS.lookup(path)
-    with atomic_output(path, overwrite=overwrite) as tmp:
-        writer = HitWriter(Path(tmp), fmt)
-        try:
-            yield writer
-        finally:
-            writer.close()
-        if not fmt.summary_inside:
-            with atomic_output(summary_path(path), overwrite=True) as summary_tmp:
+    beside = contextlib.nullcontext() if fmt.summary_inside else atomic_output(summary_path(path), overwrite=True)
+    with beside as summary_tmp:
+        with atomic_output(path, overwrite=overwrite) as tmp:
+            writer = HitWriter(Path(tmp), fmt)
+            try:
+                yield writer
+            finally:
+                writer.close()
+            if summary_tmp is not None:
                 summary_tmp.write_text(json.dumps(json_safe(writer.summary), indent=2, sort_keys=True, allow_nan=False))
 
 
