@@ -14,7 +14,9 @@ thread are in flight at once, so millions of tasks never sit in the scheduler to
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -27,6 +29,8 @@ from colim.validation import SCHEDULER_TIMEOUT_S, workers as check_workers
 class ClusterLost(ColimError):
     """The Dask scheduler or cluster went away mid-screen; the tasks finished so far were handed to the caller."""
 
+#: module each local worker process preloads: it ignores Ctrl-C (the client answers it).
+WORKER_PRELOAD = "colim.screening.worker_signals"
 #: tasks in flight per worker thread.
 IN_FLIGHT_PER_THREAD = 4
 
@@ -49,16 +53,30 @@ def local_cluster(workers: int):
     distributed = _import_distributed()
     threads = max(1, (os.cpu_count() or 1) // workers)
     env = {"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}  # each worker its share of the cores
-    # The worker processes start with Ctrl-C ignored (inherited; Python then installs no KeyboardInterrupt
-    # handler in them): a Ctrl-C in the terminal reaches the whole process group, and only this client
-    # should answer it, with one line, and close the cluster.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() else None
+    # Ctrl-C reaches the whole process group; only this client should answer it (one line, finished tasks
+    # kept) and close the cluster. The worker processes are started with SIGINT ignored (inherited across
+    # exec, and Python then installs no KeyboardInterrupt handler) and keep ignoring it (WORKER_PRELOAD),
+    # so none prints a traceback. While this process ignores SIGINT too, a `sleep` child in the same
+    # process group, which does not, notices a Ctrl-C for it: the client is interrupted once the cluster
+    # is up (never a swallowed Ctrl-C).
+    main = threading.current_thread() is threading.main_thread()
+    watcher = subprocess.Popen(["sleep", "86400"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) \
+        if main and shutil.which("sleep") else None
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
-        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                        silence_logs=40, worker_class=distributed.Nanny, env=env), threads
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                           silence_logs=40, worker_class=distributed.Nanny, env=env, preload=[WORKER_PRELOAD])
     finally:
-        if previous is not None:
+        if main:
             signal.signal(signal.SIGINT, previous)
+        interrupted = watcher is not None and watcher.poll() == -signal.SIGINT
+        if watcher is not None:
+            watcher.kill()
+            watcher.wait()
+    if interrupted:
+        cluster.close()
+        raise KeyboardInterrupt
+    return cluster, threads
 
 
 def run_tasks(engine: ScreenEngine, tasks: Sequence[tuple[int, int, int, int]], on_result: Callable[[BlockResult], None],
