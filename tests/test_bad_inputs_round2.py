@@ -10,6 +10,7 @@ import errno
 import json
 import math
 import shutil
+import signal
 
 import h5py
 import numpy as np
@@ -348,3 +349,15 @@ def test_a_core_far_from_the_origin_embeds_as_at_the_origin():
     far.positions += 1e8
     with torch.no_grad():
         assert torch.equal(model.core_encoder.encode([near]), model.core_encoder.encode([far]))
+
+
+def test_local_workers_ignore_ctrl_c_so_only_the_client_answers():
+    distributed = pytest.importorskip("distributed")
+    cluster, _ = distributed_module.local_cluster(1)
+    try:
+        with distributed.Client(cluster) as client:
+            handlers = client.run(lambda: signal.getsignal(signal.SIGINT))
+    finally:
+        cluster.close()
+    assert list(handlers.values()) == [signal.SIG_IGN]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the client's own Ctrl-C handler is back

@@ -13,6 +13,8 @@ thread are in flight at once, so millions of tasks never sit in the scheduler to
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -97,11 +99,34 @@ def run_tasks(engine: ScreenEngine, tasks: Sequence[tuple[int, int, int, int]], 
         else:
             cluster, threads = local_cluster(int(workers))
             client = distributed.Client(cluster)
-        with client:
-            _run(distributed, client, engine, tasks, on_result, threads)
+        lost = (distributed.client.FutureCancelledError, distributed.comm.CommClosedError, TimeoutError)
+        with _quiet_dask_logs(), client:
+            try:
+                _run(distributed, client, engine, tasks, on_result, threads)
+            except FileNotFoundError as exc:  # raised on a worker that does not see this machine's files
+                raise ColimError(f"a Dask worker cannot open {exc.filename or 'a library file'}: the workers must see the same "
+                                 "filesystem as this client, at the same absolute paths") from None
+            except lost as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ClusterLost(f"the Dask cluster went away or has no workers ({reason})") from None
     finally:
         if cluster is not None:
             cluster.close()
+
+
+@contextlib.contextmanager
+def _quiet_dask_logs():
+    """Dask's own error logs (a lost scheduler logs reconnect tracebacks) stay out of the terminal while colim
+    runs tasks: colim reports what happened in one line (:class:`ClusterLost`)."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.client", "distributed.core", "distributed.comm")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _run(distributed, client, engine: ScreenEngine, tasks, on_result, threads: int | None) -> None:
@@ -121,14 +146,8 @@ def _run(distributed, client, engine: ScreenEngine, tasks, on_result, threads: i
             queue.add(client.submit(_score, remote, task, key="colim-task-{}-{}-{}-{}-{}".format(*task, token), retries=2))
 
     submit(slots)
-    lost = (distributed.client.FutureCancelledError, distributed.comm.CommClosedError, OSError, TimeoutError)
-    finished = 0
-    try:
-        for future in queue:
-            result = future.result()
-            future.release()
-            on_result(result)
-            finished += 1
-            submit(1)
-    except lost as exc:
-        raise ClusterLost(f"the Dask cluster went away ({type(exc).__name__}; {finished} tasks of this run had finished)") from None
+    for future in queue:
+        result = future.result()
+        future.release()
+        on_result(result)
+        submit(1)
