@@ -7,6 +7,8 @@ User errors (:class:`colim.errors.ColimError`) print as one ``Error: ...`` line 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -76,4 +78,8 @@ try:
         cli.add_command(importlib.import_module(_path).command)
 except KeyboardInterrupt:  # Ctrl-C while torch & co load: one line, not an import traceback
     click.echo("Error: interrupted (Ctrl-C) while colim was starting; nothing was written", err=True)
-    raise SystemExit(1) from None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # nothing is open yet; a plain exit could still end by SIGINT (status 130) when the interrupt passed
+    # through an extension's PyRun_* call during the import, so leave with status 1 directly.
+    os._exit(1)
