@@ -13,7 +13,7 @@ import re
 
 import click
 
-from colim import validation
+from colim.api import validation
 
 
 class PositiveInt(click.ParamType):
