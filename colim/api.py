@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 import pandas as pd
 from ase import Atoms
 
+from colim import validation
 from colim.choices import resolve_choice
 from colim.dataset.builder import DEFAULT_CARBON_MARGIN, BuildReport
 from colim.dataset.builder import build as _build_dataset
@@ -55,6 +56,7 @@ from colim.io.edited_cores import check_output_suffix
 from colim.io.edited_cores import write_cores as _write_cores
 from colim.io.hit_tables import output_format, summary_path
 from colim.io.hit_tables import read_hits as _read_hits
+from colim.inspection import describe as _describe
 from colim.io.locks import append_wait, output_lock
 from colim.io.os_errors import writable_folder_error
 from colim.io.output_files import check_output_path, refuse_input_as_output
@@ -97,7 +99,7 @@ from colim.version import __version__
 
 __all__ = [
     "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "compare", "dataset_stats", "enumerate_edits",
-    "evaluate", "explain", "generate_pretraining_set", "import_weights", "inspect_structure", "list_plugins", "list_weights", "load_model",
+    "evaluate", "explain", "generate_pretraining_set", "import_weights", "inspect", "inspect_structure", "list_plugins", "list_weights", "load_model",
     "nc_database_set", "pretrain", "pretraining_set_info", "read_cores", "read_hits", "run_demo", "screen", "train", "verify_weights",
     "write_cores", "write_report",
 ]
@@ -136,9 +138,9 @@ def _model_paths(model: ModelArg) -> list[PathLike]:
     """The files a model argument names (so that an output is never one of them)."""
     if model is None:
         return []
-    if isinstance(model, (str, os.PathLike)):
-        return [model]
-    return [m.name if isinstance(m, ModelMember) else m for m in model]
+    if isinstance(model, (list, tuple)) and model and all(isinstance(m, ModelMember) for m in model):
+        return [m.name for m in model]
+    return [] if isinstance(model, (list, tuple)) and not model else validation.model_paths(model)
 
 
 def read_cores(*sources: CoreSource | Iterable[CoreSource], core_only: bool = False) -> list[Atoms]:
@@ -149,7 +151,7 @@ def read_cores(*sources: CoreSource | Iterable[CoreSource], core_only: bool = Fa
     """
     flat: list[CoreSource] = []
     for source in sources:
-        flat.extend([source] if isinstance(source, (str, os.PathLike, Atoms)) else list(source))
+        flat.extend([source] if isinstance(source, (str, os.PathLike, Atoms)) or not isinstance(source, Iterable) else list(source))
     return _read_cores(flat, core_only)
 
 
@@ -292,9 +294,10 @@ def build_ligand_library(ligands: PathLike | Iterable[str], output: PathLike, mo
     return {"path": Path(output), **counts, "models": len(encoders)}
 
 
-def resolve_device(device: str | None = "auto") -> str:
-    """The device a screen runs on: ``"auto"``/None → ``"cuda"`` when a GPU is there, else ``"cpu"``."""
-    return str(_resolve_device(device))
+def resolve_device(device: str | None = "auto", name: str = "device") -> str:
+    """The device a screen runs on: ``"auto"``/None → ``"cuda"`` when a GPU is there, else ``"cpu"``; ``cuda`` without
+    a CUDA GPU is refused in one line naming the option as ``name`` (``--device`` from the CLI)."""
+    return str(_resolve_device(device, name))
 
 
 def screen(core_library: PathLike | None = None, ligand_library: PathLike | None = None, model: ModelArg = None,
@@ -322,6 +325,9 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
     (its postfix: the pairs scored and skipped so far).
     """
     _check_options("screen", options, ScreenOptions)
+    screen_options = ScreenOptions(**options)  # refuses wrong types and ranges with the CLI's words (colim.validation)
+    for name, value in (("core_library", core_library), ("ligand_library", ligand_library), ("output", output), ("train_dataset", train_dataset)):
+        validation.path_like(value, name, optional=True)
     if output is not None:
         check_output_path(output, options.get("overwrite", False))
         refuse_input_as_output(output, [core_library, ligand_library, train_dataset, *_model_paths(model)])
@@ -331,7 +337,7 @@ def screen(core_library: PathLike | None = None, ligand_library: PathLike | None
         core_lib = core_library if core_library is not None else shipped(DEFAULT_CORE_LIBRARY)
         ligand_lib = ligand_library if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
         domain = reference_from_dataset(train_dataset, members[0].model) if train_dataset is not None else None
-        return _screen(core_lib, ligand_lib, members, output, ScreenOptions(**options), domain, blocked, started)
+        return _screen(core_lib, ligand_lib, members, output, screen_options, domain, blocked, started)
 
 
 @contextlib.contextmanager
@@ -376,7 +382,7 @@ def _screen_recovery(output: PathLike | None) -> Iterator[None]:
     try:
         yield
     except OutputWriteError as exc:  # a full disk at the very end: the scored tasks are still saved
-        if output is not None and state_dir(output).is_dir():
+        if output is not None and state_dir(output).is_dir() and str(state_dir(output)) not in str(exc):
             raise OutputWriteError(f"{exc}; the scored blocks are kept in {state_dir(output)}: make room and run the same command again to finish") from exc
         raise
     except KeyboardInterrupt:  # Ctrl-C after the hits were renamed into place: the output is whole, say so
@@ -390,13 +396,19 @@ def _screen_recovery(output: PathLike | None) -> Iterator[None]:
         raise
 
 
+def inspect(path: PathLike) -> str:
+    """One line saying what ``path`` holds (``colim inspect``): a structure's formula, a core or ligand library's
+    counts and models, a dataset's cores and pairs, or a hit table's hits."""
+    return _describe(validation.path_like(path, "path"))
+
+
 def read_hits(path: PathLike) -> pd.DataFrame:
     """Read a hit table written by :func:`screen` or ``colim screen`` (``.csv``, ``.parquet`` or ``.h5``) as a DataFrame.
 
     Text columns stay text (a ligand set named ``3`` is not a number); the summary is in
     ``<path>.summary.json`` beside a CSV/Parquet table and inside an HDF5 one.
     """
-    return _read_hits(path)
+    return _read_hits(validation.path_like(path, "path"))
 
 
 def write_report(hits: PathLike, output: PathLike, core_library: PathLike | None = None, *, max_rows: int = MAX_ROWS,
@@ -407,6 +419,8 @@ def write_report(hits: PathLike, output: PathLike, core_library: PathLike | None
     ``core_library`` defaults to the one the screen summary beside ``hits`` names. Returns what the
     page shows (``.rows``, ``.cores``, ``.sets``).
     """
+    validation.path_like(hits, "hits")
+    validation.path_like(output, "output")
     check_output_path(output, overwrite)
     return _write_report(hits, output, core_library, overwrite=overwrite, max_rows=max_rows, max_cores=max_cores)
 
@@ -493,7 +507,7 @@ def explain(core: CoreSource, ligands: str | LigandSet, model: ModelArg = None, 
     first member. With ``output`` (a folder) writes ``attribution.xyz``, ``explanation.json`` and
     ``explanation.png``.
     """
-    ligand_set = ligands if isinstance(ligands, LigandSet) else LigandSet.parse(ligands)
+    ligand_set = ligands if isinstance(ligands, LigandSet) else LigandSet.parse(validation.text_arg(ligands, "ligands", "'[S]C.[S]CC 12:6'"))
     member = load_model(model)[0]
     core_atoms = read_one_core(core)
     explanation = explain_pair(member.model, core_atoms, ligand_set, baseline=baseline, steps=steps)

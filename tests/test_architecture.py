@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "colim"
 FLOORS: dict[str, int] = {
     # 0 base: errors, constants, the plugin machinery (which names no base class: the hookspecs say the kinds)
     "colim": 0, "colim.errors": 0, "colim.version": 0, "colim.keys": 0, "colim.hashing": 0, "colim.choices": 0,
-    "colim.notes": 0, "colim.progress": 0, "colim.defaults": 0,
+    "colim.notes": 0, "colim.progress": 0, "colim.defaults": 0, "colim.validation": 0,
     "colim.plugins": 0, "colim.plugins.hookspecs": 0, "colim.plugins.registry": 0, "colim.plugins.manager": 0,
     # 1 files: atomic outputs, locks, structure readers, the file table; adapters to outside libraries
     "colim.io": 1, "colim.ext": 1,
@@ -37,7 +37,7 @@ FLOORS: dict[str, int] = {
     "colim.io.core_sources": 6, "colim.io.edited_cores": 6, "colim.io.hit_tables": 6,
     # 7 jobs: editing, screening, training, evaluation, reports; the built-in plugins and the contract tests
     "colim.editing": 7, "colim.screening": 7, "colim.training": 7, "colim.evaluation": 7, "colim.report": 7,
-    "colim.demo": 7, "colim.plugins.builtin": 7, "colim.plugins.testing": 7,
+    "colim.demo": 7, "colim.plugins.builtin": 7, "colim.plugins.testing": 7, "colim.inspection": 7,
     # 8 the API, 9 the command line
     "colim.api": 8, "colim.cli": 9, "colim.__main__": 9,
 }

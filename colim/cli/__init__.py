@@ -7,6 +7,8 @@ User errors (:class:`colim.errors.ColimError`) print as one ``Error: ...`` line 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -46,6 +48,10 @@ class ColimGroup(click.Group):
             if root.params.get("traceback"):
                 raise
             raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:  # commands write whole files or nothing (colim.io.output_files)
+            if ctx.find_root().params.get("traceback"):
+                raise
+            raise click.ClickException("interrupted (Ctrl-C) before the command finished; no output was half-written") from None
         except click.BadParameter as exc:  # one line and exit 1, like every other user error (docs/errors.md)
             raise click.ClickException(bad_parameter_line(exc)) from exc
         except OSError as exc:  # a read-only folder or a full disk met outside colim.io.output_files
@@ -66,5 +72,13 @@ def cli(traceback: bool) -> None:
     """
 
 
-for _path in COMMAND_MODULES:
-    cli.add_command(importlib.import_module(_path).command)
+try:
+    for _path in COMMAND_MODULES:
+        cli.add_command(importlib.import_module(_path).command)
+except KeyboardInterrupt:  # Ctrl-C while torch & co load: one line, not an import traceback
+    click.echo("Error: interrupted (Ctrl-C) while colim was starting; nothing was written", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # nothing is open yet; a plain exit could still end by SIGINT (status 130) when the interrupt passed
+    # through an extension's PyRun_* call during the import, so leave with status 1 directly.
+    os._exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from colim import api
-from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
+from colim.cli.options import MEMORY_MB, POSITIVE_INT, WORKERS, scheduler_address
 from colim.cli.warning_lines import echo_warnings
 
 
@@ -23,11 +23,11 @@ from colim.cli.warning_lines import echo_warnings
 @click.option("--depth", "old_depth", type=POSITIVE_INT, default=None, hidden=True, help="Deprecated name of --stability-depth.")
 @click.option("--train-dataset", type=click.Path(dir_okay=False), help="Dataset (.h5) whose training split defines the applicability domain (default: the reference stored in the first model's checkpoint).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True, help="Where to score.")
-@click.option("--memory-mb", type=POSITIVE_FLOAT, default=None, help="Working memory of the scorer: one set block and its tiles (default 128 MiB on CPU, 4 GiB on GPU); libraries are read in blocks.")
+@click.option("--memory-mb", type=MEMORY_MB, default=None, help="Working memory of the scorer: one set block and its tiles (default 128 MiB on CPU, 4 GiB on GPU); libraries are read in blocks.")
 @click.option("--block-size", "block_pairs", type=POSITIVE_INT, default=None, help="Pairs per tile (overrides --memory-mb).")
 @click.option("--core-block", type=POSITIVE_INT, default=None, help="Cores per task (default: about 4 million pairs per task).")
-@click.option("--workers", type=POSITIVE_INT, default=None, help="Run on a local Dask cluster of N worker processes (same hits as one process).")
-@click.option("--scheduler", default=None, help="Run on the existing Dask cluster at this address (e.g. tcp://host:8786); its workers read the libraries at the same paths.")
+@click.option("--workers", type=WORKERS, default=None, help="Run on a local Dask cluster of N worker processes, at most one per CPU core (same hits as one process).")
+@click.option("--scheduler", default=None, callback=scheduler_address, help="Run on the existing Dask cluster at this address (e.g. tcp://host:8786; refused when it does not answer within 10 s); its workers must see the same filesystem: the library paths are made absolute before they are sent.")
 @click.option("--set-block", type=POSITIVE_INT, default=None, help="Sets per task (default: what --memory-mb allows).")
 @click.option("--no-prune", "no_prune", is_flag=True,
               help="Score every pair (the brute-force reference); by default sets whose exact score bound cannot reach a core's top lists are skipped, with the same hits.")
@@ -50,7 +50,7 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
         depth = depth or old_depth
     if ensembles:
         click.echo("note: screen --ensemble is now --model (which takes ensembles too)", err=True)
-    dev = api.resolve_device(device)
+    dev = api.resolve_device(device, "--device")
     result = api.screen(core_lib, ligand_lib, list(models + ensembles) or None, output, train_dataset=train_dataset, progress=not silent,
                         top_k=top_k, depth=depth, device=dev, memory_mb=memory_mb, block_pairs=block_pairs, core_block=core_block, restart=restart,
                         overwrite=overwrite, workers=workers, scheduler=scheduler, set_block=set_block, prune=not no_prune)

@@ -99,14 +99,21 @@ def edge_lengths(pos: Tensor, edge_index: Tensor) -> Tensor:
     return (pos[edge_index[0]] - pos[edge_index[1]]).norm(dim=-1)
 
 
+def centred_positions(core: Atoms) -> Tensor:
+    """``[N, 3]`` float64 positions minus their mean: what every encoder sees (translation never matters, float32 precision does)."""
+    pos = torch.as_tensor(core.get_positions(), dtype=torch.float64)
+    return pos - pos.mean(dim=0, keepdim=True) if len(pos) else pos
+
+
 def core_graph(core: Atoms, cutoff: float = DEFAULT_CUTOFF, max_neighbors: int | None = None) -> Data:
     """The graph of one core, on the CPU: ``z [N]`` (long), ``pos [N, 3]`` (float32),
     ``edge_index [2, E]`` and ``edge_length [E]`` (float32, Å).
 
     Neighbours are searched in float64 so that near-ties at the cutoff resolve the same way for a
-    rotated copy. ``core`` is not modified.
+    rotated copy. Positions are centred (in float64) first, so a core far from the origin (translated
+    by 1e8 Å) gives the same graph and embedding as at the origin. ``core`` is not modified.
     """
-    pos64 = torch.as_tensor(core.get_positions(), dtype=torch.float64)
+    pos64 = centred_positions(core)
     edge_index, lengths = radius_edges(pos64, cutoff, max_neighbors=max_neighbors)
     return Data(
         z=torch.as_tensor(core.numbers, dtype=torch.long).clone(),

@@ -23,6 +23,7 @@ from typing import Iterator
 
 from colim.errors import ColimError
 from colim.io.os_errors import writable_folder_error
+from colim.io.side_paths import refuse_foreign
 
 
 class OutputLockedError(ColimError):
@@ -83,6 +84,7 @@ def output_lock(output: str | os.PathLike, wait: float | None = None) -> Iterato
             _HELD[key] -= 1
         return
     path = lock_path(target)
+    refuse_foreign(path, "file", f"the lock of {target.name}")
     deadline = None if wait is None else time.monotonic() + wait
     while True:
         try:

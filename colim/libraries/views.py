@@ -16,7 +16,7 @@ from colim import keys
 from colim.errors import LibraryError
 from colim.libraries import ligand_library as ll
 from colim.libraries.core_library import FORMAT_VERSION as CORE_VERSION
-from colim.libraries.core_library import TEXT_PROVENANCE, _check_hashes, find_embeddings
+from colim.libraries.core_library import TEXT_PROVENANCE, _check_hashes, check_core_shapes, find_embeddings
 from colim.libraries.encoder_info import EncoderInfo
 from colim.libraries.h5file import open_colim_h5, read_text
 from colim.libraries.ligand_sets import SetRule, SetSpace, set_keys, set_names
@@ -74,6 +74,7 @@ def open_core_library(path: str | os.PathLike) -> CoreLibraryView:
     with open_colim_h5(path, keys.CORE_LIBRARY_FORMAT, CORE_VERSION) as f:
         g = f[keys.CORES]
         size = int(g[keys.CORE_IDS].shape[0])
+        check_core_shapes(path, g, size)
         offsets = g[keys.CORE_OFFSETS]
         for a in range(0, size, CHECK_BLOCK):  # stored atoms still those the embeddings describe, block by block
             b = min(a + CHECK_BLOCK, size)
@@ -140,7 +141,12 @@ def open_ligand_library(path: str | os.PathLike) -> LigandLibraryView:
         space = None
         if ll.SET_RULE in f:
             rg = f[ll.SET_RULE]
-            space = SetSpace(smiles, [lig.family for lig in ligands], SetRule.from_json(str(rg.attrs[ll.RULE_ATTR])), rg[ll.CHUNK_COUNTS][()])
+            try:
+                space = SetSpace(smiles, [lig.family for lig in ligands], SetRule.from_json(str(rg.attrs[ll.RULE_ATTR])), rg[ll.CHUNK_COUNTS][()])
+            except LibraryError as exc:  # checked against its own shapes: one line naming the file
+                raise LibraryError(f"{path}: {exc}") from None
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise LibraryError(f"{path}: corrupt ligand library: its set rule cannot be read ({type(exc).__name__}: {exc}); rebuild it") from None
             num_sets = len(space)
         else:
             num_sets = int(f[keys.SETS][keys.SET_MEMBERS].shape[0])

@@ -18,6 +18,7 @@ from colim.defaults import DEFAULT_MODEL, shipped
 from colim.errors import ApiError
 from colim.model.checkpoint import load_checkpoint, resolve_checkpoints
 from colim.model.dual_encoder import CoLiMModel
+from colim.validation import model_paths
 
 PathLike = Union[str, os.PathLike]
 
@@ -50,9 +51,9 @@ def load_model(model: ModelArg = None, map_location: str | torch.device = "cpu",
         model = default_model()
     if isinstance(model, (list, tuple)) and model and all(isinstance(m, ModelMember) for m in model):
         return list(model)
-    specs = [model] if isinstance(model, (str, os.PathLike)) else list(model)
-    if not specs:
+    if isinstance(model, (list, tuple)) and not model:
         raise ApiError("no model given: pass a checkpoint, an ensemble directory, or None for the shipped model")
+    specs = model_paths(model)  # a wrong type (model=123) is one line, not a TypeError (colim.validation)
     members = []
     for path in resolve_checkpoints([str(s) for s in specs]):
         loaded, info = load_checkpoint(path, map_location, expect_core, expect_ligand)

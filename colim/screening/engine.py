@@ -21,15 +21,19 @@ from colim.screening.folded import FoldedHead
 from colim.screening.bounds import LOGIT_MARGIN, PROB_MARGIN, sigmoid
 from colim.screening.prune import SUB_BLOCK, CombinatorialSearch, group_bounds, search_reason, select_best, tight_groups
 from colim.screening.sources import CombinatorialSets, as_rows, as_set_source
+from colim.validation import OptionError, device_name
 
 #: default memory for one tile's intermediate activations.
 DEFAULT_MEMORY_MB = {"cpu": 128, "cuda": 4096}
 
 
-def resolve_device(device: str | None) -> torch.device:
-    """``auto``/None → cuda when available, else cpu."""
+def resolve_device(device: str | None, name: str = "device") -> torch.device:
+    """``auto``/None → cuda when available, else cpu; ``cuda`` on a machine without a CUDA GPU is refused in one line."""
+    device = device_name(device, name)
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise OptionError(f"{name} {device}: no CUDA GPU is available on this machine (or torch was built without CUDA); use cpu or auto")
     return torch.device(device)
 
 

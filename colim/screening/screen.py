@@ -19,12 +19,14 @@ from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
 from colim.model.members import ModelMember
 from colim.screening.core_effect import CoreEffectTotals, CorePanel, core_effect_line
+from colim.screening.distributed import ClusterLost, run_tasks
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.screening.engine import BlockResult, EngineOptions, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
 from colim.screening.sources import library_set_source
 from colim.screening.state import ScreenState
 from colim.structures.ligands import LigandSet
+from colim.validation import check_screen_options
 
 HIT_COLUMNS = (
     "core_id", "parent", "operator", "site", "site_kind", "element", "depth", "rank", "ligand_set", "ligand_names", "families",
@@ -51,6 +53,9 @@ class ScreenOptions(EngineOptions):
     overwrite: bool = False
     workers: int | None = None
     scheduler: str | None = None
+
+    def __post_init__(self) -> None:
+        check_screen_options(self)  # the same rules as the CLI's options (colim.validation)
 
 
 class ScreenResult:
@@ -185,20 +190,27 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
 
 def _run_tasks(engine: ScreenEngine, todo: list[tuple], finished: Callable[[BlockResult], None], opts: ScreenOptions,
                state: ScreenState | None, total: int) -> None:
-    """Score the ``todo`` tasks here or on a Dask cluster; a Ctrl-C says what was saved for a resume."""
+    """Score the ``todo`` tasks here or on a Dask cluster; a Ctrl-C or a lost cluster says what was saved for a
+    resume, and a screen refused before its first task (a bad scheduler ...) leaves no ``.state`` folder."""
     try:
         if opts.workers or opts.scheduler:
-            from colim.screening.distributed import run_tasks  # dask: imported only for a distributed screen
-
             run_tasks(engine, todo, finished, workers=opts.workers, scheduler=opts.scheduler)
         else:
             for task in todo:
                 finished(engine.score_task(*task))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ClusterLost) as exc:
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
         if state is None:
-            raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
-        raise ScreenInterrupted(f"screen interrupted after {len(state.done())} of {total} tasks; the finished tasks are saved in {state.dir}: "
+            raise ScreenInterrupted(f"screen {what} (no output given, so nothing was saved)") from None
+        if not state.done():
+            state.discard_if_empty()
+            raise ScreenInterrupted(f"screen {what} before any task finished; nothing was saved") from None
+        raise ScreenInterrupted(f"screen {what} after {len(state.done())} of {total} tasks; the finished tasks are saved in {state.dir}: "
                                 "run the same command again to resume") from None
+    except BaseException:
+        if state is not None:
+            state.discard_if_empty()
+        raise
 
 
 def _collect_hits(engine: ScreenEngine, blocks, cores, ligands, reference: DomainReference | None, model_names: list[str], summary: dict,

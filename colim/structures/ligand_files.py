@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from colim.errors import LibraryError, LigandError
-from colim.structures.families import ligand_family
+from colim.structures.families import FAMILIES, ligand_family
 from colim.structures.ligand_input import parse_user_set, user_ligand_smiles
 from colim.structures.ligands import LigandSet, canonical_smiles
 
@@ -81,8 +81,12 @@ def read_ligand_file(path: str | os.PathLike, normalise: bool = True) -> list[Li
             canon = user_ligand_smiles(smi) if normalise else canonical_smiles(smi)
         except LigandError as exc:
             raise LibraryError(f"{target}:{number}: {exc}") from None
+        label = family.strip().lower()
+        if label and label not in FAMILIES:  # an unknown label would silently count as "other" in the set rules
+            raise LibraryError(f"{target}:{number}: unknown ligand family '{family.strip()}'; use one of {', '.join(FAMILIES)}, "
+                               "or leave the cell empty for colim to perceive it")
         if canon not in out:
-            out[canon] = Ligand(canon, name or canon, family or ligand_family(canon))
+            out[canon] = Ligand(canon, name or canon, label or ligand_family(canon))
     if not out:
         raise LibraryError(f"{target}: no ligands found")
     return list(out.values())
