@@ -17,7 +17,7 @@ import torch
 
 from colim.model.dual_encoder import CoLiMModel
 from colim.plugins.manager import create_core_encoder, create_ligand_encoder
-from colim.screening.engine import Member, ScreenEngine
+from colim.screening.engine import EngineOptions, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
 from colim.structures.core import read_core
 from colim.structures.ligands import LigandSet
@@ -51,7 +51,7 @@ def matmul_peak(device: torch.device, n: int, windows: int = 8) -> float:
 def engine_rates(heads, device, cores: int, sets: int, block_pairs, dim: int, repeat: int, fused: bool = True) -> list[float]:
     """pairs/s of ``repeat`` timed runs (one core block of ``cores × sets``) after a warm-up block."""
     c, s = torch.randn(cores, dim), torch.randn(sets, dim)
-    engine = ScreenEngine([Member(h, c, s) for h in heads], top_k=10, device=device, block_pairs=block_pairs, core_block=cores, fused=fused)
+    engine = ScreenEngine([Member(h, c, s) for h in heads], EngineOptions(top_k=10, block_pairs=block_pairs, core_block=cores, fused=fused, prune=False), device)
     engine.score_block(0, min(cores, 4))
     rates = []
     for _ in range(repeat):

@@ -120,10 +120,16 @@ def combinatorial(tmp_path_factory, libs):
     return out
 
 
-@pytest.mark.parametrize("tamper,kind", [(_tamper_swap_smiles, "ligands"), (_tamper_permute_members, "ligands"),
-                                         (_tamper_flip_bit, "ligands"), (_tamper_chunk_counts, "combinatorial"),
-                                         (_tamper_flip_bit, "combinatorial")])
-def test_tampered_ligand_library_is_refused(tmp_path, libs, combinatorial, tamper, kind):
+CHANGED = ("the ligand library was changed after it was written (its data no longer match the checksum recorded then, "
+           "so what is read from it would be wrong); rebuild it with 'colim library ligands ... --overwrite'")
+#: a cut chunk count no longer fits the rule: the shape checks on opening (run before the checksum) name it
+CHUNKS = "corrupt ligand library: the set-rule chunk counts do not match its ligands and rule"
+
+
+@pytest.mark.parametrize("tamper,kind,reason", [(_tamper_swap_smiles, "ligands", CHANGED), (_tamper_permute_members, "ligands", CHANGED),
+                                                (_tamper_flip_bit, "ligands", CHANGED), (_tamper_chunk_counts, "combinatorial", CHUNKS),
+                                                (_tamper_flip_bit, "combinatorial", CHANGED)])
+def test_tampered_ligand_library_is_refused(tmp_path, libs, combinatorial, tamper, kind, reason):
     import shutil
 
     import h5py
@@ -132,12 +138,11 @@ def test_tampered_ligand_library_is_refused(tmp_path, libs, combinatorial, tampe
     shutil.copy(libs["ligands"] if kind == "ligands" else combinatorial, lib)
     with h5py.File(lib, "r+") as f:
         tamper(f)
-    message = (f"{lib}: the ligand library was changed after it was written (its data no longer match the checksum recorded then, "
-               "so what is read from it would be wrong); rebuild it with 'colim library ligands ... --overwrite'")
     args = ["screen", "--core-lib", libs["cores"], "--ligand-lib", lib, "--model", SEED0, "-o", tmp_path / "hits.csv", "--top-k", "3", "--silent"]
-    assert_refused(tmp_path, message, *args)
-    with pytest.raises(colim.ColimError, match="changed after it was written"):
+    assert_refused(tmp_path, f"{lib}: {reason}", *args)
+    with pytest.raises(colim.ColimError) as raised:
         colim.screen(libs["cores"], lib, SEED0, top_k=3)
+    assert str(raised.value) == f"{lib}: {reason}"
 
 
 def test_data_hash_is_the_same_block_by_block(libs, monkeypatch):

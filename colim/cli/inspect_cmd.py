@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import click
 
+from colim import api
 from colim.errors import ColimError
-from colim.io.structure_readers import read_structure
-from colim.structures.core import is_metal
-from colim.structures.formula import cluster_formula
 
 
 @click.command("inspect")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def command(paths: tuple[str, ...]) -> None:
-    """Read each structure file (XYZ/extXYZ, CIF, PDB, GRO, ASE traj, POSCAR, XSF, cube, mol2, SDF) and print its formula and size.
+    """Say what each file holds: a structure file (XYZ/extXYZ, CIF, PDB, GRO, ASE traj, POSCAR, XSF, cube, mol2, SDF) its formula
+    and size; a core or ligand library (.h5) its counts and models; a dataset its cores and pairs; a hit table its hits.
 
     A file that cannot be read gets one 'Error: ...' line; the exit status is 1 if any file failed.
     """
     failed = 0
     for path in paths:
         try:
-            atoms = read_structure(path)
+            line = api.inspect(path)
         except ColimError as exc:
             click.echo(f"Error: {exc}", err=True)
             failed += 1
             continue
-        metals = sum(is_metal(s) for s in atoms.get_chemical_symbols())
-        click.echo(f"{path}: {cluster_formula(atoms)} ({len(atoms)} atoms, {metals} metal)")
+        click.echo(line)
     if failed:
         raise SystemExit(1)

@@ -9,47 +9,81 @@ receives the parsed value.
 from __future__ import annotations
 
 import json
-import math
 import re
 
 import click
 
+from colim.api import validation
+
 
 class PositiveInt(click.ParamType):
-    """A whole number ≥ 1 (``--top-k``, ``--core-block``, ``--block-size``, ...): 0 and negatives are refused, not clamped."""
+    """A whole number ≥ 1 (``--top-k``, ``--core-block``, ``--block-size``, ...): 0 and negatives are refused, not clamped.
+
+    The rule and its words are :func:`colim.validation.whole_number_problem`, which the API applies too."""
 
     name = "integer"
 
     def convert(self, value, param, ctx) -> int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        else:
-            try:
-                number = int(str(value).strip())
-            except ValueError:
-                self.fail(f"must be a whole number ≥ 1, got {value!r}", param, ctx)
-        if number < 1:
-            self.fail(f"must be a whole number ≥ 1, got {number}", param, ctx)
+        number = _parse_number(value, int)
+        problem = self.problem(number)
+        if problem:
+            self.fail(problem, param, ctx)
         return number
+
+    def problem(self, number) -> str | None:
+        return validation.whole_number_problem(number)
+
+
+class Workers(PositiveInt):
+    """``--workers``: a whole number from 1 to the machine's cores (:func:`colim.validation.workers_problem`)."""
+
+    def problem(self, number) -> str | None:
+        return validation.workers_problem(number)
 
 
 class PositiveFloat(click.ParamType):
-    """A finite number > 0 (``--tol``, ``--memory-mb``): NaN and infinity are refused."""
+    """A finite number > 0 (``--tol``, ``--memory-mb``): NaN and infinity are refused; ``maximum`` caps it."""
 
     name = "number"
 
+    def __init__(self, maximum: float | None = None):
+        self.maximum = maximum
+
     def convert(self, value, param, ctx) -> float:
+        number = _parse_number(value, float)
+        problem = validation.positive_number_problem(number, self.maximum)
+        if problem:
+            self.fail(problem, param, ctx)
+        return float(number)
+
+
+def _parse_number(value, kind):
+    """A command-line word as ``kind`` (int: whole numbers only; '2.7' → 2.7 so the message shows the number), else the text."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    for parse in (int, float) if kind is int else (float,):
         try:
-            number = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"must be a finite number > 0, got {value!r}", param, ctx)
-        if not math.isfinite(number) or number <= 0:
-            self.fail(f"must be a finite number > 0, got {value}", param, ctx)
-        return number
+            return parse(text)
+        except (ValueError, OverflowError):
+            continue
+    return value
+
+
+def scheduler_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--scheduler``: a Dask scheduler address (:func:`colim.validation.scheduler_problem`); '' is refused, not local."""
+    if value is None:
+        return None
+    problem = validation.scheduler_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
+    return value.strip()
 
 
 POSITIVE_INT = PositiveInt()
 POSITIVE_FLOAT = PositiveFloat()
+MEMORY_MB = PositiveFloat(validation.MAX_MEMORY_MB)
+WORKERS = Workers()
 
 
 def bad_parameter_line(exc: click.BadParameter) -> str:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import click
-from colim.progress import progress_bar
 
 from colim import api
-from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
+from colim.cli.options import MEMORY_MB, POSITIVE_INT, WORKERS, scheduler_address
 from colim.cli.warning_lines import echo_warnings
-from colim.errors import OutputWriteError
-from colim.io.hit_tables import output_format
-from colim.io.locks import output_lock
-from colim.io.output_files import check_output_path, refuse_input_as_output
-from colim.screening.engine import resolve_device
-from colim.screening.screen import ScreenInterrupted
-from colim.screening.state import state_dir
 
 
 @click.command("screen")
@@ -33,19 +23,21 @@ from colim.screening.state import state_dir
 @click.option("--depth", "old_depth", type=POSITIVE_INT, default=None, hidden=True, help="Deprecated name of --stability-depth.")
 @click.option("--train-dataset", type=click.Path(dir_okay=False), help="Dataset (.h5) whose training split defines the applicability domain (default: the reference stored in the first model's checkpoint).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True, help="Where to score.")
-@click.option("--memory-mb", type=POSITIVE_FLOAT, default=None, help="Working memory of the scorer: one set block and its tiles (default 128 MiB on CPU, 4 GiB on GPU); libraries are read in blocks.")
+@click.option("--memory-mb", type=MEMORY_MB, default=None, help="Working memory of the scorer: one set block and its tiles (default 128 MiB on CPU, 4 GiB on GPU); libraries are read in blocks.")
 @click.option("--block-size", "block_pairs", type=POSITIVE_INT, default=None, help="Pairs per tile (overrides --memory-mb).")
 @click.option("--core-block", type=POSITIVE_INT, default=None, help="Cores per task (default: about 4 million pairs per task).")
-@click.option("--workers", type=POSITIVE_INT, default=None, help="Run on a local Dask cluster of N worker processes (same hits as one process).")
-@click.option("--scheduler", default=None, help="Run on the existing Dask cluster at this address (e.g. tcp://host:8786); its workers read the libraries at the same paths.")
+@click.option("--workers", type=WORKERS, default=None, help="Run on a local Dask cluster of N worker processes, at most one per CPU core (same hits as one process).")
+@click.option("--scheduler", default=None, callback=scheduler_address, help="Run on the existing Dask cluster at this address (e.g. tcp://host:8786; refused when it does not answer within 10 s); its workers must see the same filesystem: the library paths are made absolute before they are sent.")
 @click.option("--set-block", type=POSITIVE_INT, default=None, help="Sets per task (default: what --memory-mb allows).")
+@click.option("--no-prune", "no_prune", is_flag=True,
+              help="Score every pair (the brute-force reference); by default sets whose exact score bound cannot reach a core's top lists are skipped, with the same hits.")
 @click.option("--restart", is_flag=True, help="Discard a saved state of an earlier, different screen.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--silent", is_flag=True, help="No progress bar or summary.")
 def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...], ensembles: tuple[str, ...], output: str, top_k: int, depth: int | None,
             old_depth: int | None, train_dataset: str | None,
             device: str, memory_mb: float | None, block_pairs: int | None, core_block: int | None, workers: int | None, scheduler: str | None,
-            set_block: int | None, restart: bool, overwrite: bool, silent: bool) -> None:
+            set_block: int | None, no_prune: bool, restart: bool, overwrite: bool, silent: bool) -> None:
     """Score every core × every ligand set without re-encoding and write the top-k sets per core.
 
     Without --core-lib, --ligand-lib or --model the shipped defaults under libraries/ are used. An
@@ -58,51 +50,19 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
         depth = depth or old_depth
     if ensembles:
         click.echo("note: screen --ensemble is now --model (which takes ensembles too)", err=True)
-    check_output_path(output, overwrite)
-    refuse_input_as_output(output, [core_lib, ligand_lib, train_dataset, *models, *ensembles])
-    output_format(output)
-    dev = resolve_device(device)
-    options = dict(top_k=top_k, depth=depth, device=str(dev), memory_mb=memory_mb, block_pairs=block_pairs,
-                   core_block=core_block, restart=restart, overwrite=overwrite, workers=workers, scheduler=scheduler, set_block=set_block)
-    bar = progress_bar(unit="pairs", unit_scale=True, desc="screening", disable=silent, dynamic_ncols=True)
-
-    def on_start(total: int, done: int) -> None:
-        bar.reset(total=total)
-        bar.update(done)
-
-    before = _stamp(output)
-    try:
-        try:
-            with output_lock(output):
-                result = api.screen(core_lib, ligand_lib, list(models + ensembles) or None, output, train_dataset=train_dataset,
-                                    on_block=lambda block: bar.update(block.pairs), on_start=on_start, **options)
-        finally:
-            bar.close()
-        if not silent:
-            s = result.summary
-            where = f"{workers} Dask workers" if workers else f"Dask scheduler {scheduler}" if scheduler else str(dev)
-            click.echo(f"{output}: top {s['top_k']} of {s['sets']:,} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {where})")
-            if s["members"] > 1:
-                click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
-                           f"Spearman {s['spearman_mean']:.3f}")
-        echo_warnings(result.summary["warnings"])
-    except OutputWriteError as exc:  # a full disk at the very end: the scored tasks are still saved
-        if state_dir(output).is_dir():
-            raise OutputWriteError(f"{exc}; the scored blocks are kept in {state_dir(output)}: make room and run the same command again to finish") from exc
-        raise
-    except KeyboardInterrupt:  # Ctrl-C after the hits were renamed into place: the output is whole, say so
-        if _stamp(output) not in (None, before):
-            raise ScreenInterrupted(f"screen interrupted after it finished: {output} is complete") from None
-        if state_dir(output).is_dir():
-            raise ScreenInterrupted(f"screen interrupted while writing the hits; the finished tasks are saved in {state_dir(output)}: "
-                                    "run the same command again to resume") from None
-        raise
-
-
-def _stamp(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns
-
+    dev = api.resolve_device(device, "--device")
+    result = api.screen(core_lib, ligand_lib, list(models + ensembles) or None, output, train_dataset=train_dataset, progress=not silent,
+                        top_k=top_k, depth=depth, device=dev, memory_mb=memory_mb, block_pairs=block_pairs, core_block=core_block, restart=restart,
+                        overwrite=overwrite, workers=workers, scheduler=scheduler, set_block=set_block, prune=not no_prune)
+    if not silent:
+        s = result.summary
+        where = f"{workers} Dask workers" if workers else f"Dask scheduler {scheduler}" if scheduler else dev
+        click.echo(f"{output}: top {s['top_k']} of {s['sets']:,} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {where})")
+        click.echo(f"pairs scored {s['pairs_scored']:,}, skipped {s['pairs_skipped']:,} (exact pruning: {s['pruning']})"
+                   + (f"; {s['fallback_tiles']} fused tile(s) with out-of-range columns" if s["fallback_tiles"] else ""))
+        if result.core_effect_line:
+            click.echo(result.core_effect_line)
+        if s["members"] > 1:
+            click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
+                       f"Spearman {s['spearman_mean']:.3f}")
+    echo_warnings(result.summary["warnings"])

@@ -20,6 +20,7 @@ from colim.io.file_table import FileTable
 from colim.io.structure_readers import read_frames
 from colim.libraries.core_library import read_core_library
 from colim.structures.core import is_metal, make_core
+from colim.validation import show
 
 CoreSource = Union[str, os.PathLike, Atoms]
 
@@ -51,9 +52,11 @@ def read_cores(sources: CoreSource | Iterable[CoreSource], core_only: bool = Fal
     central Cl⁻ goes too). Raises :class:`colim.errors.StructureError` or
     :class:`colim.errors.LibraryError` with one line naming the bad source.
     """
-    items = [sources] if isinstance(sources, (str, os.PathLike, Atoms)) else list(sources)
+    items = [sources] if isinstance(sources, (str, os.PathLike, Atoms)) or not isinstance(sources, Iterable) else list(sources)
     cores: list[Atoms] = []
     for item in items:
+        if not isinstance(item, (str, os.PathLike, Atoms)):
+            raise StructureError(f"a core source must be a structure file, a core library or dataset (.h5) path, or ase.Atoms; got {show(item)}")
         if isinstance(item, Atoms):
             frames = [item]
         else:

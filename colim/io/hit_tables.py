@@ -17,13 +17,15 @@ import pandas as pd
 
 from colim import keys
 from colim.choices import InvalidChoiceError
+from colim.errors import LibraryError
 from colim.io.file_table import FileTable
 from colim.io.output_files import atomic_output
 from colim.libraries.h5file import STR, write_header
 
 RESULTS_VERSION = 1
 #: hit-table columns that hold text (read back as text from CSV, where "3" must stay "3").
-TEXT_COLUMNS = ("core_id", "parent", "operator", "site", "site_kind", "element", "ligand_set", "ligand_names", "families", "member_ranks")
+TEXT_COLUMNS = ("core_id", "parent", "operator", "site", "site_kind", "element", "ligand_set", "ligand_names", "families", "member_ranks",
+                "core_seen_in")
 
 
 class BlockWriter(Protocol):
@@ -164,17 +166,21 @@ class HitWriter:
 @contextlib.contextmanager
 def open_hit_writer(path: str | os.PathLike, overwrite: bool = False) -> Iterator[HitWriter]:
     """A :class:`HitWriter` on a temporary file renamed to ``path`` (and its summary beside it) only when
-    the ``with`` block completes: no half-written hit table is ever left."""
+    the ``with`` block completes: no half-written hit table is ever left. A summary beside the table is
+    written to its own temporary file before the table is renamed into place and renamed right after it,
+    so a full disk while writing it leaves no table behind (running the same command again finishes the
+    job), and a table that cannot be renamed leaves the old summary in place."""
     fmt = HIT_FORMATS.lookup(path)
-    with atomic_output(path, overwrite=overwrite) as tmp:
-        writer = HitWriter(Path(tmp), fmt)
-        try:
-            yield writer
-        finally:
-            writer.close()
-    if not fmt.summary_inside:
-        with atomic_output(summary_path(path), overwrite=True) as tmp:
-            tmp.write_text(json.dumps(json_safe(writer.summary), indent=2, sort_keys=True, allow_nan=False))
+    beside = contextlib.nullcontext() if fmt.summary_inside else atomic_output(summary_path(path), overwrite=True)
+    with beside as summary_tmp:
+        with atomic_output(path, overwrite=overwrite) as tmp:
+            writer = HitWriter(Path(tmp), fmt)
+            try:
+                yield writer
+            finally:
+                writer.close()
+            if summary_tmp is not None:
+                summary_tmp.write_text(json.dumps(json_safe(writer.summary), indent=2, sort_keys=True, allow_nan=False))
 
 
 def write_hits(hits: pd.DataFrame, path: str | os.PathLike, summary: dict, overwrite: bool = False) -> None:
@@ -203,4 +209,7 @@ def summary_path(path: str | os.PathLike) -> Path:
 
 def read_hits(path: str | os.PathLike) -> pd.DataFrame:
     """Read a hit table written by :func:`write_hits`."""
-    return HIT_FORMATS.lookup(path).read(path)
+    fmt = HIT_FORMATS.lookup(path)
+    if not Path(path).is_file():
+        raise LibraryError(f"{path}: no such hit table" if not Path(path).exists() else f"{path}: is a folder, not a hit table")
+    return fmt.read(path)

@@ -212,12 +212,26 @@ def add_core_embeddings(path: str | os.PathLike, embeddings, encoder_info: Encod
             stamp_data_hash(f)
 
 
+def check_core_shapes(path, g, size: int) -> None:
+    """Every per-core dataset of a core library holds one row per core (offsets one more), and ``depth`` whole numbers."""
+    expected = {keys.CORE_HASHES: size, keys.CORE_OFFSETS: size + 1, keys.CORE_DEPTH: size, **{ds: size for ds in TEXT_PROVENANCE.values()}}
+    for name, rows in expected.items():
+        if name not in g:
+            continue
+        shape = g[name].shape
+        if len(shape) != 1 or shape[0] != rows:
+            raise LibraryError(f"{path}: corrupt core library: '{name}' holds {shape[0] if shape else 0} rows for {size} cores; rebuild it")
+    if keys.CORE_DEPTH in g and g[keys.CORE_DEPTH].dtype.kind not in "iu":
+        raise LibraryError(f"{path}: corrupt core library: '{keys.CORE_DEPTH}' holds {g[keys.CORE_DEPTH].dtype} values, not whole numbers; rebuild it")
+
+
 def _check_shapes(path, g: h5py.Group) -> np.ndarray:
     offsets = g[keys.CORE_OFFSETS][()]
     n_atoms = g[keys.CORE_NUMBERS].shape[0]
     n = len(offsets) - 1
     if n < 0 or offsets[-1] != n_atoms or g[keys.CORE_POSITIONS].shape != (n_atoms, 3) or g[keys.CORE_IDS].shape[0] != n or np.any(np.diff(offsets) < 0):
         raise LibraryError(f"{path}: corrupt core library: atom offsets, coordinates and ids disagree")
+    check_core_shapes(path, g, n)
     return offsets
 
 

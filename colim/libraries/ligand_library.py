@@ -27,7 +27,7 @@ from colim.libraries import faiss_adapter
 from colim.libraries.core_library import find_embeddings
 from colim.libraries.encoder_info import EncoderInfo, encoder_info, text_hash
 from colim.libraries.h5file import check_data_hash, embedding_group_name, open_colim_h5, read_text, stamp_data_hash, write_header, write_text
-from colim.libraries.ligand_sets import SetRule, SetSpace
+from colim.libraries.ligand_sets import MAX_LISTED_SETS, SetRule, SetSpace, check_combinations
 from colim.structures.families import ligand_family
 from colim.structures.ligand_files import Ligand, Reject, read_ligand_file, read_set_file, rejects_message
 from colim.structures.ligands import MAX_LIGAND_KINDS, LigandSet
@@ -75,6 +75,7 @@ def combination_sets(smiles: Sequence[str], max_kinds: int) -> list[LigandSet]:
     """Every set of 1..``max_kinds`` distinct ligands of ``smiles``."""
     if not 1 <= max_kinds <= MAX_LIGAND_KINDS:
         raise LibraryError(f"--max-kinds must be between 1 and {MAX_LIGAND_KINDS}, got {max_kinds}")
+    check_combinations(len(smiles), 1, max_kinds, MAX_LISTED_SETS, "sets a library lists one row each (use --kinds for a combinatorial library)")
     return [LigandSet(tuple(sorted(combo))) for k in range(1, max_kinds + 1) for combo in itertools.combinations(sorted(smiles), k)]
 
 
@@ -169,7 +170,6 @@ def write_ligand_library(path: str | os.PathLike, ligands: Sequence[Ligand], set
 def load_ligand_library(path: str | os.PathLike) -> LigandLibrary:
     """Read a ligand library (ligands, sets, every embedding group)."""
     with open_colim_h5(path, keys.LIGAND_LIBRARY_FORMAT, FORMAT_VERSION) as f:
-        check_data_hash(f, path, "ligand library", REBUILD)
         g = f[keys.LIGANDS]
         smiles = read_text(g, keys.LIGAND_SMILES)
         ligands = [Ligand(s, n, fam) for s, n, fam in zip(smiles, read_text(g, keys.LIGAND_NAMES), read_text(g, keys.LIGAND_FAMILIES), strict=True)]
@@ -196,6 +196,7 @@ def load_ligand_library(path: str | os.PathLike) -> LigandLibrary:
             if not (np.isfinite(lig).all() and np.isfinite(st).all()):
                 raise LibraryError(f"{path}: the ligand embeddings of {info.describe()} contain NaN or infinity; rebuild the library with 'colim library ligands ... --overwrite'")
             groups.append((info, np.asarray(lig, np.float32), np.asarray(st, np.float32)))
+        check_data_hash(f, path, "ligand library", REBUILD)  # last: the named checks above say more
         content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
     return LigandLibrary(str(path), ligands, sets, groups, content)
 
@@ -286,6 +287,9 @@ def build_combinatorial_library(path: str | os.PathLike, ligands: Sequence[Ligan
     space = SetSpace([lig.smiles for lig in ligands], [lig.family for lig in ligands], rule)
     if not len(space):
         raise LibraryError(f"the set rules leave no ligand set out of {len(ligands)} ligands")
+    if materialise and len(space) > MAX_LISTED_SETS:  # counted before any embedding
+        raise LibraryError(f"--materialise would store {len(space):,} ligand sets one row each, more than {MAX_LISTED_SETS:,}; "
+                           "drop --materialise: the library then keeps the rule and screens generate the sets on the fly")
     per = [(encoder_info(enc), embed_ligands(enc, [lig.smiles for lig in ligands])) for enc in encoders]
     if materialise:
         sets = space.materialise()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -29,9 +30,29 @@ import numpy as np
 from colim.errors import LibraryError
 from colim.structures.families import FAMILIES
 from colim.structures.ligands import MAX_LIGAND_KINDS, LigandSet
+from colim.validation import show, whole_number_problem
 
 #: combinations per enumeration chunk (fixed: set ids depend on it only through the counts).
 CHUNK = 1 << 16
+#: ligand combinations one combinatorial library may enumerate (its chunk table stays ~150k rows).
+MAX_COMBINATIONS = 10**10
+#: sets a library may list one row each (``--materialise``, ``--max-kinds``): beyond this, use a rule.
+MAX_LISTED_SETS = 2_000_000
+
+
+def count_combinations(n: int, min_kinds: int, max_kinds: int) -> int:
+    """Ligand combinations of ``min_kinds..max_kinds`` out of ``n`` ligands: the sum of C(n, k), known before listing any."""
+    return sum(comb(n, k) for k in range(min_kinds, max_kinds + 1))
+
+
+def check_combinations(n: int, min_kinds: int, max_kinds: int, limit: int = MAX_COMBINATIONS, hint: str = "") -> int:
+    """The combination count, or a LibraryError with it when it exceeds ``limit`` (counted first, never listed)."""
+    total = count_combinations(n, min_kinds, max_kinds)
+    if total > limit:
+        kinds = f"{min_kinds}" if min_kinds == max_kinds else f"{min_kinds}-{max_kinds}"
+        raise LibraryError(f"{n:,} ligands in sets of {kinds} kinds make {total:,} ligand combinations (the sum of C({n}, k)), more than the "
+                           f"{limit:,} {hint or 'one library can enumerate'}; use fewer ligands or fewer kinds, or split the ligands into several libraries")
+    return total
 
 
 @dataclass(frozen=True)
@@ -62,10 +83,13 @@ class SetRule:
         for fam in {f for group in self.combine for f in group} | set(self.require):
             if fam not in FAMILIES:
                 raise LibraryError(f"unknown ligand family '{fam}' in the set rules; choose from {', '.join(FAMILIES)}")
-        for pattern in self.ratios:
-            parse_ratio(pattern)
-        if self.max_per_family < 0:
-            raise LibraryError(f"max_per_family must be >= 0, got {self.max_per_family}")
+        unique: dict[tuple[float, ...], str] = {}
+        for pattern in self.ratios:  # 2:1 and 4:2 are one stoichiometry: keep its first spelling
+            unique.setdefault(normalised_ratio(parse_ratio(pattern)), pattern)
+        object.__setattr__(self, "ratios", tuple(unique.values()))
+        problem = whole_number_problem(self.max_per_family, minimum=0)
+        if problem:
+            raise LibraryError(f"max_per_family {problem}")
 
     def to_json(self) -> str:
         """Canonical JSON (stored in the library; part of its content hash)."""
@@ -80,24 +104,34 @@ class SetRule:
 
     def patterns(self, k: int) -> list[tuple[float, ...]] | None:
         """The distinct ratio assignments for a ``k``-kind set, in order; None when no pattern fits."""
-        out: dict[tuple[float, ...], None] = {}
+        out: dict[tuple[float, ...], tuple[float, ...]] = {}
         for text in self.ratios:
             pattern = parse_ratio(text)
             if len(pattern) == k:
                 for perm in sorted(set(itertools.permutations(pattern)), reverse=True):
-                    out.setdefault(perm)
-        return list(out) or None
+                    out.setdefault(normalised_ratio(perm), perm)
+        return list(out.values()) or None
 
 
 def parse_ratio(text: str) -> tuple[float, ...]:
     """``"12:3:6"`` → ``(12.0, 3.0, 6.0)``; LibraryError unless 1–4 positive numbers."""
+    if not isinstance(text, str):
+        raise LibraryError(f"a ratio must be text such as \"2:1\", got {show(text)}")
     try:
-        values = tuple(float(x) for x in str(text).split(":"))
+        values = tuple(float(x) for x in text.split(":"))
     except ValueError:
         raise LibraryError(f"cannot parse ratio '{text}': expected numbers joined by ':' such as 2:1") from None
+    if not all(math.isfinite(v) for v in values):
+        raise LibraryError(f"ligand ratios must be finite numbers, got '{text}'")
     if not 1 <= len(values) <= MAX_LIGAND_KINDS or any(not v > 0 for v in values):
         raise LibraryError(f"ratio '{text}' must be 1 to {MAX_LIGAND_KINDS} positive numbers joined by ':'")
     return values
+
+
+def normalised_ratio(values: Sequence[float]) -> tuple[float, ...]:
+    """A ratio scaled to sum to 1 (rounded), so that 2:1 and 4:2 compare equal."""
+    total = sum(values)
+    return tuple(round(v / total, 9) for v in values)
 
 
 def parse_kinds(text: str) -> tuple[int, int]:
@@ -113,7 +147,9 @@ def parse_kinds(text: str) -> tuple[int, int]:
 
 def read_rules(path: str | os.PathLike, kinds: str | None = None, ratios: Sequence[str] = ()) -> SetRule:
     """A :class:`SetRule` from a TOML or JSON file (keys ``kinds``, ``ratios``, ``combine``, ``require``,
-    ``max_per_family``); ``kinds``/``ratios`` given on the command line take precedence."""
+    ``max_per_family``); ``kinds``/``ratios`` given on the command line take precedence. Every value is
+    checked for its type here (a string where a list belongs, ``"two"`` or ``1.7`` for a count): one line
+    naming the file and the key."""
     target = Path(path)
     if not target.is_file():
         raise LibraryError(f"{target}: no such set rules file")
@@ -122,12 +158,35 @@ def read_rules(path: str | os.PathLike, kinds: str | None = None, ratios: Sequen
         data = json.loads(text) if target.suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         raise LibraryError(f"{target}: cannot parse the set rules: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise LibraryError(f"{target}: set rules must be an object of kinds, ratios, combine, require, max_per_family; got {show(data) if data is not None else 'null'}")
     unknown = set(data) - {"kinds", "ratios", "combine", "require", "max_per_family"}
     if unknown:
         raise LibraryError(f"{target}: unknown set rule key(s) {', '.join(sorted(unknown))}; use kinds, ratios, combine, require, max_per_family")
-    lo, hi = parse_kinds(kinds or str(data.get("kinds", "1-2")))
-    return SetRule(lo, hi, tuple(ratios) or tuple(str(r) for r in data.get("ratios", ())),
-                   tuple(tuple(g) for g in data.get("combine", ())), tuple(data.get("require", ())), int(data.get("max_per_family", 0)))
+
+    def text_list(key: str, example: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            got = f"the text '{value}'" if isinstance(value, str) else show(value)
+            raise LibraryError(f"{target}: '{key}' must be a list of text such as {example}, got {got}")
+        return tuple(value)
+
+    kinds_value = data.get("kinds", "1-2")
+    if isinstance(kinds_value, bool) or not isinstance(kinds_value, (int, str)):
+        raise LibraryError(f"{target}: 'kinds' must be N or \"MIN-MAX\" such as \"1-3\", got {show(kinds_value)}")
+    rule_ratios = tuple(ratios) or text_list("ratios", '["2:1", "1:1"]')
+    require = text_list("require", '["thiolate"]')
+    combine = data.get("combine", [])
+    if not isinstance(combine, list) or not all(isinstance(g, list) and all(isinstance(f, str) for f in g) for g in combine):
+        raise LibraryError(f"{target}: 'combine' must be a list of lists of families such as [[\"thiolate\", \"phosphine\"]], got {show(combine)}")
+    problem = whole_number_problem(data.get("max_per_family", 0), minimum=0)
+    if problem:
+        raise LibraryError(f"{target}: 'max_per_family' {problem}")
+    try:
+        lo, hi = parse_kinds(kinds or str(kinds_value))
+        return SetRule(lo, hi, rule_ratios, tuple(tuple(g) for g in combine), require, int(data.get("max_per_family", 0)))
+    except LibraryError as exc:
+        raise LibraryError(f"{target}: {exc}") from None
 
 
 def _prefix_tables(n: int, k: int) -> list[np.ndarray]:
@@ -172,6 +231,7 @@ class SetSpace:
 
     def __post_init__(self) -> None:
         n = len(self.smiles)
+        check_combinations(n, self.rule.min_kinds, self.rule.max_kinds)
         self._order = np.array(sorted(range(n), key=lambda i: self.smiles[i]), dtype=np.int64)
         fam_codes = {f: i for i, f in enumerate(FAMILIES)}
         self._fam = np.array([fam_codes.get(f, len(FAMILIES) - 1) for f in self.families], dtype=np.int64)[self._order] if n else np.zeros(0, np.int64)
@@ -182,9 +242,13 @@ class SetSpace:
             self.chunk_counts = np.array([(b - a) * len(self._patterns[k] or [None]) for k, a, b in self._chunks], dtype=np.int64)
         elif self.chunk_counts is None:  # rules filter: count each chunk once (vectorised)
             self.chunk_counts = np.array([len(self._chunk_sets(i)[0]) for i in range(len(self._chunks))], dtype=np.int64)
-        self.chunk_counts = np.asarray(self.chunk_counts, dtype=np.int64)
-        if len(self.chunk_counts) != len(self._chunks):
+        counts = np.asarray(self.chunk_counts)
+        most = np.array([(b - a) * len(self._patterns[k] or [None]) for k, a, b in self._chunks], dtype=np.int64)
+        filtered = bool(self.rule.require or self.rule.combine or self.rule.max_per_family)
+        if (counts.ndim != 1 or len(counts) != len(self._chunks) or not np.issubdtype(counts.dtype, np.integer)
+                or (counts < 0).any() or (counts > most).any() or (not filtered and (counts != most).any())):
             raise LibraryError("corrupt ligand library: the set-rule chunk counts do not match its ligands and rule")
+        self.chunk_counts = counts.astype(np.int64)
         self._offsets = np.concatenate([[0], np.cumsum(self.chunk_counts)])
 
     def __len__(self) -> int:
@@ -222,6 +286,8 @@ class SetSpace:
         members[:, :k] = self._order[combos]
         ratios = np.zeros((len(combos), MAX_LIGAND_KINDS), dtype=np.float32)
         patterns = self._patterns[k]
+        if self.chunk_counts is not None and len(combos) * len(patterns or [None]) != self.chunk_counts[index]:
+            raise LibraryError("corrupt ligand library: the set-rule chunk counts do not match the sets its rule generates")
         if patterns:
             members = np.repeat(members, len(patterns), axis=0)
             ratios = np.repeat(ratios, len(patterns), axis=0)
@@ -316,4 +382,4 @@ def _join(table: np.ndarray, rows: np.ndarray, sep: str, ratios: np.ndarray | No
     return out
 
 
-__all__ = ["CHUNK", "SetRule", "SetSpace", "parse_kinds", "parse_ratio", "read_rules", "set_families", "set_keys", "set_names", "unrank_combinations"]
+__all__ = ["CHUNK", "MAX_COMBINATIONS", "MAX_LISTED_SETS", "SetRule", "SetSpace", "check_combinations", "count_combinations", "parse_kinds", "parse_ratio", "read_rules", "set_families", "set_keys", "set_names", "unrank_combinations"]

@@ -36,7 +36,7 @@ class H5Rows:
     """Rows of a 2-D float dataset of an HDF5 file, read in slices; the file opens lazily per process."""
 
     def __init__(self, path: str | os.PathLike, dataset: str):
-        self.path, self.dataset = str(path), dataset
+        self.path, self.dataset = os.path.abspath(path), dataset  # absolute: Dask workers open it from elsewhere
         with h5py.File(self.path, "r") as f:
             self._shape = tuple(int(x) for x in f[dataset].shape)
         self._handle = None

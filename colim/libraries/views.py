@@ -18,7 +18,12 @@ from colim.errors import LibraryError
 from colim.libraries import ligand_library as ll
 from colim.libraries.core_library import FORMAT_VERSION as CORE_VERSION
 from colim.libraries.core_library import REBUILD as CORE_REBUILD
-from colim.libraries.core_library import TEXT_PROVENANCE, _check_hashes, find_embeddings
+from colim.libraries.core_library import TEXT_PROVENANCE, _check_hashes, check_core_shapes, find_embeddings
+from colim.libraries.encoder_info import EncoderInfo
+from colim.libraries.h5file import check_data_hash, open_colim_h5, read_text
+from colim.libraries.ligand_sets import SetRule, SetSpace, set_keys, set_names
+from colim.libraries.rows import H5Rows
+from colim.structures.ligand_files import Ligand
 
 #: rows per block of the whole-library checks (content hashes, finite embeddings): bounded memory.
 CHECK_BLOCK = 65536
@@ -28,11 +33,6 @@ def _check_finite(path, ds, what: str, info: EncoderInfo, command: str) -> None:
     for a in range(0, ds.shape[0], CHECK_BLOCK):
         if not np.isfinite(ds[a : a + CHECK_BLOCK]).all():
             raise LibraryError(f"{path}: the {what} embeddings of {info.describe()} contain NaN or infinity; rebuild the library with 'colim library {command} ... --overwrite'")
-from colim.libraries.encoder_info import EncoderInfo
-from colim.libraries.h5file import check_data_hash, open_colim_h5, read_text
-from colim.libraries.ligand_sets import SetRule, SetSpace, set_keys, set_names
-from colim.libraries.rows import H5Rows
-from colim.structures.ligand_files import Ligand
 
 
 def _text_rows(ds, a: int, b: int) -> np.ndarray:
@@ -76,6 +76,7 @@ def open_core_library(path: str | os.PathLike) -> CoreLibraryView:
     with open_colim_h5(path, keys.CORE_LIBRARY_FORMAT, CORE_VERSION) as f:
         g = f[keys.CORES]
         size = int(g[keys.CORE_IDS].shape[0])
+        check_core_shapes(path, g, size)
         offsets = g[keys.CORE_OFFSETS]
         for a in range(0, size, CHECK_BLOCK):  # stored atoms still those the embeddings describe, block by block
             b = min(a + CHECK_BLOCK, size)
@@ -112,17 +113,6 @@ class LigandLibraryView:
     def combinatorial(self) -> bool:
         return self.space is not None
 
-    def set_source_for(self, encoder_info: EncoderInfo, model_name: str, ligand_encoder=None, every_model: Sequence[str] = ()):
-        """The engine's set source for the model whose ligand encoder is ``encoder_info`` (and ``ligand_encoder``)."""
-        from colim.screening.sources import CombinatorialSets, EmbeddedSets, linear_pooling  # screening builds on libraries
-
-        groups = [(info, (per, ds)) for info, per, ds in self.groups]
-        per, ds = find_embeddings(self.path, "ligand", groups, encoder_info, model_name, every_model)
-        if self.space is None:
-            return EmbeddedSets(H5Rows(self.path, ds))
-        mode = linear_pooling(ligand_encoder) if ligand_encoder is not None else None
-        return CombinatorialSets(self.space, per, mode, None if mode else ligand_encoder)
-
     def set_rows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Members ``[n, 4]`` (ligand rows, -1 padding) and ratios ``[n, 4]`` of set ids."""
         ids = np.asarray(ids, dtype=np.int64)
@@ -148,14 +138,18 @@ class LigandLibraryView:
 def open_ligand_library(path: str | os.PathLike) -> LigandLibraryView:
     """Open a ligand library (materialised or combinatorial) without reading per-set rows."""
     with open_colim_h5(path, keys.LIGAND_LIBRARY_FORMAT, ll.FORMAT_VERSION) as f:
-        check_data_hash(f, path, "ligand library", ll.REBUILD)  # every dataset the screen reads, block by block
         g = f[keys.LIGANDS]
         smiles = read_text(g, keys.LIGAND_SMILES)
         ligands = [Ligand(s, n, fam) for s, n, fam in zip(smiles, read_text(g, keys.LIGAND_NAMES), read_text(g, keys.LIGAND_FAMILIES), strict=True)]
         space = None
         if ll.SET_RULE in f:
             rg = f[ll.SET_RULE]
-            space = SetSpace(smiles, [lig.family for lig in ligands], SetRule.from_json(str(rg.attrs[ll.RULE_ATTR])), rg[ll.CHUNK_COUNTS][()])
+            try:
+                space = SetSpace(smiles, [lig.family for lig in ligands], SetRule.from_json(str(rg.attrs[ll.RULE_ATTR])), rg[ll.CHUNK_COUNTS][()])
+            except LibraryError as exc:  # checked against its own shapes: one line naming the file
+                raise LibraryError(f"{path}: {exc}") from None
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise LibraryError(f"{path}: corrupt ligand library: its set rule cannot be read ({type(exc).__name__}: {exc}); rebuild it") from None
             num_sets = len(space)
         else:
             num_sets = int(f[keys.SETS][keys.SET_MEMBERS].shape[0])
@@ -174,6 +168,8 @@ def open_ligand_library(path: str | os.PathLike) -> LigandLibraryView:
             elif per.shape[0] != len(ligands):
                 raise LibraryError(f"{path}: corrupt ligand library: embeddings do not match the ligands")
             groups.append((info, per, ds))
+        # every dataset the screen reads, block by block; last, after the shape checks above: they name what is wrong
+        check_data_hash(f, path, "ligand library", ll.REBUILD)
         content = str(f.attrs.get(keys.LIB_CONTENT_HASH, ""))
     return LigandLibraryView(str(path), ligands, num_sets, content, groups, space)
 

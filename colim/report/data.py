@@ -21,7 +21,7 @@ from ase import Atoms
 
 from colim import keys
 from colim.demo import heatmap_figure
-from colim.errors import ColimError, LibraryError
+from colim.errors import ColimError, LibraryError, LigandError
 from colim.io.hit_tables import RESULTS_VERSION, output_format, read_hits, summary_path
 from colim.libraries.core_library import read_core_library
 from colim.libraries.h5file import open_colim_h5
@@ -92,16 +92,47 @@ def read_hits_file(path: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
     missing = [c for c in REQUIRED_COLUMNS if c not in hits.columns]
     if missing:
         raise HitsFileError(f"{p}: not a hits file from 'colim screen' (no column {', '.join(repr(c) for c in missing)})")
+    numbers = pd.to_numeric(hits["probability"], errors="coerce")
+    text = numbers.isna() & hits["probability"].notna() & ~hits["probability"].astype(str).str.strip().str.lower().isin(["nan", ""])
+    if text.any():
+        row = int(np.argmax(text.to_numpy()))
+        raise HitsFileError(f"{p}: column 'probability' holds {str(hits['probability'].iloc[row])!r} on hit row {row + 1}, not a number "
+                            "(the table was edited after 'colim screen'; screen again)")
+    hits["probability"] = numbers
     return hits, _read_summary(p, fmt)
+
+
+#: the summary keys the report reads, with the JSON type each must hold.
+SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
+    "warnings": (list,), "models": (list,), "core_library": (str,), "ligand_library": (str,), "cores": (int,), "sets": (int,),
+    "pairs": (int,), "top_k": (int,), "members": (int,), "overlap_at_k_mean": (float, int), "overlap_at_k_min": (float, int),
+    "spearman_mean": (float, int, type(None)), "domain": (dict, bool, type(None)),
+}
+_JSON_NAMES = {list: "a list", dict: "an object", str: "text", int: "a whole number", float: "a number", bool: "true/false", type(None): "null"}
+
+
+def check_summary(summary: object, where: Path) -> dict:
+    """``summary`` if it is a JSON object whose known keys hold the types the report reads; one line naming the key otherwise."""
+    fix = f"delete or restore {where.name} (a report can be drawn from the hit table alone)"
+    if not isinstance(summary, dict):
+        raise HitsFileError(f"{where}: not a screen summary: it holds {_JSON_NAMES.get(type(summary), type(summary).__name__)} where an object belongs; {fix}")
+    for key, kinds in SUMMARY_TYPES.items():
+        value = summary.get(key)
+        if key in summary and not (isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)):
+            raise HitsFileError(f"{where}: summary key '{key}' holds {_JSON_NAMES.get(type(value), type(value).__name__)} where "
+                                f"{_JSON_NAMES[kinds[0]]} belongs; {fix}")
+    if isinstance(summary.get("warnings"), list) and not all(isinstance(w, str) for w in summary["warnings"]):
+        raise HitsFileError(f"{where}: summary key 'warnings' must list text lines; {fix}")
+    return summary
 
 
 def _read_summary(path: Path, fmt: str) -> dict:
     try:
         if fmt == "h5":
             with open_colim_h5(path, keys.SCREEN_RESULTS_FORMAT, RESULTS_VERSION) as f:
-                return json.loads(f.attrs.get(keys.HITS_SUMMARY, "{}"))
+                return check_summary(json.loads(f.attrs.get(keys.HITS_SUMMARY, "{}")), path)
         beside = summary_path(path)
-        return json.loads(beside.read_text()) if beside.is_file() else {}
+        return check_summary(json.loads(beside.read_text()), beside) if beside.is_file() else {}
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise HitsFileError(f"{path}: its screen summary is not valid JSON ({exc})") from None
 
@@ -143,7 +174,10 @@ def build_report_data(hits_path: str | os.PathLike, core_lib: str | os.PathLike 
         raise LibraryError(f"{library}: core library does not hold core '{absent[0]}' of {hits_path} ({len(absent)} missing); pass the --core-lib that was screened")
     drawn = core_ids[:max_cores]
     cores = [_core_view(by_id[c], by_id.get(str(by_id[c].info.get("parent") or ""))) for c in drawn]
-    sets = _set_views(rows)
+    try:
+        sets = _set_views(rows)
+    except LigandError as exc:  # a hand-edited table: name the file
+        raise HitsFileError(f"{hits_path}: column 'ligand_set': {exc}") from None
     heatmap = _heatmap_png(rows, drawn, sets[:max_sets], hits_path)
     data = ReportData(str(hits_path), str(library), summary, rows, len(hits), cores, sets, heatmap)
     data.warnings, data.notes = screen_warnings(summary, hits), _notes(data, len(core_ids), max_sets)
@@ -201,6 +235,11 @@ def screen_warnings(summary: dict, hits: pd.DataFrame) -> list[str]:
                 line = f"{int(outside.sum())} of {len(hits)} hits involve {what} outside the model's applicability domain ({column} = False): treat them as extrapolations"
                 if not any(column in w for w in lines):
                     lines.append(line)
+    if "core_seen_in" in hits and not any("mononuclear complexes" in w for w in lines):
+        complexes = hits["core_seen_in"].astype(str).eq("complexes only")
+        if complexes.any():
+            lines.append(f"{int(complexes.sum())} of {len(hits)} hits involve cores with an element seen only in mononuclear complexes, never in a cluster "
+                         "(core_seen_in = complexes only): their scores transfer from coordination chemistry")
     if summary and not summary.get("domain", False) and "core_in_domain" not in hits:
         lines.append("no applicability domain was computed (screen without --train-dataset): nothing tells whether these cores and ligand sets resemble the training data")
     bad = int((~np.isfinite(pd.to_numeric(hits["probability"], errors="coerce").to_numpy(dtype=float))).sum())

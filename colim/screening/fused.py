@@ -5,9 +5,10 @@ with ``E = exp(P)`` precomputed once per core and once per set, so each element 
 logarithm. The logarithm (and the ``exp`` of later layers) are Cephes-style float32 polynomials that
 LLVM vectorises (numba has no SVML here); their error (< 1e-6 absolute) matches torch's own float32
 softplus. Exactness guard: each column is shifted by the midpoint of the sets' range
-(``E_core = exp(P_core + m)``, ``E_set = exp(P_set − m)``) and the fast path is used only while every
-shifted value lies in ``[−EXP_RANGE, EXP_RANGE]`` (no overflow or denormals in the product); anything
-else (huge pre-activations, NaN) falls back to the plain torch path, which is the reference.
+(``E_core = exp(P_core + m)``, ``E_set = exp(P_set − m)``) and the fast path is used only for columns whose
+shifted values lie in ``[−EXP_RANGE, EXP_RANGE]`` (no overflow or denormals in the product); the other
+columns (huge pre-activations, NaN) take ``softplus(P_core + P_set)`` directly, so the kernels are exact
+for any magnitude (a tile with such columns counts as a *fallback tile*).
 For ``x > 20`` torch's softplus returns ``x``; ``log(1 + eˣ)`` differs from it by < 3e-9.
 """
 
@@ -24,6 +25,8 @@ from colim.screening.folded import FoldedHead
 
 #: largest |shifted pre-activation| on the fast path: e^±80 products stay normal float32.
 EXP_RANGE = 40.0
+#: below this many pairs a tile runs in one thread (waking numba's pool costs more than it saves).
+SERIAL_PAIRS = 1 << 14
 
 _F = np.float32
 _ONE, _HALF, _ZERO = _F(1.0), _F(0.5), _F(0.0)
@@ -94,6 +97,47 @@ def _one_hidden(e_core, e_set, w, b, out):  # pragma: no cover - compiled
             out[i, j] = acc + b
 
 
+@njit(fastmath=True, cache=True)
+def _one_hidden_serial(e_core, e_set, w, b, out):  # pragma: no cover - compiled
+    """:func:`_one_hidden` in one thread (the same arithmetic, for small batches of pairs)."""
+    cores, hidden = e_core.shape
+    sets = e_set.shape[0]
+    for i in range(cores):
+        for j in range(sets):
+            acc = _ZERO
+            for h in range(hidden):
+                acc += w[h] * _log(_ONE + e_core[i, h] * e_set[j, h])
+            out[i, j] = acc + b
+
+
+@njit(parallel=True, fastmath=False, cache=True)
+def _one_hidden_mixed(e_core, e_set, w, p_core, p_set, w_slow, b, out):  # pragma: no cover - compiled
+    """:func:`_one_hidden` over the fast columns plus ``Σ w_slow·softplus(p_core + p_set)`` over the others
+    (no fastmath: NaN and ±inf behave as in torch)."""
+    cores = e_core.shape[0]
+    sets = e_set.shape[0]
+    for i in prange(cores):
+        for j in range(sets):
+            acc = _ZERO
+            for h in range(e_core.shape[1]):
+                acc += w[h] * _log(_ONE + e_core[i, h] * e_set[j, h])
+            for h in range(p_core.shape[1]):
+                x = p_core[i, h] + p_set[j, h]
+                acc += w_slow[h] * ((max(x, _ZERO) + np.log1p(np.exp(-abs(x)))) if x == x else x)
+            out[i, j] = acc + b
+
+
+@njit(parallel=True, fastmath=False, cache=True)
+def _softplus_pairs(p_core, p_set, out):  # pragma: no cover - compiled
+    """out[i·S + j, h] = softplus(p_core[i,h] + p_set[j,h]) (no fastmath: NaN and ±inf behave as in torch)."""
+    sets = p_set.shape[0]
+    for i in prange(p_core.shape[0]):
+        for j in range(sets):
+            for h in range(p_core.shape[1]):
+                x = p_core[i, h] + p_set[j, h]
+                out[i * sets + j, h] = max(x, _ZERO) + np.log1p(np.exp(-abs(x))) if x == x else x
+
+
 @njit(parallel=True, fastmath=True, cache=True)
 def _first_layer(e_core, e_set, out):  # pragma: no cover - compiled
     """out[i·S + j, h] = log(1 + e_core[i,h]·e_set[j,h]): the first hidden activations of a tile."""
@@ -128,26 +172,60 @@ class FusedScorer:
     """CPU logits of one folded head against fixed set projections ``p_set [S, H]``, via the fused kernels.
 
     ``logits(p_core [Cb, H], s0, s1) -> [Cb, s1 - s0]`` equals ``head.logits(p_core, p_set[s0:s1])``
-    (to float32 rounding); tiles it cannot take exactly go through ``head.logits``.
+    (to float32 rounding); tiles it cannot take exactly go through ``head.logits``. ``shift [H]``: the
+    column shift (default: the midpoint of ``p_set``'s range).
     """
 
-    def __init__(self, head: FoldedHead, p_set: Tensor):
+    def __init__(self, head: FoldedHead, p_set: Tensor, shift: Tensor | None = None, fast: np.ndarray | None = None):
         self.head = head
         self.p_set = p_set.float().contiguous()
-        if len(self.p_set):
+        if shift is not None:  # fixed per engine: a pair's score then never depends on which sets share its tile
+            self.shift = shift.float()
+        elif len(self.p_set):
             self.shift = (self.p_set.amax(0) + self.p_set.amin(0)) / 2
         else:
             self.shift = torch.zeros(self.p_set.shape[1])
-        shifted = self.p_set - self.shift
+        # numpy (one thread, and the same exp whatever the batch size, so a set's bits never depend on it)
         self._shift = self.shift.numpy()
-        self.sets_ok = bool(shifted.abs().max() <= EXP_RANGE) if len(shifted) else True
-        self.e_set = torch.exp(shifted).numpy() if self.sets_ok else None
+        shifted = self.p_set.numpy() - self._shift
+        with np.errstate(invalid="ignore"):
+            self.set_fast = (np.abs(shifted) <= EXP_RANGE).all(axis=0)  # per column; NaN → slow
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.e_set = np.exp(shifted)
+        self.fast = None if fast is None else np.asarray(fast, dtype=bool) & self.set_fast
         self.rest_w = [w.contiguous() for w in head.rest_weights]
         self.rest_b = [b.contiguous() for b in head.rest_biases]
         self.out_w = self.rest_w[-1][:, 0].contiguous().numpy()
         self.out_b = _F(self.rest_b[-1][0].item())
         self._buffers: dict[tuple, Tensor] = {}
         self.fallback_tiles = 0
+
+    def _mixed(self, p_core: np.ndarray, s0: int, s1: int, e_core: np.ndarray, fast: np.ndarray, out: Tensor) -> Tensor:
+        """A tile with some columns outside the fast path: those take ``softplus(P_core + P_set)`` directly (exact
+        for any magnitude, NaN stays NaN), the others the product of exponentials."""
+        f, slow = np.nonzero(fast)[0], np.nonzero(~fast)[0]
+        ec, es = np.ascontiguousarray(e_core[:, f]), np.ascontiguousarray(self.e_set[s0:s1][:, f])
+        pc, ps = np.ascontiguousarray(p_core[:, slow]), np.ascontiguousarray(self.p_set.numpy()[s0:s1][:, slow])
+        cb, sb = len(p_core), s1 - s0
+        if len(self.rest_w) == 1:
+            _one_hidden_mixed(ec, es, np.ascontiguousarray(self.out_w[f]), pc, ps, np.ascontiguousarray(self.out_w[slow]), self.out_b, out.numpy())
+            return out
+        x = self._buffer("first", cb * sb, p_core.shape[1])
+        xn = x.numpy()
+        part = np.empty((cb * sb, len(f)), np.float32)
+        _first_layer(ec, es, part)
+        xn[:, f] = part
+        part = np.empty((cb * sb, len(slow)), np.float32)
+        _softplus_pairs(pc, ps, part)
+        xn[:, slow] = part
+        for layer, (w, b) in enumerate(zip(self.rest_w[:-1], self.rest_b[:-1])):
+            z = self._buffer(f"z{layer}", cb * sb, w.shape[1])
+            torch.addmm(b, x, w, out=z)
+            x = z
+            if layer < len(self.rest_w) - 2:
+                _softplus_inplace(x.numpy())
+        _softplus_dot(x.numpy(), self.out_w, self.out_b, out.view(-1).numpy())
+        return out
 
     def bytes_per_pair(self) -> int:
         """Work memory per pair of a tile: the output and, for deeper heads, every hidden activation."""
@@ -167,15 +245,20 @@ class FusedScorer:
         """Logits of cores ``p_core`` × sets ``s0:s1``; shape ``[Cb, s1 - s0]``."""
         # numpy, not torch, for these small steps: no torch thread pool woken between the numba kernels
         shifted = p_core.float().numpy() + self._shift
-        if not (self.sets_ok and np.abs(shifted).max(initial=0.0) <= EXP_RANGE):  # NaN also lands here
-            self.fallback_tiles += 1
-            return self.head.logits(p_core, self.p_set[s0:s1])
-        e_core = np.exp(shifted)
+        with np.errstate(invalid="ignore"):
+            tile_fast = self.set_fast & (np.abs(shifted) <= EXP_RANGE).all(axis=0)
+        fast = tile_fast if self.fast is None or (self.fast & ~tile_fast).any() else self.fast
+        with np.errstate(over="ignore", invalid="ignore"):
+            e_core = np.exp(shifted)
         e_set = self.e_set[s0:s1]
         cb, sb = e_core.shape[0], e_set.shape[0]
         out = torch.empty((cb, sb), dtype=torch.float32)
+        if not fast.all():  # columns out of the exponentials' range: exact softplus(P_core + P_set) for them
+            self.fallback_tiles += 1
+            return self._mixed(p_core.float().numpy(), s0, s1, e_core, fast, out)
         if len(self.rest_w) == 1:
-            _one_hidden(e_core, e_set, self.out_w, self.out_b, out.numpy())
+            kernel = _one_hidden if cb * sb >= SERIAL_PAIRS else _one_hidden_serial  # few pairs: no thread wake-up
+            kernel(e_core, e_set, self.out_w, self.out_b, out.numpy())
             return out
         x = self._buffer("first", cb * sb, e_core.shape[1])
         _first_layer(e_core, e_set, x.numpy())

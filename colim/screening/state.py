@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from colim.errors import LibraryError
+from colim.errors import LibraryError, OutputWriteError
+from colim.io.side_paths import refuse_foreign
 from colim.screening.engine import BlockResult
 
 _TASK = re.compile(r"task_(\d+)_(\d+)_(\d+)_(\d+)\.npz")
@@ -39,6 +40,9 @@ class ScreenState:
         self.fingerprint = fingerprint
         self.grid = dict(grid or {})
         run_file = self.dir / "run.json"
+        self.created = False
+        refuse_foreign(self.dir, "folder", f"the resume state of {Path(output).name}")
+        refuse_foreign(run_file, "file", f"the description of a resumable screen of {Path(output).name}")
         if self.dir.exists() and restart:
             shutil.rmtree(self.dir)
         if run_file.is_file():
@@ -50,6 +54,7 @@ class ScreenState:
                 raise LibraryError(f"{self.dir} holds the state of a different screen; pass --restart to discard it")
             self.grid = saved.get("grid", self.grid)
         else:
+            self.created = not self.dir.exists()
             self.dir.mkdir(parents=True, exist_ok=True)
             _atomic_write(run_file, json.dumps({"screen": fingerprint, "grid": self.grid}, sort_keys=True).encode())
 
@@ -73,7 +78,8 @@ class ScreenState:
         try:
             with np.load(path) as z:
                 return BlockResult(int(z["start"]), int(z["stop"]), z["top_index"], z["top_score"], z["member_index"], z["member_score"],
-                                   int(z["set_stop"]) - int(z["set_start"]), int(z["set_start"]), int(z["set_stop"]))
+                                   int(z["set_stop"]) - int(z["set_start"]), int(z["set_start"]), int(z["set_stop"]),
+                                   int(z["scored"]) if "scored" in z.files else -1)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             path.unlink(missing_ok=True)  # a task file cut short (kill -9, full disk) is simply scored again
             return None
@@ -82,9 +88,21 @@ class ScreenState:
         """Persist one finished task."""
         path = self._path((block.start, block.stop, block.set_start, block.set_stop))
         tmp = path.with_name(path.name + ".part.npz")
-        np.savez(tmp, start=block.start, stop=block.stop, set_start=block.set_start, set_stop=block.set_stop, top_index=block.top_index,
-                 top_score=block.top_score, member_index=block.member_index, member_score=block.member_score)
-        os.replace(tmp, path)
+        try:
+            np.savez(tmp, start=block.start, stop=block.stop, set_start=block.set_start, set_stop=block.set_stop, top_index=block.top_index,
+                     top_score=block.top_score, member_index=block.member_index, member_score=block.member_score, scored=block.scored_pairs)
+            os.replace(tmp, path)
+        except OSError as exc:  # a full disk: say where the finished tasks are and how to go on
+            tmp.unlink(missing_ok=True)
+            kept = len(self.done())
+            raise OutputWriteError(f"{self.dir}: cannot save a finished task ({exc.strerror or exc}); "
+                                   + (f"the {kept} tasks saved so far are kept there: make room and run the same command again to resume"
+                                      if kept else "no task was saved: make room and run the command again")) from None
+
+    def discard_if_empty(self) -> None:
+        """Remove the state folder when this screen made it and no task was saved in it (a refused screen leaves nothing)."""
+        if self.created and not self.done():
+            self.discard()
 
     def discard(self) -> None:
         """Remove the state once the output is written."""

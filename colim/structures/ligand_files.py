@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from colim.errors import LibraryError, LigandError
-from colim.structures.families import ligand_family
+from colim.structures.families import FAMILIES, ligand_family
 from colim.structures.ligand_input import parse_user_set, user_ligand_smiles
 from colim.structures.rdkit_interrupts import honour_interrupts
 from colim.structures.ligands import LigandSet, canonical_smiles
@@ -100,7 +100,7 @@ def read_ligand_file(path: str | os.PathLike, normalise: bool = True, keep_rejec
                 parts = text.split(None, 1)
                 rows.append((number, parts[0], parts[1].strip() if len(parts) > 1 else "", ""))
     with honour_interrupts():  # a Ctrl-C inside RDKit's substructure search would leave a wrong family
-        out, rejects = _normalise_rows(rows, normalise)
+        out, rejects = _normalise_rows(target, rows, normalise)
     if rejects and keep_rejects is None:
         raise LibraryError(rejects_message(target, rejects))
     if not out and not rejects:
@@ -110,7 +110,7 @@ def read_ligand_file(path: str | os.PathLike, normalise: bool = True, keep_rejec
     return list(out.values())
 
 
-def _normalise_rows(rows: list[tuple[int, str, str, str]], normalise: bool) -> tuple[dict[str, Ligand], list[Reject]]:
+def _normalise_rows(target: Path, rows: list[tuple[int, str, str, str]], normalise: bool) -> tuple[dict[str, Ligand], list[Reject]]:
     out: dict[str, Ligand] = {}
     rejects: list[Reject] = []
     for number, smi, name, family in rows:
@@ -119,8 +119,12 @@ def _normalise_rows(rows: list[tuple[int, str, str, str]], normalise: bool) -> t
         except LigandError as exc:  # collected: every bad line is named at once
             rejects.append(Reject(number, smi, str(exc)))
             continue
+        label = family.strip().lower()
+        if label and label not in FAMILIES:  # an unknown label would silently count as "other" in the set rules
+            raise LibraryError(f"{target}:{number}: unknown ligand family '{family.strip()}'; use one of {', '.join(FAMILIES)}, "
+                               "or leave the cell empty for colim to perceive it")
         if canon not in out:
-            out[canon] = Ligand(canon, name or canon, family or ligand_family(canon), number)
+            out[canon] = Ligand(canon, name or canon, label or ligand_family(canon), number)
     return out, rejects
 
 

@@ -75,8 +75,12 @@ def user_ligand_smiles(smiles: str) -> str:
         symbols = sorted({mol.GetAtomWithIdx(i).GetSymbol() for i in metals})
         if len(metals) == mol.GetNumAtoms():
             raise LigandError(f"'{text}' is a metal ({', '.join(symbols)}), not a ligand; the core holds the metal atoms")
+        bare = _without_metals(mol, metals)  # SMILES text
+        if "." in bare:  # the metal held the fragments together: name it, not the fragments (C[Hg]C → [CH3].[CH3])
+            raise LigandError(f"'{text}' contains a metal ({', '.join(symbols)}) that joins {bare.count('.') + 1} fragments ('{bare}'); "
+                              "an organometallic compound is not a ligand: give each ligand without the metal, with a radical at its anchor")
         raise LigandError(f"'{text}' holds metal atoms ({', '.join(symbols)}); give the ligand without the core metal, "
-                          f"with a radical at its anchor: '{canonical_smiles(_without_metals(mol, metals))}'")
+                          f"with a radical at its anchor: '{canonical_smiles(bare)}'")
     charged = [a for a in mol.GetAtoms() if a.GetFormalCharge() != 0]
     if charged:
         anions = [a.GetIdx() for a in charged if a.GetFormalCharge() == -1 and a.GetSymbol() in CHALCOGENS and a.GetNumRadicalElectrons() == 0]

@@ -4,6 +4,8 @@ equals scoring the stored set embeddings (to 1e-5), for linear pooling and, thro
 
 from __future__ import annotations
 
+import re
+
 import h5py
 import numpy as np
 import pandas as pd
@@ -11,13 +13,14 @@ import pytest
 import torch
 
 from colim import keys
+from colim.model.members import ModelMember
 from colim.io.hit_tables import open_hit_writer, read_hits
 from colim.libraries.ligand_library import build_combinatorial_library, combination_sets, read_ligand_file
 from colim.libraries.ligand_sets import SetRule, SetSpace, set_families, set_keys, set_names
 from colim.libraries.views import open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
 from colim.plugins.manager import create_core_encoder, create_ligand_encoder
-from colim.screening.engine import ScreenEngine
+from colim.screening.engine import EngineOptions, ScreenEngine
 from colim.screening.screen import ScreenOptions, build_members, screen
 from colim.screening.sources import linear_pooling
 from tests.conftest import DATA
@@ -93,7 +96,7 @@ def test_on_the_fly_sets_score_as_the_materialised_library(pooling, ligands, scr
     core_lib = tmp_path / "cores.h5"
     write_core_library(core_lib, screen_setup["cores"], embeddings=model.core_encoder.encode(screen_setup["cores"]),
                        encoder_info=encoder_info(model.core_encoder))
-    views = [build_members([("m", model)], open_core_library(core_lib), open_ligand_library(p))[0] for p in (combo, mat)]
+    views = [build_members([ModelMember("m", model, {})], open_core_library(core_lib), open_ligand_library(p))[0] for p in (combo, mat)]
     assert len(views[0].sets) == len(views[1].sets) == len(SetSpace([l.smiles for l in chosen], [l.family for l in chosen], rule))
     n = len(views[0].sets)
     on_the_fly = views[0].sets.projections(views[0].head, 0, n)
@@ -101,8 +104,8 @@ def test_on_the_fly_sets_score_as_the_materialised_library(pooling, ligands, scr
     assert stored.abs().max() > 0.1
     torch.testing.assert_close(on_the_fly, stored, atol=1e-5, rtol=0)
     opts = ScreenOptions(top_k=5, set_block=97)
-    a = screen(core_lib, combo, [("m", model)], tmp_path / "a.csv", opts)
-    b = screen(core_lib, mat, [("m", model)], tmp_path / "b.csv", opts)
+    a = screen(core_lib, combo, [ModelMember("m", model, {})], tmp_path / "a.csv", opts)
+    b = screen(core_lib, mat, [ModelMember("m", model, {})], tmp_path / "b.csv", opts)
     assert a.summary["combinatorial_sets"] and not b.summary["combinatorial_sets"]
     pd.testing.assert_frame_equal(a.hits.drop(columns=["probability", "spread"]), b.hits.drop(columns=["probability", "spread"]))
     np.testing.assert_allclose(a.hits["probability"], b.hits["probability"], atol=1e-5)
@@ -111,11 +114,11 @@ def test_on_the_fly_sets_score_as_the_materialised_library(pooling, ligands, scr
 
 def test_task_grid_and_merge_give_the_brute_force_top_k(screen_setup):
     model = screen_setup["models"][0]
-    members = build_members([("m", model)], open_core_library(screen_setup["core_lib"]), open_ligand_library(screen_setup["ligand_lib"]))
-    whole = ScreenEngine(members, top_k=6, device="cpu", set_block=10**6)
+    members = build_members([ModelMember("m", model, {})], open_core_library(screen_setup["core_lib"]), open_ligand_library(screen_setup["ligand_lib"]))
+    whole = ScreenEngine(members, EngineOptions(top_k=6, set_block=10**6), "cpu")
     expect = np.concatenate([b.top_index for b in whole.run()])
     for set_block, core_block in ((7, 1), (13, 2), (44, 5)):
-        engine = ScreenEngine(members, top_k=6, device="cpu", set_block=set_block, core_block=core_block)
+        engine = ScreenEngine(members, EngineOptions(top_k=6, set_block=set_block, core_block=core_block), "cpu")
         assert len(engine.set_blocks()) > 1
         parts = [engine.score_task(*t) for t in engine.tasks()]
         merged = [engine.merge([p for p in parts if p.start == a]) for a, _ in engine.blocks()]
@@ -147,10 +150,10 @@ def test_rules_file_reads_as_the_rule_and_bad_rules_are_one_line_errors(tmp_path
     assert read_rules(path) == SetRule(1, 3, ("2:1",), (("thiolate", "phosphine", "halide"),), ("thiolate",), 2)
     assert read_rules(path, kinds="2", ratios=("1:1",)) == SetRule(2, 2, ("1:1",), (("thiolate", "phosphine", "halide"),), ("thiolate",), 2)
     path.write_text('require = ["thiolates"]\n')
-    with pytest.raises(LibraryError, match="^unknown ligand family 'thiolates' in the set rules; choose from thiolate, "):
-        read_rules(path)
+    with pytest.raises(LibraryError, match=f"^{re.escape(str(path))}: unknown ligand family 'thiolates' in the set rules; choose from thiolate, "):
+        read_rules(path)  # the file is named (issue 20)
     path.write_text('kinds = "1-5"\n')
-    with pytest.raises(LibraryError, match=r"^ligand kinds must satisfy 1 <= min <= max <= 4, got 1-5$"):
+    with pytest.raises(LibraryError, match=f"^{re.escape(str(path))}: ligand kinds must satisfy 1 <= min <= max <= 4, got 1-5$"):
         read_rules(path)
     path.write_text('ratio = ["2:1"]\n')
     with pytest.raises(LibraryError, match="unknown set rule key"):

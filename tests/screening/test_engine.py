@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from colim.structures.ligands import LigandSet
-from colim.screening.engine import Member, ScreenEngine
+from colim.screening.engine import EngineOptions, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
 
 
@@ -31,7 +31,7 @@ def test_folded_head_equals_full_model_forward(screen_setup):
 
 
 def _engine(members, k, **kw) -> tuple[np.ndarray, np.ndarray]:
-    engine = ScreenEngine(members, top_k=k, device="cpu", **kw)
+    engine = ScreenEngine(members, EngineOptions(top_k=k, **kw), "cpu")
     blocks = engine.run()
     return np.concatenate([b.top_index for b in blocks]), np.concatenate([b.top_score for b in blocks])
 
@@ -61,5 +61,5 @@ def test_ensemble_ranks_by_mean_probability(screen_setup):
     index, score = _engine(members, 5, block_pairs=64, core_block=2)
     np.testing.assert_array_equal(index, expect.indices.numpy())
     np.testing.assert_allclose(score, expect.values.numpy(), atol=1e-6)
-    engine = ScreenEngine(members, top_k=5, device="cpu")
+    engine = ScreenEngine(members, EngineOptions(top_k=5), "cpu")
     np.testing.assert_allclose(engine.pair_probabilities(np.arange(9), index[:, 0]), probs[:, torch.arange(9), torch.as_tensor(index[:, 0])].numpy(), atol=1e-6)

@@ -4,11 +4,12 @@ large-input branch, out-of-range fallback), and the engine takes them on CPU."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from colim.model.dual_encoder import PairHead
 from colim.screening import fused
-from colim.screening.engine import Member, ScreenEngine
+from colim.screening.engine import EngineOptions, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
 from colim.screening.fused import FusedScorer
 
@@ -52,13 +53,18 @@ def test_fused_equals_full_head_for_one_and_two_hidden_layers():
         torch.testing.assert_close(got, full, atol=1e-5, rtol=0)
 
 
-def test_out_of_range_tiles_fall_back_to_the_torch_path():
-    head = _head((256,))
+@pytest.mark.parametrize("hidden", [(256,), (128, 64)])
+def test_out_of_range_columns_are_exact_for_any_magnitude(hidden):
+    head = _head(hidden)
     cores, sets = torch.randn(5, 256), torch.randn(40, 256)
     cores[2] *= 400  # pre-activations of hundreds: e^x would overflow float32
+    sets[7] *= 1e4
     got, scorer = _fused_logits(head, cores, sets)
     assert scorer.fallback_tiles == 1
-    torch.testing.assert_close(got, _full(head, cores, sets), atol=1e-4, rtol=1e-6)
+    torch.testing.assert_close(got, _full(head, cores, sets), atol=1e-4, rtol=1e-5)  # logits of hundreds: float32 sums
+    cores[1, 3] = float("nan")  # NaN stays NaN where torch gives NaN, and nowhere else
+    got, _ = _fused_logits(head, cores, sets)
+    torch.testing.assert_close(got, _full(head, cores, sets), atol=1e-4, rtol=1e-5, equal_nan=True)
 
 
 def test_softplus_kernel_matches_torch_over_the_float_range():
@@ -72,13 +78,13 @@ def test_engine_uses_fused_kernels_on_cpu_and_ranks_like_brute_force_as_the_torc
     head = _head((256,), seed=3)
     torch.manual_seed(3)
     cores, sets = torch.randn(11, 256), torch.randn(300, 256)
-    engine = ScreenEngine([Member(FoldedHead(head), cores, sets)], top_k=5, device="cpu", block_pairs=1000, core_block=4)
+    engine = ScreenEngine([Member(FoldedHead(head), cores, sets)], EngineOptions(top_k=5, block_pairs=1000, core_block=4), "cpu")
     assert engine.fused
     blocks = engine.run()
     expect = torch.topk(_full(head, cores, sets), 5, dim=1)
     np.testing.assert_array_equal(np.concatenate([b.top_index for b in blocks]), expect.indices.numpy())
     np.testing.assert_allclose(np.concatenate([b.top_score for b in blocks]), expect.values.numpy(), atol=1e-5)
     assert engine.fallback_tiles == 0
-    plain = ScreenEngine([Member(FoldedHead(head), cores, sets)], top_k=5, device="cpu", block_pairs=1000, core_block=4, fused=False)
+    plain = ScreenEngine([Member(FoldedHead(head), cores, sets)], EngineOptions(top_k=5, block_pairs=1000, core_block=4, fused=False), "cpu")
     assert not plain.fused
     np.testing.assert_array_equal(np.concatenate([b.top_index for b in plain.run()]), expect.indices.numpy())

@@ -33,11 +33,12 @@ import torch
 from ase.data import atomic_numbers, covalent_radii
 from rdkit import Chem
 from rdkit.Chem import AllChem, Descriptors
-from torch import Tensor, nn
+from torch import Tensor
 
 from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
-from colim.encoders.pooling import SetPooling
+from colim.encoders.feature_cache import cached_rows
+from colim.encoders.projected import ProjectedLigandEncoder
 from colim.errors import LigandError
 from colim.plugins.builtin.fingerprint import DESCRIPTORS, ligand_features
 from colim.structures.families import FAMILIES, ligand_family
@@ -267,6 +268,10 @@ def steric_features(smiles: str) -> tuple[float, float, float, float, float]:
     return float(cone), float(buried), float(sterimol.L_value), float(sterimol.B_1_value), float(sterimol.B_5_value)
 
 
+#: feature-cache namespace of :func:`chemistry_features` (bump the version when the features change).
+CACHE_NAMESPACE = "ligchem-chemistry-v1"
+
+
 @functools.lru_cache(maxsize=65536)
 def chemistry_features(smiles: str) -> np.ndarray:
     """The raw (unscaled) features of one ligand, in the order of :data:`FEATURE_NAMES`, float64.
@@ -320,14 +325,13 @@ def standardised_features(smiles: str, statistics: tuple[np.ndarray, np.ndarray,
     return (chemistry_features(smiles) - mean) / std * scale
 
 
-class LigandChemistryEncoder(LigandEncoder):
+class LigandChemistryEncoder(ProjectedLigandEncoder):
     """Ligand chemistry features (+ optional unit-norm fingerprint) → Linear → Softplus → Linear, pooled per set."""
 
     name = "ligchem"
 
     def __init__(self, embedding_dim: int = 128, fingerprint: bool = True, radius: int = 2, n_bits: int = 1024, pooling: str = "mean"):
         super().__init__()
-        self.embedding_dim = embedding_dim
         self.fingerprint = fingerprint
         self.radius = radius
         self.n_bits = n_bits
@@ -336,27 +340,22 @@ class LigandChemistryEncoder(LigandEncoder):
         self.register_buffer("feature_std", torch.tensor(std, dtype=torch.float64))
         self.register_buffer("feature_scale", torch.tensor(scale, dtype=torch.float64))
         self.in_dim = len(FEATURE_NAMES) + ((n_bits + len(DESCRIPTORS)) if fingerprint else 0)
-        self.project = nn.Sequential(nn.Linear(self.in_dim, embedding_dim), nn.Softplus(), nn.Linear(embedding_dim, embedding_dim))
-        self.pooling = SetPooling(pooling, embedding_dim)
+        self.init_projection(self.in_dim, embedding_dim, pooling)
 
-    def _row(self, smiles: str) -> np.ndarray:
-        statistics = (self.feature_mean.cpu().numpy(), self.feature_std.cpu().numpy(), self.feature_scale.cpu().numpy())
-        chem = standardised_features(smiles, statistics)
+    def _row(self, smiles: str, raw: np.ndarray) -> np.ndarray:
+        mean, std, scale = self.feature_mean.cpu().numpy(), self.feature_std.cpu().numpy(), self.feature_scale.cpu().numpy()
+        chem = (raw - mean) / std * scale
         if not self.fingerprint:
             return chem
         fp = ligand_features(smiles, self.radius, self.n_bits).astype(np.float64)
         return np.concatenate([chem, fp / max(float(np.linalg.norm(fp)), 1e-9)])
 
     def featurize(self, smiles: Sequence[str]) -> Tensor:
-        """Scaled features ``[len(smiles), in_dim]`` (no gradient)."""
-        rows = [self._row(s) for s in smiles]
+        """Scaled features ``[len(smiles), in_dim]`` (no gradient); the raw chemistry rows come from the on-disk
+        feature cache (computed on every core when missing, see :mod:`colim.encoders.feature_cache`)."""
+        raw = cached_rows(CACHE_NAMESPACE, chemistry_features, list(smiles))
+        rows = [self._row(s, r) for s, r in zip(smiles, raw)]
         return torch.tensor(np.stack(rows), dtype=torch.float32) if rows else torch.zeros(0, self.in_dim)
-
-    def embed_ligands(self, smiles: Sequence[str]) -> Tensor:
-        return self.project(self.featurize(smiles).to(self.device))
-
-    def pool(self, ligand_embeddings: Tensor, set_index: Tensor, weights: Tensor | None, num_sets: int) -> Tensor:
-        return self.pooling(ligand_embeddings, set_index, weights, num_sets)
 
 
 @hookimpl

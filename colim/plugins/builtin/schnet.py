@@ -17,7 +17,7 @@ from torch_geometric.nn.models import SchNet
 
 from colim import Registrar, hookimpl
 from colim.encoders import CoreEncoder
-from colim.encoders.graph import DEFAULT_NUM_GAUSSIANS, check_graph_options, radius_edges
+from colim.encoders.graph import DEFAULT_NUM_GAUSSIANS, centred_positions, check_graph_options, radius_edges
 from colim.errors import StructureError
 
 #: SchNet's element embedding holds atomic numbers below this.
@@ -81,7 +81,7 @@ class SchNetEncoder(CoreEncoder):
         z = torch.as_tensor(core.numbers, dtype=torch.long).clone()
         if len(z) and int(z.max()) >= SCHNET_MAX_Z:
             raise StructureError(f"schnet: elements with atomic number >= {SCHNET_MAX_Z} are not supported")
-        return Data(z=z, pos=torch.as_tensor(core.get_positions(), dtype=torch.float32), num_nodes=len(core))
+        return Data(z=z, pos=centred_positions(core).float(), num_nodes=len(core))
 
     def atom_features(self, batch: Any) -> Tensor:
         """Per-atom features after the interaction blocks, ``[N, embedding_dim]`` (for explanations);
