@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import pandas as pd
 from ase import Atoms
 
-from colim.dataset.builder import build as _build_dataset
+from colim.dataset.sources import build as _build_dataset
 from colim.dataset.records import MatchingDataset, load_dataset, save_dataset
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.demo import DEFAULT_OPS, DemoResult
@@ -241,10 +241,12 @@ def write_report(hits: PathLike, output: PathLike, core_library: PathLike | None
 
 def build_dataset(inputs: PathLike | Sequence[PathLike], output: PathLike | None = None, overwrite: bool = False,
                   **options: Any) -> MatchingDataset:
-    """Build a core–ligand matching dataset from structure files, folders and CSVs (``colim dataset build``).
+    """Build a core–ligand matching dataset from structure files, folders and CSVs, or from one MetaLig folder
+    (``colim dataset build``; docs/dataset.md).
 
     ``options``: ``seed``, ``carbon_margin``, ``split`` (train, val, test fractions), ``rmsd_threshold``,
-    ``ligand_pool``, ``anchor_placeholder``, ``progress``. With ``output`` the dataset is saved there.
+    ``ligand_pool``, ``anchor_placeholder``, ``progress``; for a MetaLig folder ``metals`` (``"Cu,Ag,Au"``,
+    the default) with ``seed``, ``split`` and ``progress``. With ``output`` the dataset is saved there.
     """
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     dataset, _ = _build_dataset(paths, **options)
