@@ -61,7 +61,7 @@ cp "$PRETRAIN_WORK/pair_evaluation/evaluation.json" $L/models/pair_metalig_evalu
 #    carries its applicability-domain reference (training elements, families, embeddings, thresholds
 #    calibrated on the validation split) and names the pair model it started from.
 OMP_NUM_THREADS=1 colim train --dataset $L/dataset/shared_structures.h5 --core-encoder cgcnn --ligand-encoder fingerprint \
-    --init-model $L/models/pair_metalig.pt --hidden-dims 64 --seeds "$SEEDS" \
+    --init-model $L/models/pair_metalig.pt --hidden-dims 64 --lr 2e-4 --epochs 30 --patience 5 --seeds "$SEEDS" \
     -o $L/models/default --overwrite --silent
 
 # 4. Its test-set metrics (with bootstrap CIs and top-k stability) for the model card.
