@@ -47,8 +47,8 @@ fi
 #    negatives seen on another metal and never on this one, split by ligand scaffold (docs/dataset.md).
 #    The pair model: cgcnn (physics atom features; the oxidation state and the element composition as
 #    inputs, the message-passing part gated from zero, colim/encoders/graph.py) + the fingerprint ligand
-#    encoder (Morgan counts + RDKit descriptors: milliseconds per ligand, where ligchem's conformer and
-#    morfeus sterics take ~0.4 s, ~1 h for MetaLig's 9,379 ligands on this machine).
+#    encoder (Morgan counts + RDKit descriptors: 2 ms per ligand, where ligchem's conformer and morfeus
+#    sterics took 0.61 s, about 1 h for the dataset's 5,874 ligands, on a loaded 2-core machine).
 colim dataset build "$METALIG" --metals Cu,Ag,Au --seed 0 -o "$PRETRAIN_WORK/metalig.h5" --overwrite --silent
 OMP_NUM_THREADS=1 colim train --dataset "$PRETRAIN_WORK/metalig.h5" --core-encoder cgcnn --ligand-encoder fingerprint \
     --core-args '{"embedding_dim": 32, "atom_features": "physics", "oxidation_state": true, "composition": true}' \
