@@ -24,7 +24,7 @@ RDLogger.DisableLog("rdApp.*")
 
 #: MetaLig's bond types → RDKit bond types (12 is aromatic).
 BOND_TYPES = {1: Chem.BondType.SINGLE, 2: Chem.BondType.DOUBLE, 3: Chem.BondType.TRIPLE, 12: Chem.BondType.AROMATIC}
-#: the valences an atom of each element may end with, smallest first (others: RDKit's table).
+#: where RDKit's valence error names the atom at fault.
 _VALENCE_ERROR = re.compile(r"atom # (\d+)")
 #: radical assignments tried per graph before the next strategy (donor subsets of size -charge).
 MAX_RADICAL_CHOICES = 24
