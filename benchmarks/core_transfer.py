@@ -16,7 +16,8 @@ import torch
 from ase.cluster import Icosahedron, Octahedron
 from ase.io import read
 
-from colim.model.checkpoint import load_encoder_checkpoint, load_ensemble
+from colim.model.checkpoint import load_encoder_checkpoint
+from colim.model.members import load_model
 
 
 def cores():
@@ -44,7 +45,7 @@ def main() -> None:
 
         smiles = sorted({lig.smiles for lig in read_ligand_file(args.ligands)})
         sets = [LigandSet.parse(s) for s in smiles] + [LigandSet.parse(f"{a}.{b}") for a, b in itertools.islice(itertools.combinations(smiles, 2), 66)]
-        for i, (model, _) in enumerate(load_ensemble(args.model)):
+        for i, model in enumerate(m.model for m in load_model(args.model)):
             with torch.no_grad():
                 core_emb = model.core_encoder.encode(list(named.values()))
                 lig = model.ligand_encoder.encode(sets)

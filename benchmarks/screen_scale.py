@@ -39,6 +39,7 @@ from colim.libraries.ligand_library import build_combinatorial_library, read_lig
 from colim.libraries.ligand_sets import SetRule  # noqa: E402
 from colim.model.checkpoint import save_checkpoint  # noqa: E402
 from colim.model.dual_encoder import CoLiMModel  # noqa: E402
+from colim.model.members import ModelMember  # noqa: E402
 from colim.plugins.manager import create_core_encoder, create_ligand_encoder  # noqa: E402
 from colim.screening.screen import ScreenOptions, screen  # noqa: E402
 from colim.structures.core import read_core  # noqa: E402
@@ -93,7 +94,7 @@ def ligands_for(size: float) -> int:
 
 def timed_screen(core_lib, ligand_lib, model, **opts) -> tuple[float, dict]:
     start = time.perf_counter()
-    result = screen(core_lib, ligand_lib, [("bench", model)], None, ScreenOptions(top_k=10, **opts))
+    result = screen(core_lib, ligand_lib, [ModelMember("bench", model, {})], None, ScreenOptions(top_k=10, **opts))
     return time.perf_counter() - start, result
 
 
@@ -101,11 +102,12 @@ MEMORY_CHILD = r"""
 import json, resource, sys, time, torch, psutil
 sys.path.insert(0, sys.argv[1])
 from colim.model.checkpoint import load_checkpoint
+from colim.model.members import ModelMember
 from colim.screening.screen import ScreenOptions, screen
 model = load_checkpoint(sys.argv[2])[0]
 base = psutil.Process().memory_info().rss // 1024  # resident now (the import high-water mark may be higher)
 t = time.perf_counter()
-r = screen(sys.argv[3], sys.argv[4], [("bench", model)], None, ScreenOptions(top_k=10, memory_mb=float(sys.argv[5])))
+r = screen(sys.argv[3], sys.argv[4], [ModelMember("bench", model, {})], None, ScreenOptions(top_k=10, memory_mb=float(sys.argv[5])))
 def hwm():  # this process's own high-water mark (ru_maxrss would include the parent's RSS at fork)
     return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
 print(json.dumps({"baseline_kb": base, "peak_kb": hwm(), "seconds": time.perf_counter() - t,

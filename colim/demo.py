@@ -1,16 +1,13 @@
-"""The inverse-design loop on shipped defaults: edit a known core atom by atom, screen every unique
-edited core against the ligand library with the default model, and show the best ligand sets.
+"""The demo's pieces: what it returns, its files and its heat map of edited cores × ligand sets.
 
-This is what ``colim demo`` runs; each step is the public API a user would call in their own script.
+The demo itself, :func:`colim.api.run_demo` (``colim demo``), is written on the public API: enumerate the
+edits of a known core, build their core library, screen it, and plot this heat map.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,20 +15,14 @@ from ase import Atoms
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
-from colim.editing.enumerate import Enumeration, enumerate_edits
-from colim.editing.spec import parse_operators
-from colim.editing.symmetry import DEFAULT_TOLERANCE
-from colim.io.core_sources import read_one_core
-from colim.io.hit_tables import summary_path
-from colim.io.output_files import atomic_output, check_output_path
-from colim.libraries.core_library import build_core_library
-from colim.model.checkpoint import named_members
-from colim.screening.screen import ScreenOptions, ScreenResult, screen
-from colim.structures.core import core_id
+from colim.editing.enumerate import Enumeration
+from colim.io.output_files import atomic_output
+from colim.screening.core_effect import core_effect_line
+from colim.screening.screen import ScreenResult
 
 DEFAULT_OPS = "remove,substitute:Ag+Cu"
-OUTPUT_FILES = ("edited_cores.h5", "hits.csv", "heatmap.png")
+#: the files the demo writes into its folder.
+DEMO_FILES = ("edited_cores.h5", "hits.csv", "heatmap.png")
 
 
 @dataclass
@@ -43,39 +34,56 @@ class DemoResult:
     hits: pd.DataFrame
     files: dict[str, Path]
     warnings: list[str] = field(default_factory=list)  # applicability-domain and saturation warnings of the screen
+    #: per edit, how its top-k differs from the parent's (see :func:`topk_changes`)
+    topk_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: dict = field(default_factory=dict)  # the screen's summary (counts, domain, core effect)
+
+    @property
+    def core_effect_line(self) -> str | None:
+        """One line on how much the cores decided the hits (see :mod:`colim.screening.core_effect`)."""
+        return core_effect_line(self.summary.get("core_effect"))
+
+    @property
+    def changed_edits(self) -> int:
+        """How many edits have a top-k that differs from the parent's in at least one set."""
+        return int((self.topk_changes["changed"] > 0).sum()) if len(self.topk_changes) else 0
 
 
-def run_demo(outdir: str | os.PathLike, core: str | os.PathLike | None = None, ops: str = DEFAULT_OPS, top_k: int = 5,
-             models: Sequence[str | os.PathLike] = (), ligand_library: str | os.PathLike | None = None,
-             tol: float = DEFAULT_TOLERANCE, overwrite: bool = False, progress: bool = True) -> DemoResult:
-    """Enumerate the unique single-atom edits of ``core`` (default: the shipped Au25 core), screen them
-    with ``models`` (default: the shipped ensemble) against ``ligand_library`` and write
-    ``edited_cores.h5``, ``hits.csv`` and ``heatmap.png`` into ``outdir``."""
-    out = Path(outdir)
-    files = {name: out / name for name in OUTPUT_FILES}
-    for path in files.values():
-        check_output_path(path, overwrite)
-    operators = parse_operators(ops)
-    parent = read_one_core(core if core is not None else shipped(DEFAULT_DEMO_CORE), core_only=True)
-    named = named_members([str(m) for m in models] or [str(shipped(DEFAULT_MODEL))])
-    ligand_lib = Path(ligand_library) if ligand_library is not None else shipped(DEFAULT_LIGAND_LIBRARY)
+#: columns of :func:`topk_changes`.
+CHANGE_COLUMNS = ("core_id", "operator", "site", "element", "top_k", "changed", "new_sets", "dropped_sets", "largest_shift")
 
-    enumeration = enumerate_edits(parent, operators, depth=1, tol=tol, progress=progress)
-    cores = [parent] + enumeration.cores
-    out.mkdir(parents=True, exist_ok=True)
-    # All three files are made in a scratch folder beside the output and moved in only once all exist,
-    # so a demo that fails half-way leaves nothing behind that a rerun would refuse to overwrite.
-    with tempfile.TemporaryDirectory(prefix=".colim-demo-", dir=out) as scratch:
-        work = {name: Path(scratch) / name for name in OUTPUT_FILES}
-        build_core_library(work["edited_cores.h5"], cores, [model.core_encoder for _, model in named], progress=progress)
-        result = screen(work["edited_cores.h5"], ligand_lib, named, work["hits.csv"], ScreenOptions(top_k=top_k))
-        matrix, row_labels, column_labels = heatmap_matrix(result)
-        plot_heatmap(matrix, row_labels, column_labels, work["heatmap.png"], title=f"P(compatible) for single-atom edits of {core_id(parent)}")
-        for name in OUTPUT_FILES:
-            os.replace(work[name], files[name])
-        # the screen summary travels with hits.csv, as beside any screen's hits (colim report reads it)
-        os.replace(summary_path(work["hits.csv"]), summary_path(files["hits.csv"]))
-    return DemoResult(parent, enumeration, result.hits, files, list(result.summary["warnings"]))
+
+def topk_changes(result: ScreenResult, parent_id: str) -> pd.DataFrame:
+    """Per edited core, how its top-k differs from the parent core's: ``changed`` = how many of its top-k
+    sets are not in the parent's top-k, ``new_sets`` names them (``dropped_sets`` the parent's sets they
+    replace), ``largest_shift`` = the largest change of
+    probability (edit minus parent, signed) over the parent's top-k sets, scored by the screen's engine."""
+    hits, cores, engine = result.hits, result.cores, result.engine
+    ordered = hits.sort_values(["core_id", "rank"], kind="stable")
+    tops = {str(c): list(g["ligand_set"]) for c, g in ordered.groupby("core_id", sort=False)}
+    names = dict(zip(hits["ligand_set"], hits["ligand_names"]))
+    parent_top = tops.get(parent_id, [])
+    fields = cores.fields(0, len(cores))
+    ids = [str(c) for c in fields["id"]]
+    edits = [i for i, c in enumerate(ids) if c != parent_id and c in tops]
+    if parent_id not in ids or not edits or not parent_top:
+        return pd.DataFrame(columns=list(CHANGE_COLUMNS))
+    keys_, _, _ = result.ligands.describe(np.arange(result.ligands.num_sets))
+    set_index = {str(key): i for i, key in enumerate(keys_)}
+    columns = np.array([set_index[s] for s in parent_top], dtype=np.int64)
+    rows = np.array([ids.index(parent_id)] + edits, dtype=np.int64)
+    probs = engine.pair_probabilities(np.repeat(rows, len(columns)), np.tile(columns, len(rows))).mean(axis=0).reshape(len(rows), len(columns))
+    shifts = probs[1:] - probs[0]
+    largest = shifts[np.arange(len(edits)), np.abs(shifts).argmax(axis=1)]
+    new = [[s for s in tops[ids[i]] if s not in set(parent_top)] for i in edits]
+    dropped = [[s for s in parent_top if s not in set(tops[ids[i]])] for i in edits]
+    return pd.DataFrame({
+        "core_id": [ids[i] for i in edits], "operator": [str(fields["operator"][i]) for i in edits],
+        "site": [str(fields["site"][i]) for i in edits], "element": [str(fields["element"][i]) for i in edits],
+        "top_k": [len(tops[ids[i]]) for i in edits], "changed": [len(n) for n in new],
+        "new_sets": ["; ".join(str(names[s]) for s in n) for n in new],
+        "dropped_sets": ["; ".join(str(names[s]) for s in d) for d in dropped], "largest_shift": largest.astype(np.float64),
+    }, columns=list(CHANGE_COLUMNS))
 
 
 def heatmap_matrix(result: ScreenResult, max_sets: int = 12) -> tuple[np.ndarray, list[str], list[str]]:

@@ -9,6 +9,10 @@ class ColimError(Exception):
     """Base class of every error caused by user input or configuration."""
 
 
+class ApiError(ColimError):
+    """An argument of a :mod:`colim.api` function that cannot be used."""
+
+
 class StructureError(ColimError):
     """A structure file or core could not be read or is chemically invalid."""
 
@@ -27,6 +31,10 @@ class UnknownPluginError(PluginError):
 
 class DuplicatePluginError(PluginError):
     """Two plugins register the same name for the same kind."""
+
+
+class EditError(ColimError):
+    """An edit operator was given bad arguments or an edit does not fit the core."""
 
 
 class LibraryError(ColimError):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 from click.testing import CliRunner
 
-from colim import demo
+from colim import api
 from colim.cli import cli
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.libraries.core_library import load_core_library, read_core_library
 from colim.libraries.ligand_library import load_ligand_library
-from colim.model.checkpoint import load_ensemble
+from colim.model.members import load_model
 from colim.screening.domain import UNKNOWN_WARNING
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -23,7 +23,7 @@ def test_demo_enumerates_screens_and_plots_the_shipped_au25_core(tmp_path):
     assert result.stdout.splitlines() == [f"wrote {out / name}" for name in ("edited_cores.h5", "hits.csv", "heatmap.png")]
     warnings = result.stderr.splitlines()
     assert warnings and all(line.startswith("Warning: ") for line in warnings)
-    model = load_ensemble(str(shipped(DEFAULT_MODEL)))[0][0]
+    model = load_model()[0].model
     if model.domain_reference is None:  # a shipped model from before checkpoints carried their domain
         assert f"Warning: {UNKNOWN_WARNING}" in warnings
     else:  # the Ag- and Cu-substituted edits hold elements an Au-trained model never saw
@@ -71,7 +71,7 @@ def test_a_demo_that_fails_half_way_leaves_no_files(tmp_path, monkeypatch):
     def broken_screen(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo, "screen", broken_screen)
+    monkeypatch.setattr(api, "screen", broken_screen)  # the demo screens through colim.api
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "-o", str(out), "--silent"])
     assert isinstance(result.exception, RuntimeError)

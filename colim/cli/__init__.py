@@ -11,10 +11,9 @@ from pathlib import Path
 
 import click
 
+from colim import api
 from colim.cli.options import bad_parameter_line
 from colim.errors import ColimError
-from colim.io.output_files import writable_folder_error
-from colim.version import __version__
 
 #: modules that each define a click command or group named ``command``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -50,14 +49,14 @@ class ColimGroup(click.Group):
         except click.BadParameter as exc:  # one line and exit 1, like every other user error (docs/errors.md)
             raise click.ClickException(bad_parameter_line(exc)) from exc
         except OSError as exc:  # a read-only folder or a full disk met outside colim.io.output_files
-            err = writable_folder_error(exc, Path(exc.filename or "output"))
+            err = api.writable_folder_error(exc, Path(exc.filename or "output"))
             if err is exc or ctx.find_root().params.get("traceback"):
                 raise
             raise click.ClickException(str(err)) from exc
 
 
 @click.group(cls=ColimGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="colim")
+@click.version_option(api.__version__, prog_name="colim")
 @click.option("--traceback", is_flag=True, help="Show the full Python traceback on errors instead of one line.")
 def cli(traceback: bool) -> None:
     """colim: which protective ligands stabilise a designed coinage-metal nanocluster core?

@@ -6,23 +6,18 @@ from pathlib import Path
 
 import click
 
-from colim.choices import resolve_choice
+from colim import api
 from colim.cli import options
-from colim.dataset.records import load_dataset
-from colim.evaluation.comparison import DEFAULT_COLIM_LIGAND_ENCODER, format_table, compare_methods, write_results
-from colim.evaluation.folds import CV_SCHEMES, geometry_group
-from colim.io.output_files import check_output_path
-from colim.training.trainer import TrainConfig
 
 
 @click.command("compare")
 @click.option("--dataset", required=True, type=click.Path(dir_okay=False), help="Matching dataset (.h5) from 'colim dataset build'.")
 @click.option("--pretrained-core", type=click.Path(dir_okay=False), default=None, help="cgcnn checkpoint from 'colim pretrain' for the 'CoLiM (pretrained)' row.")
 @click.option("--core-args", default=None, callback=options.json_object, help="JSON init args of the graph encoders trained from scratch, e.g. '{\"embedding_dim\": 64}'.")
-@click.option("--colim-ligand-encoder", default=DEFAULT_COLIM_LIGAND_ENCODER, show_default=True, help="Ligand encoder of the CoLiM rows (the paper's is unimol).")
+@click.option("--colim-ligand-encoder", default=api.DEFAULT_COLIM_LIGAND_ENCODER, show_default=True, help="Ligand encoder of the CoLiM rows (the paper's is unimol).")
 @click.option("--rows", default=None, help="Comma-separated substrings of row names to run (default: every row).")
 @click.option("--cv", default="grouped", show_default=True,
-              help=f"Comma-separated cross-validation schemes: {', '.join(CV_SCHEMES)} (grouped k-fold over core-geometry groups, "
+              help=f"Comma-separated cross-validation schemes: {', '.join(api.CV_SCHEMES)} (grouped k-fold over core-geometry groups, "
                    "leave-one-ligand-family-out, leave-one-metal-out, the dataset's own split).")
 @click.option("--folds", "k", default=5, show_default=True, type=click.IntRange(3), help="Folds of the grouped scheme.")
 @options.training_options
@@ -39,23 +34,12 @@ def command(dataset: str, pretrained_core: str | None, core_args: dict, colim_li
     interval over fold × seed scores. Descriptor rows need the colim-dscribe plugin, else they say
     "not installed"; folds without positives or negatives on a side are skipped with the reason.
     """
-    for name in ("comparison.json", "comparison.csv"):
-        check_output_path(Path(output) / name, overwrite)
-    seed_list = seeds
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, hidden_dims=hidden_dims, dropout=dropout)
-    data = load_dataset(dataset)
-    args = core_args
-    schemes = [resolve_choice(c.strip(), CV_SCHEMES, "--cv scheme") for c in cv.split(",") if c.strip()]
-    row_filter = [r.strip() for r in rows.split(",") if r.strip()] if rows else None
-    results = compare_methods(data, seed_list, config, core_args=args, pretrained_core=pretrained_core, colim_ligand_encoder=colim_ligand_encoder,
-                            rows=row_filter, silent=silent, log=None if silent else click.echo, cv=schemes, k=k)
-    info = {"dataset": str(dataset), "dataset_hash": data.content_hash(), "seeds": seed_list, "config": config.as_dict(),
-            "core_args": args, "pretrained_core": pretrained_core, "colim_ligand_encoder": colim_ligand_encoder,
-            "cv": schemes, "folds": k, "ci": "95% Student-t interval of the mean over fold x seed test scores",
-            "seconds": round(sum(r["seconds"] for r in results), 1)}
-    write_results(results, info, output, overwrite)
-    click.echo(f"{len(data.pairs)} pairs, {len({geometry_group(data, p) for p in data.pairs})} core-geometry groups; seeds {','.join(map(str, seed_list))}; "
+    result = api.compare(dataset, output, seeds=seeds, pretrained_core=pretrained_core, core_args=core_args, colim_ligand_encoder=colim_ligand_encoder,
+                         rows=rows.split(",") if rows else None, cv=cv, folds=k, overwrite=overwrite, progress=not silent,
+                         log=None if silent else click.echo, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
+                         hidden_dims=hidden_dims, dropout=dropout)
+    click.echo(f"{result['pairs']} pairs, {result['groups']} core-geometry groups; seeds {','.join(map(str, seeds))}; "
                f"mean ± std [95% t-interval] over folds × seeds")
-    click.echo(format_table(results))
+    click.echo(api.format_comparison(result["rows"]))
     if not silent:
         click.echo(f"results -> {Path(output) / 'comparison.csv'}, {Path(output) / 'comparison.json'}")

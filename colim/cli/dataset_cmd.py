@@ -6,13 +6,8 @@ from pathlib import Path
 
 import click
 
+from colim import api
 from colim.cli import options
-from colim.dataset.builder import DEFAULT_CARBON_MARGIN
-from colim.dataset.sources import build
-from colim.dataset.geometry import RMSD_THRESHOLD
-from colim.dataset.records import load_dataset, save_dataset
-from colim.dataset.stats import dataset_stats, format_stats, plot_stats
-from colim.io.output_files import check_output_path
 
 
 @click.group("dataset")
@@ -24,9 +19,9 @@ def command() -> None:
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Dataset file to write (HDF5).")
 @click.option("--seed", default=0, show_default=True, help="Seed of negative sampling and of the split.")
-@click.option("--carbon-margin", default=DEFAULT_CARBON_MARGIN, show_default=True, help="Ligands of a positive's family within this many carbons never become its negatives.")
+@click.option("--carbon-margin", default=api.DEFAULT_CARBON_MARGIN, show_default=True, help="Ligands of a positive's family within this many carbons never become its negatives.")
 @click.option("--split", "split", default="0.8,0.1,0.1", show_default=True, callback=options.split_fractions, help="Train,val,test fractions (grouped split).")
-@click.option("--rmsd-threshold", default=RMSD_THRESHOLD, show_default=True, help="Cores closer than this RMSD (Å) after alignment are one geometry.")
+@click.option("--rmsd-threshold", default=api.RMSD_THRESHOLD, show_default=True, help="Cores closer than this RMSD (Å) after alignment are one geometry.")
 @click.option("--ligand-pool", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra ligands (.smi) for the negative pool.")
 @click.option("--anchor-placeholder", is_flag=True, help="Write truncated S anchors of anchor-only frameworks as [S]C ligands.")
 @click.option("--metals", help="With a MetaLig folder: the metals to keep, e.g. Cu,Ag,Au (the default).")
@@ -35,13 +30,12 @@ def command() -> None:
 def build_cmd(inputs, output, seed, carbon_margin, split, rmsd_threshold, ligand_pool, anchor_placeholder, metals, overwrite, silent) -> None:
     """Build a dataset from INPUTS: structure files, folders, or CSVs (structure, ligands, label); or one
     MetaLig folder (per-metal ligands of CSD complexes: single-atom cores, metal-conditional labels)."""
-    check_output_path(output, overwrite)
-    ds, report = build(
-        list(inputs), seed=seed, carbon_margin=carbon_margin, split=split, rmsd_threshold=rmsd_threshold,
-        ligand_pool=ligand_pool, anchor_placeholder=anchor_placeholder, progress=not silent, metals=metals,
-    )
-    save_dataset(ds, output, overwrite=overwrite)
+    reports = []
+    ds = api.build_dataset(list(inputs), output, overwrite, on_report=reports.append, seed=seed, carbon_margin=carbon_margin, split=split,
+                           rmsd_threshold=rmsd_threshold, ligand_pool=ligand_pool, anchor_placeholder=anchor_placeholder, progress=not silent,
+                           metals=metals)
     if not silent:
+        report = reports[0]
         for line in report.lines():
             click.echo(line)
         pos = sum(p.label for p in ds.pairs)
@@ -54,8 +48,8 @@ def build_cmd(inputs, output, seed, carbon_margin, split, rmsd_threshold, ligand
 @click.option("--overwrite", is_flag=True, help="Replace an existing figure.")
 def stats_cmd(dataset, output, overwrite) -> None:
     """Print size, nuclearity, alloying, ligand-kind, ligand-family and split tables of DATASET."""
-    stats = dataset_stats(load_dataset(dataset))
-    click.echo(format_stats(stats))
+    stats = api.dataset_stats(dataset)
+    click.echo(api.format_dataset_stats(stats))
     if output is not None:
-        plot_stats(stats, output, overwrite=overwrite)
+        api.plot_dataset_stats(stats, output, overwrite=overwrite)
         click.echo(f"wrote {output}")

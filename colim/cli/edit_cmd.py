@@ -6,15 +6,6 @@ import click
 
 from colim import api
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
-from colim.editing.apply import one_edit_operator
-from colim.editing.enumerate import Enumeration
-from colim.editing.operator import EditError
-from colim.editing.spec import parse_operators
-from colim.editing.symmetry import DEFAULT_TOLERANCE
-from colim.io.core_sources import read_one_core
-from colim.io.edited_cores import check_output_suffix
-from colim.io.output_files import check_output_path, refuse_input_as_output
-from colim.structures.core import core_id
 
 
 @click.group("edit")
@@ -26,7 +17,7 @@ def command() -> None:
     """
 
 
-def format_summary(result: Enumeration) -> list[str]:
+def format_summary(result: api.Enumeration) -> list[str]:
     """Summary table: per depth and operator, sites, symmetry classes, kept, duplicates, rejected."""
     head = ("depth", "operator", "candidates", "classes", "unique", "duplicates", "rejected")
     rows = [head]
@@ -44,7 +35,7 @@ def format_summary(result: Enumeration) -> list[str]:
 @click.option("--ops", required=True, help="Operators, e.g. remove,substitute:Ag+Au,add:Cu,swap.")
 @click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="Number of successive edits.")
 @click.option("--max", "max_cores", type=click.IntRange(min=1), default=None, help="Stop after this many edited cores.")
-@click.option("--tol", type=POSITIVE_FLOAT, default=DEFAULT_TOLERANCE, show_default=True,
+@click.option("--tol", type=POSITIVE_FLOAT, default=api.DEFAULT_TOLERANCE, show_default=True,
               help="Largest atom displacement (Å) for two edited cores to count as the same.")
 @click.option("--chiral", is_flag=True, help="Keep mirror images apart (default: an enantiomer is the same core).")
 @click.option("--core-only", is_flag=True, help="Keep only the metal atoms of the input (a whole cluster → its metal core).")
@@ -55,21 +46,13 @@ def format_summary(result: Enumeration) -> list[str]:
 @click.option("--silent", is_flag=True, help="No progress bar.")
 def enumerate_command(core, ops, depth, max_cores, tol, chiral, core_only, include_parent, output, overwrite, silent) -> None:
     """Enumerate every symmetry-unique edit of CORE (to --depth edits) into a core library."""
-    parse_operators(ops)
-    check_output_suffix(output, many=True)
-    check_output_path(output, overwrite)
-    refuse_input_as_output(output, [core])
-    parent = read_one_core(core, core_only)
-    result = api.enumerate_edits(parent, ops, depth=depth, max_cores=max_cores, tol=tol, chiral=chiral, progress=not silent)
-    cores = ([parent] if include_parent else []) + result.cores
-    if not cores:
-        raise EditError(f"no edited core of {core_id(parent)} passed the sanity checks; nothing written")
-    api.write_cores(cores, output, overwrite=overwrite)
+    result = api.enumerate_edits(core, ops, depth=depth, max_cores=max_cores, tol=tol, chiral=chiral, core_only=core_only, progress=not silent,
+                                 output=output, include_parent=include_parent, overwrite=overwrite)
     for line in format_summary(result):
         click.echo(line)
     if result.capped:
         click.echo(f"stopped at --max {max_cores} edited cores")
-    click.echo(f"wrote {len(cores)} cores to {output}")
+    click.echo(f"wrote {len(result.cores) + include_parent} cores to {output}")
 
 
 @command.command("apply")
@@ -83,10 +66,5 @@ def enumerate_command(core, ops, depth, max_cores, tol, chiral, core_only, inclu
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 def apply_command(core, op_spec, site, element, core_only, no_check, output, overwrite) -> None:
     """Apply one edit to CORE and write the edited core."""
-    one_edit_operator(op_spec, element)
-    check_output_suffix(output, many=False)
-    check_output_path(output, overwrite)
-    refuse_input_as_output(output, [core])
-    edited = api.apply_edit(core, op_spec, site, element, core_only=core_only, check=not no_check)
-    api.write_cores(edited, output, overwrite=overwrite)
+    edited = api.apply_edit(core, op_spec, site, element, core_only=core_only, check=not no_check, output=output, overwrite=overwrite)
     click.echo(f"wrote {edited.info['id']} ({edited.get_chemical_formula()}) to {output}")

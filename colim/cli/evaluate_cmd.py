@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from colim import api
-from colim.evaluation.evaluation import format_report
 
 
 @click.command("evaluate")
@@ -30,5 +29,5 @@ def command(dataset: str, models: tuple[str, ...], split: str, bootstrap: int, b
     if not silent:
         if not report["trained_on_this_dataset"]:
             click.echo("warning: some models were trained on a different dataset (content hash differs)")
-        click.echo(format_report(report))
+        click.echo(api.format_evaluation(report))
         click.echo("wrote " + ", ".join(report["files"]))

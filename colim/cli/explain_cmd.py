@@ -9,8 +9,6 @@ import click
 from colim import api
 from colim.cli.warning_lines import echo_warnings
 from colim.errors import LigandError
-from colim.model.explain import BASELINES, DEFAULT_STEPS, JSON_NAME, PNG_NAME, XYZ_NAME
-from colim.structures.ligand_input import parse_user_set
 
 
 @click.command("explain")
@@ -18,9 +16,9 @@ from colim.structures.ligand_input import parse_user_set
 @click.option("--core", "core_path", required=True, type=click.Path(dir_okay=False), help="Core structure file (XYZ, extXYZ, CIF...).")
 @click.option("--ligands", required=True, help='Ligand set as SMILES joined by ".", optionally with ratios: "A.B.C 12:3:6".')
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Folder for attribution.xyz, explanation.json and explanation.png.")
-@click.option("--baseline", type=click.Choice(BASELINES), default="zero", show_default=True,
+@click.option("--baseline", type=click.Choice(api.EXPLAIN_BASELINES), default="zero", show_default=True,
               help="IG baseline of the atom embeddings: all zero, or every atom set to the core's mean embedding.")
-@click.option("--steps", type=click.IntRange(1, 4096), default=DEFAULT_STEPS, show_default=True, help="Integration steps of integrated gradients.")
+@click.option("--steps", type=click.IntRange(1, 4096), default=api.DEFAULT_STEPS, show_default=True, help="Integration steps of integrated gradients.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 def command(model_path: str, core_path: str, ligands: str, outdir: str, baseline: str, steps: int, overwrite: bool) -> None:
     """Explain one (core, ligand set) score: per-atom attributions on the core and per-ligand contributions.
@@ -30,7 +28,7 @@ def command(model_path: str, core_path: str, ligands: str, outdir: str, baseline
     contributions are integrated gradients over the per-ligand embeddings plus leave-one-out.
     """
     try:
-        ligand_set = parse_user_set(ligands)
+        ligand_set = api.parse_ligand_set(ligands)
     except LigandError as exc:  # say which input is wrong (the core and model are files, this is an option)
         raise LigandError(f"--ligands: {exc}") from exc
     explanation = api.explain(core_path, ligand_set, model_path, outdir, baseline=baseline, steps=steps, overwrite=overwrite)
@@ -41,7 +39,7 @@ def command(model_path: str, core_path: str, ligands: str, outdir: str, baseline
     for smi, ig, loo in zip(ligand_set.smiles, explanation.ligand_ig, explanation.ligand_loo):
         click.echo(f"  {smi}: IG {ig:+.4f}" + ("" if loo != loo else f", leave-one-out {loo:+.4f}"))
     click.echo(f"core_in_domain {domain['core_in_domain']}, set_in_domain {domain['set_in_domain']}".replace("None", "unknown"))
-    click.echo("wrote " + ", ".join(str(Path(outdir) / name) for name in (XYZ_NAME, JSON_NAME, PNG_NAME)))
+    click.echo("wrote " + ", ".join(str(Path(outdir) / name) for name in (api.XYZ_NAME, api.JSON_NAME, api.PNG_NAME)))
     echo_warnings(explanation.domain_warnings + explanation.warnings())
 
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
+from colim import api
 from colim.errors import ColimError
-from colim.io.structure_readers import read_structure
-from colim.structures.core import is_metal
-from colim.structures.formula import cluster_formula
 
 
 @click.command("inspect")
@@ -20,12 +18,11 @@ def command(paths: tuple[str, ...]) -> None:
     failed = 0
     for path in paths:
         try:
-            atoms = read_structure(path)
+            seen = api.inspect_structure(path)
         except ColimError as exc:
             click.echo(f"Error: {exc}", err=True)
             failed += 1
             continue
-        metals = sum(is_metal(s) for s in atoms.get_chemical_symbols())
-        click.echo(f"{path}: {cluster_formula(atoms)} ({len(atoms)} atoms, {metals} metal)")
+        click.echo(f"{path}: {seen['formula']} ({seen['atoms']} atoms, {seen['metals']} metal)")
     if failed:
         raise SystemExit(1)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from colim.plugins.manager import all_plugins
+from colim import api
 
 
 @click.command("plugins")
@@ -17,11 +17,7 @@ def command(as_json: bool) -> None:
     Built-in plugins come with colim; third-party ones are found through the ``colim`` entry-point
     group (set COLIM_LOAD_PLUGINS=name,... to load only some of them).
     """
-    rows = [
-        {"kind": p.kind, "name": p.name, "package": p.source.package, "version": p.source.version,
-         "class": f"{p.cls.__module__}.{p.cls.__name__}", "summary": (p.cls.__doc__ or "").strip().splitlines()[0] if p.cls.__doc__ else ""}
-        for p in all_plugins()
-    ]
+    rows = api.list_plugins()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -5,13 +5,8 @@ from __future__ import annotations
 import time
 
 import click
-from colim.progress import progress_bar
 
-from colim.choices import resolve_choice
-from colim.io.output_files import check_output_path
-from colim.pretrain_data.clusters import ClusterRecipe
-from colim.pretrain_data.generator import BACKENDS, CHUNK_SIZE, generate, parse_elements, parse_sizes
-from colim.pretrain_data.summary import summarise_pretraining_set
+from colim import api
 
 
 @click.group("pretrain-data")
@@ -39,19 +34,13 @@ def generate_command(output: str, n: int, elements: str, sizes: str, seed: int, 
     Resumable: finished chunks of clusters are kept in OUTPUT.parts/, and rerunning the same command
     continues where it stopped; OUTPUT appears only once complete.
     """
-    low, high = parse_sizes(sizes)
-    recipe = ClusterRecipe(
-        elements=parse_elements(elements), min_size=low, max_size=high, seed=seed,
-        backend=resolve_choice(backend, BACKENDS, "backend"), relax_steps=relax_steps, fmax=fmax, rattle=rattle,
-    )
-    check_output_path(output, overwrite)
     start = time.perf_counter()
-    with progress_bar(total=n, unit="cluster", disable=silent, desc="clusters") as bar:
-        path = generate(output, n, recipe, workers=workers, overwrite=overwrite, progress=bar.update)
+    path = api.generate_pretraining_set(output, n, elements=elements, sizes=sizes, seed=seed, backend=backend, workers=workers,
+                                        relax_steps=relax_steps, fmax=fmax, rattle=rattle, overwrite=overwrite, progress=not silent)
     elapsed = time.perf_counter() - start
     if not silent:
         click.echo(f"wrote {n} clusters to {path} in {elapsed:.1f} s ({n / elapsed:.2f} clusters/s, "
-                   f"{workers} workers, chunks of {CHUNK_SIZE})")
+                   f"{workers} workers, chunks of {api.PRETRAINING_CHUNK_SIZE})")
 
 
 @command.command("info")
@@ -59,7 +48,7 @@ def generate_command(output: str, n: int, elements: str, sizes: str, seed: int, 
 @click.option("--target", default="e_form", show_default=True, help="Target every frame must carry: e_form or gap.")
 def info_command(path: str, target: str) -> None:
     """Summarise a pretraining set: frames, sizes, elements, E_form reference and target statistics."""
-    for line in summarise_pretraining_set(path, target).lines():
+    for line in api.pretraining_set_info(path, target).lines():
         click.echo(line)
 
 
@@ -70,10 +59,7 @@ def info_command(path: str, target: str) -> None:
 def nc_database_command(root: str, output: str, overwrite: bool) -> None:
     """Turn NC_Database's Ag-doped frameworks (ROOT: AuAg_NCs/ + NC_Database.sqlite, GPL-3.0) into a
     pretraining set: metal cores with E_form against fitted per-source references (docs/pretraining.md)."""
-    from colim.pretrain_data.nc_database import write_nc_database_set
-
-    check_output_path(output, overwrite)
-    count, notes = write_nc_database_set(root, output, overwrite=overwrite)
+    count, notes = api.nc_database_set(root, output, overwrite=overwrite)
     for note in notes:
         click.echo(f"note: {note}")
     click.echo(f"wrote {count} NC_Database frames to {output} (derived from GPL-3.0 data: keep its LICENSE beside any copy)")

@@ -5,15 +5,14 @@ from __future__ import annotations
 import click
 
 from colim import api
-from colim.report.data import MAX_CORES, MAX_ROWS
 
 
 @click.command("report")
 @click.argument("hits", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
 @click.option("--core-lib", type=click.Path(), help="Core library the hits were screened from (default: the one the screen summary names).")
-@click.option("--max-rows", default=MAX_ROWS, show_default=True, type=click.IntRange(min=1), help="Hit rows in the table (the first ones of the file).")
-@click.option("--max-cores", default=MAX_CORES, show_default=True, type=click.IntRange(min=1), help="Cores drawn in 3D and in the heat map.")
+@click.option("--max-rows", default=api.MAX_ROWS, show_default=True, type=click.IntRange(min=1), help="Hit rows in the table (the first ones of the file).")
+@click.option("--max-cores", default=api.MAX_CORES, show_default=True, type=click.IntRange(min=1), help="Cores drawn in 3D and in the heat map.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 def command(hits: str, output: str, core_lib: str | None, max_rows: int, max_cores: int, overwrite: bool) -> None:
     """Write one HTML file showing the screen summary and warnings, a sortable hit table, each ligand set

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import click
-from colim.progress import progress_bar
 
 from colim import api
 from colim.cli.options import POSITIVE_FLOAT, POSITIVE_INT
 from colim.cli.warning_lines import echo_warnings
-from colim.errors import OutputWriteError
-from colim.io.hit_tables import output_format
-from colim.io.locks import output_lock
-from colim.io.output_files import check_output_path, refuse_input_as_output
-from colim.screening.engine import resolve_device
-from colim.screening.screen import ScreenInterrupted
-from colim.screening.state import state_dir
 
 
 @click.command("screen")
@@ -58,51 +48,17 @@ def command(core_lib: str | None, ligand_lib: str | None, models: tuple[str, ...
         depth = depth or old_depth
     if ensembles:
         click.echo("note: screen --ensemble is now --model (which takes ensembles too)", err=True)
-    check_output_path(output, overwrite)
-    refuse_input_as_output(output, [core_lib, ligand_lib, train_dataset, *models, *ensembles])
-    output_format(output)
-    dev = resolve_device(device)
-    options = dict(top_k=top_k, depth=depth, device=str(dev), memory_mb=memory_mb, block_pairs=block_pairs,
-                   core_block=core_block, restart=restart, overwrite=overwrite, workers=workers, scheduler=scheduler, set_block=set_block)
-    bar = progress_bar(unit="pairs", unit_scale=True, desc="screening", disable=silent, dynamic_ncols=True)
-
-    def on_start(total: int, done: int) -> None:
-        bar.reset(total=total)
-        bar.update(done)
-
-    before = _stamp(output)
-    try:
-        try:
-            with output_lock(output):
-                result = api.screen(core_lib, ligand_lib, list(models + ensembles) or None, output, train_dataset=train_dataset,
-                                    on_block=lambda block: bar.update(block.pairs), on_start=on_start, **options)
-        finally:
-            bar.close()
-        if not silent:
-            s = result.summary
-            where = f"{workers} Dask workers" if workers else f"Dask scheduler {scheduler}" if scheduler else str(dev)
-            click.echo(f"{output}: top {s['top_k']} of {s['sets']:,} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {where})")
-            if s["members"] > 1:
-                click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
-                           f"Spearman {s['spearman_mean']:.3f}")
-        echo_warnings(result.summary["warnings"])
-    except OutputWriteError as exc:  # a full disk at the very end: the scored tasks are still saved
-        if state_dir(output).is_dir():
-            raise OutputWriteError(f"{exc}; the scored blocks are kept in {state_dir(output)}: make room and run the same command again to finish") from exc
-        raise
-    except KeyboardInterrupt:  # Ctrl-C after the hits were renamed into place: the output is whole, say so
-        if _stamp(output) not in (None, before):
-            raise ScreenInterrupted(f"screen interrupted after it finished: {output} is complete") from None
-        if state_dir(output).is_dir():
-            raise ScreenInterrupted(f"screen interrupted while writing the hits; the finished tasks are saved in {state_dir(output)}: "
-                                    "run the same command again to resume") from None
-        raise
-
-
-def _stamp(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns
-
+    dev = api.resolve_device(device)
+    result = api.screen(core_lib, ligand_lib, list(models + ensembles) or None, output, train_dataset=train_dataset, progress=not silent,
+                        top_k=top_k, depth=depth, device=dev, memory_mb=memory_mb, block_pairs=block_pairs, core_block=core_block, restart=restart,
+                        overwrite=overwrite, workers=workers, scheduler=scheduler, set_block=set_block)
+    if not silent:
+        s = result.summary
+        where = f"{workers} Dask workers" if workers else f"Dask scheduler {scheduler}" if scheduler else dev
+        click.echo(f"{output}: top {s['top_k']} of {s['sets']:,} ligand sets for {s['cores']} cores ({s['pairs']:,} pairs, {s['members']} model(s), {where})")
+        if result.core_effect_line:
+            click.echo(result.core_effect_line)
+        if s["members"] > 1:
+            click.echo(f"ensemble agreement: overlap@{s['top_k']} mean {s['overlap_at_k_mean']:.3f} (min {s['overlap_at_k_min']:.3f}), "
+                       f"Spearman {s['spearman_mean']:.3f}")
+    echo_warnings(result.summary["warnings"])

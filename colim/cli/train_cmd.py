@@ -6,7 +6,6 @@ import click
 
 from colim import api
 from colim.cli import options
-from colim.training.ensemble import TrainedMember
 
 
 @click.command("train")
@@ -30,7 +29,7 @@ def command(dataset: str, core_encoder: str, ligand_encoder: str, core_args: dic
     Each seed fixes the initialisation, dropout and shuffling, so a run is repeatable.
     """
 
-    def report(member: TrainedMember) -> None:
+    def report(member: api.TrainedMember) -> None:
         if not silent:
             val = member.val_metrics
             click.echo(f"seed {member.seed}: best epoch {member.best_epoch}/{member.epochs_run}, val AUC {val.get('auc', float('nan')):.3f}, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from colim.ext.weights import DEFAULT_NAME, WEIGHTS_DIR_ENV, import_weights, list_weights, verify_weights, weights_dir
+from colim import api
 
 
 @click.group("weights")
@@ -27,8 +27,8 @@ def _size(n: int) -> str:
 @command.command("list")
 def list_cmd() -> None:
     """List the imported weights: name, size, sha256 prefix, import date and source file."""
-    entries = list_weights()
-    click.echo(f"weights cache: {weights_dir()} (set {WEIGHTS_DIR_ENV} to move it)")
+    entries = api.list_weights()
+    click.echo(f"weights cache: {api.weights_dir()} (set {api.WEIGHTS_DIR_ENV} to move it)")
     if not entries:
         click.echo("no weights imported; run `colim weights import PATH`")
         return
@@ -45,18 +45,18 @@ def list_cmd() -> None:
 @click.argument("names", nargs=-1)
 def verify_cmd(names: tuple[str, ...]) -> None:
     """Recompute the sha256 of imported weights (all, or NAMES) and fail on any mismatch."""
-    for resolved in verify_weights(list(names)):
+    for resolved in api.verify_weights(list(names)):
         click.echo(f"ok  {resolved.name}  {resolved.sha256}")
 
 
 @command.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--name", default=DEFAULT_NAME, show_default=True, help="Name of the weights in the cache (the unimol encoder reads unimol_mol).")
+@click.option("--name", default=api.DEFAULT_WEIGHTS_NAME, show_default=True, help="Name of the weights in the cache (the unimol encoder reads unimol_mol).")
 @click.option("--dict", "dictionary", type=click.Path(dir_okay=False), default=None,
               help="Token dictionary of the weights (default: dict.txt or mol.dict.txt beside PATH).")
 @click.option("--overwrite", is_flag=True, help="Replace weights already imported under this name.")
 def import_cmd(path: str, name: str, dictionary: str | None, overwrite: bool) -> None:
     """Copy the weights file PATH into the cache (atomically) and record its sha256."""
-    entry = import_weights(path, name=name, dictionary=dictionary, overwrite=overwrite)
+    entry = api.import_weights(path, name=name, dictionary=dictionary, overwrite=overwrite)
     extra = f" with dictionary {entry.dictionary.file}" if entry.dictionary else " (no dictionary found beside it)"
     click.echo(f"imported {entry.name}: {entry.file} ({_size(entry.size)}, sha256 {entry.sha256}){extra}")

@@ -13,16 +13,12 @@ from typing import ClassVar, Sequence
 from ase import Atoms
 
 from colim.editing.site_kind import site_kind
-from colim.errors import ColimError
+from colim.errors import EditError
 from colim.io.structure_readers import element_symbol_ok
 from colim.structures.core import core_id
 
 #: provenance keys written into ``atoms.info`` of every edited core.
 PROVENANCE_KEYS = ("id", "parent", "operator", "site", "site_kind", "element", "depth")
-
-
-class EditError(ColimError):
-    """An edit operator was given bad arguments or an edit does not fit the core."""
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ class _ConfiguredModule(nn.Module):
         """Constructor arguments that rebuild an encoder from a record saved by any colim version: the
         stored arguments, plus :attr:`legacy_init_args` for those an older record lacks."""
         accepted = inspect.signature(cls.__init__).parameters
-        legacy = {k: v for k, v in cls.legacy_init_args.items() if k in accepted and k not in stored}
+        open_ = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())  # e.g. a graph encoder's **graph_input
+        legacy = {k: v for k, v in cls.legacy_init_args.items() if (open_ or k in accepted) and k not in stored}
         return {**stored, **legacy}
 
     def init_args(self) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class _ConfiguredModule(nn.Module):
     def record_init_args(self, **values: Any) -> None:
         """Replace recorded arguments by what the encoder resolved them to (e.g. the weights' sha256)."""
         unknown = set(values) - set(self.init_args())
-        if unknown:
+        if unknown and not self.__dict__.get("_init_args_open"):  # an __init__ with **kwargs takes any name
             raise PluginError(f"{type(self).__name__}: {', '.join(sorted(unknown))} is not an argument of its __init__")
         self.__dict__["_init_args"].update(values)
 

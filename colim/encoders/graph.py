@@ -29,6 +29,10 @@ existed rebuild with :data:`LEGACY_GRAPH_ARGS` (learned, no norm, no oxidation s
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 from ase import Atoms
 from torch import Tensor, nn
@@ -177,12 +181,52 @@ class PhysicsAtomEmbedding(nn.Module):
         return self.linear(self.features[z])
 
 
+@dataclass(frozen=True)
+class GraphInput:
+    """The input side every graph encoder shares, as one set of options checked in one place: atoms enter as
+    ``embedding_dim``-wide element features (``atom_features``), edges join atoms closer than ``cutoff`` Å (at most
+    ``max_neighbors`` per atom) and carry ``num_gaussians`` Gaussians of their length (over the summed covalent
+    radii with ``relative_distances``), and the pooled core goes through ``readout_norm`` (plus the optional
+    ``oxidation_state`` and ``composition`` graph-level inputs).
+
+    A graph encoder takes these as ``**graph_input`` keyword arguments and composes them with
+    :meth:`GraphCoreEncoder.init_graph_layers`, so its own signature lists only its layers' options.
+    """
+
+    embedding_dim: int = 128
+    cutoff: float = DEFAULT_CUTOFF
+    num_gaussians: int = DEFAULT_NUM_GAUSSIANS
+    max_neighbors: int | None = None
+    atom_features: str = "physics"
+    readout_norm: str = "layernorm"
+    relative_distances: bool = False
+    #: the core's metal oxidation state as a graph-level input (see the module docstring).
+    oxidation_state: bool = False
+    #: the element composition as a graph-level input, and the message-passing part gated from zero.
+    composition: bool = False
+
+    @classmethod
+    def of(cls, encoder: str, options: dict[str, Any]) -> "GraphInput":
+        """The graph input of ``options`` (an encoder's ``**graph_input``); an unknown option names the valid ones."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(options) - set(names))
+        if unknown:
+            raise PluginError(f"{encoder}: unknown argument(s) {', '.join(unknown)}; the graph input takes {', '.join(names)}")
+        graph = cls(**options)
+        check_graph_options(encoder, graph.cutoff, graph.max_neighbors)
+        if graph.atom_features not in ATOM_FEATURES:
+            raise PluginError(f"{encoder}: atom_features must be one of {', '.join(ATOM_FEATURES)}, got {graph.atom_features!r}")
+        if graph.readout_norm not in READOUT_NORMS:
+            raise PluginError(f"{encoder}: readout_norm must be one of {', '.join(READOUT_NORMS)}, got {graph.readout_norm!r}")
+        return graph
+
+
 class GraphCoreEncoder(CoreEncoder):
     """A core encoder whose input is :func:`core_graph` (set ``self.cutoff`` and ``self.max_neighbors``).
 
-    Subclasses call :meth:`init_graph_layers` and implement :meth:`atom_features` from
-    :meth:`embed_atoms` and :meth:`edge_features`; the batch has ``z``, ``pos``, ``edge_index``,
-    ``edge_length``, ``batch`` and ``num_graphs``.
+    Subclasses take the :class:`GraphInput` options as ``**graph_input``, call :meth:`init_graph_layers` and
+    implement :meth:`atom_features` from :meth:`embed_atoms` and :meth:`edge_features`; the batch has ``z``,
+    ``pos``, ``edge_index``, ``edge_length``, ``batch`` and ``num_graphs``.
     """
 
     cutoff: float = DEFAULT_CUTOFF
@@ -198,41 +242,39 @@ class GraphCoreEncoder(CoreEncoder):
             graph.oxidation = oxidation_features(core)
         return graph
 
-    def init_graph_layers(self, embedding_dim: int, cutoff: float, num_gaussians: int, max_neighbors: int | None,
-                          atom_features: str = "physics", readout_norm: str = "layernorm", relative_distances: bool = False,
-                          oxidation_state: bool = False, composition: bool = False) -> None:
-        """Check the graph options and build what every graph encoder starts from: an element embedding
-        (``self.embedding``), a Gaussian distance expansion (``self.expansion``) and the readout norm."""
-        check_graph_options(self.name, cutoff, max_neighbors)
-        if atom_features not in ATOM_FEATURES:
-            raise PluginError(f"{self.name}: atom_features must be one of {', '.join(ATOM_FEATURES)}, got {atom_features!r}")
-        if readout_norm not in READOUT_NORMS:
-            raise PluginError(f"{self.name}: readout_norm must be one of {', '.join(READOUT_NORMS)}, got {readout_norm!r}")
-        self.embedding_dim = int(embedding_dim)
-        self.cutoff = float(cutoff)
-        self.max_neighbors = max_neighbors
-        self.relative_distances = bool(relative_distances)
-        if atom_features == "physics":
+    def init_graph_layers(self, graph_input: dict[str, Any] | GraphInput) -> GraphInput:
+        """Build what every graph encoder starts from, out of its :class:`GraphInput` options: an element embedding
+        (``self.embedding``), a Gaussian distance expansion (``self.expansion``) and the readout norm. When the options
+        came through ``**graph_input``, every one, defaults included, is recorded in :meth:`init_args`; returns them."""
+        graph = graph_input if isinstance(graph_input, GraphInput) else GraphInput.of(self.name, graph_input)
+        if self.__dict__.get("_init_args_open"):  # options reached through **graph_input are arguments, defaults included
+            self.record_init_args(**dataclasses.asdict(graph))
+        self.embedding_dim = int(graph.embedding_dim)
+        self.cutoff = float(graph.cutoff)
+        self.max_neighbors = graph.max_neighbors
+        self.relative_distances = bool(graph.relative_distances)
+        if graph.atom_features == "physics":
             self.embedding: nn.Module = PhysicsAtomEmbedding(self.embedding_dim)
         else:
             self.embedding = nn.Embedding(NUM_ELEMENTS, self.embedding_dim)
         if self.relative_distances:
             self.register_buffer("radii", radii_angstrom())
-            self.expansion = GaussianExpansion(0.0, RELATIVE_DISTANCE_STOP, num_gaussians)
+            self.expansion = GaussianExpansion(0.0, RELATIVE_DISTANCE_STOP, graph.num_gaussians)
         else:
-            self.expansion = GaussianExpansion(0.0, self.cutoff, num_gaussians)
-        self.readout_norm = nn.LayerNorm(self.embedding_dim) if readout_norm == "layernorm" else nn.Identity()
-        self.oxidation_state = bool(oxidation_state)
+            self.expansion = GaussianExpansion(0.0, self.cutoff, graph.num_gaussians)
+        self.readout_norm = nn.LayerNorm(self.embedding_dim) if graph.readout_norm == "layernorm" else nn.Identity()
+        self.oxidation_state = bool(graph.oxidation_state)
         if self.oxidation_state:
             self.oxidation = nn.Linear(2, self.embedding_dim)
             nn.init.zeros_(self.oxidation.weight)
             nn.init.zeros_(self.oxidation.bias)
-        self.composition = bool(composition)
+        self.composition = bool(graph.composition)
         if self.composition:
             self.composition_map = nn.Linear(self.embedding_dim, self.embedding_dim)
             nn.init.zeros_(self.composition_map.weight)
             nn.init.zeros_(self.composition_map.bias)
             self.geometry_gate = nn.Parameter(torch.zeros(()))
+        return graph
 
     def embed_atoms(self, batch: Data) -> Tensor:
         """Initial atom features from the atomic numbers: ``[N, embedding_dim]``."""

@@ -24,6 +24,7 @@ from colim.dataset.records import MatchingDataset, PairRecord
 from colim.evaluation import plots
 from colim.io.output_files import atomic_output
 from colim.model.dual_encoder import CoLiMModel
+from colim.model.members import ModelMember
 from colim.structures.ligands import LigandSet
 from colim.training.batching import featurize_cores
 from colim.evaluation.metrics import (
@@ -99,7 +100,7 @@ def score_matrix(model: CoLiMModel, features: Sequence[Any], core_indices: Seque
 
 
 def evaluate_models(
-    models: Sequence[tuple[CoLiMModel, dict[str, Any]]],
+    models: Sequence[ModelMember],
     dataset: MatchingDataset,
     settings: EvaluationSettings | None = None,
     silent: bool = True,
@@ -112,7 +113,7 @@ def evaluate_models(
     pairs: list[PairRecord] = dataset.split_pairs(s.split)
     y = np.array([p.label for p in pairs], dtype=int)
     per_model, probs, feats_first, seeds = [], [], None, []
-    for i, (model, info) in enumerate(models):
+    for i, (model, info) in enumerate((m.model, m.info) for m in models):
         feats = featurize_cores(model.core_encoder, dataset.cores, silent=silent)
         feats_first = feats if i == 0 else feats_first
         prob = predict(model, feats, pairs) if pairs else np.zeros(0)
@@ -135,7 +136,7 @@ def evaluate_models(
     report["confusion_matrix"] = confusion(y, ensemble, s.threshold) if len(pairs) else [[0, 0], [0, 0]]
     ece, bins = calibration(y, ensemble, s.n_bins)
     report["ece"], report["reliability_bins"] = ece, bins
-    model0 = models[0][0]
+    model0 = models[0].model
     emb = pair_embeddings(model0, feats_first, pairs) if pairs else np.zeros((0, 1))
     clusters = embedding_clusters(emb, y, s.seed)
     report["embedding_clusters"] = {"davies_bouldin": clusters["davies_bouldin"], "calinski_harabasz": clusters["calinski_harabasz"],
@@ -145,7 +146,7 @@ def evaluate_models(
     return report
 
 
-def _stability(models: Sequence[tuple[CoLiMModel, dict[str, Any]]], dataset: MatchingDataset, pairs: Sequence[PairRecord],
+def _stability(models: Sequence[ModelMember], dataset: MatchingDataset, pairs: Sequence[PairRecord],
                k: int, silent: bool) -> dict[str, Any]:
     """Ranking agreement between models over every (split core × dataset ligand set) combination."""
     cores = sorted({p.core_index for p in pairs})
@@ -154,7 +155,7 @@ def _stability(models: Sequence[tuple[CoLiMModel, dict[str, Any]]], dataset: Mat
     if len(models) < 2 or not cores or len(sets) < 2:
         return {"k": k, "overlap_at_k": float("nan"), "spearman": float("nan"), "cores": len(cores), "ligand_sets": len(sets),
                 "model_pairs": 0, "note": "needs at least two models, one core and two ligand sets"}
-    matrices = [score_matrix(m, featurize_cores(m.core_encoder, dataset.cores, silent=silent), cores, sets) for m, _ in models]
+    matrices = [score_matrix(m, featurize_cores(m.core_encoder, dataset.cores, silent=silent), cores, sets) for m in (member.model for member in models)]
     return {**ranking_stability(matrices, k), "cores": len(cores), "ligand_sets": len(sets)}
 
 

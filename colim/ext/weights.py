@@ -140,7 +140,7 @@ def _write_manifest(folder: Path, entries: dict[str, WeightsEntry]) -> None:
 
 
 def list_weights() -> list[WeightsEntry]:
-    """Every cached weights entry, by name."""
+    """Every weights entry in colim's verified cache (name, size, sha256, import date, source), by name."""
     entries = _read_manifest(weights_dir())
     return [entries[name] for name in sorted(entries)]
 

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import ase.io
 from ase import Atoms
 
-from colim.editing.operator import EditError
+from colim.errors import EditError
 from colim.io.core_sources import metal_atoms, read_one_core
 from colim.io.file_table import FileTable
 from colim.io.output_files import atomic_output

@@ -23,7 +23,8 @@ from colim.libraries.h5file import STR, write_header
 
 RESULTS_VERSION = 1
 #: hit-table columns that hold text (read back as text from CSV, where "3" must stay "3").
-TEXT_COLUMNS = ("core_id", "parent", "operator", "site", "site_kind", "element", "ligand_set", "ligand_names", "families", "member_ranks")
+TEXT_COLUMNS = ("core_id", "parent", "operator", "site", "site_kind", "element", "ligand_set", "ligand_names", "families", "member_ranks",
+                "core_seen_in")
 
 
 class BlockWriter(Protocol):

@@ -9,7 +9,6 @@ file kept), and temporary files that a killed colim left beside the output are c
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import tempfile
 from pathlib import Path
@@ -17,10 +16,9 @@ from typing import Iterable, Iterator
 
 from colim.errors import OutputExistsError, OutputWriteError
 from colim.io.locks import output_lock
+from colim.io.os_errors import os_error_kind, writable_folder_error
 
-_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
-_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
-
+__all__ = ["atomic_output", "check_output_path", "os_error_kind", "refuse_input_as_output", "remove_stale_temp_files", "writable_folder_error"]
 
 def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
     """Return ``path`` as a Path, refusing an existing file unless ``overwrite`` is true."""
@@ -47,31 +45,6 @@ def refuse_input_as_output(output: str | os.PathLike, inputs: Iterable[str | os.
             continue
         if os.path.samefile(given, target):
             raise OutputWriteError(f"{target} is also an input of this command ({given}); writing it would destroy the input: choose another output")
-
-
-def os_error_kind(exc: BaseException) -> str | None:
-    """'no space' / 'read-only' / None for an OSError (h5py reports errno only inside its message)."""
-    code = getattr(exc, "errno", None)
-    text = str(exc)
-    if code in _NO_SPACE or "errno = 28" in text or "No space left" in text or "Disk quota" in text:
-        return "no space"
-    if code in _READ_ONLY or "errno = 30" in text or "Read-only file system" in text or "errno = 13" in text:
-        return "read-only"
-    return None
-
-
-def writable_folder_error(exc: OSError, target: Path, kept: bool = False) -> BaseException:
-    """The one-line error for an OSError while writing ``target`` (or ``exc`` itself if not a user problem)."""
-    kind = os_error_kind(exc)
-    folder = target.parent if str(target.parent) else Path(".")
-    while not folder.exists() and folder != folder.parent:  # a folder colim was about to create: name the one that refused it
-        folder = folder.parent
-    old = "; the old file is kept" if kept else ""
-    if kind == "no space":
-        return OutputWriteError(f"cannot write {target}: no space left on device in {folder}; nothing was written{old}")
-    if kind == "read-only":
-        return OutputWriteError(f"cannot write {target}: {folder} is read-only or not writable by you{old}")
-    return exc
 
 
 def remove_stale_temp_files(target: Path) -> list[Path]:

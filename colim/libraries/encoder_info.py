@@ -16,6 +16,7 @@ from torch import nn
 
 from colim import keys
 from colim.errors import LibraryError
+from colim.plugins.manager import core_encoders, ligand_encoders
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,6 @@ __all__ = ["EncoderInfo", "encoder_info", "text_hash", "weights_hash"]
 def _completed(info: EncoderInfo) -> dict[str, Any]:
     """``info.init_args`` plus the plugin's legacy defaults for arguments an older record lacks, so a library
     embedded before an encoder gained an option still matches the same encoder rebuilt from its checkpoint."""
-    from colim.plugins.manager import core_encoders, ligand_encoders  # noqa: PLC0415 - registries load plugins
-
     for registry in (core_encoders(), ligand_encoders()):
         if info.name in registry:
             return registry.get(info.name).stored_init_args(info.init_args)

@@ -17,6 +17,11 @@ from colim.errors import LibraryError
 from colim.libraries import ligand_library as ll
 from colim.libraries.core_library import FORMAT_VERSION as CORE_VERSION
 from colim.libraries.core_library import TEXT_PROVENANCE, _check_hashes, find_embeddings
+from colim.libraries.encoder_info import EncoderInfo
+from colim.libraries.h5file import open_colim_h5, read_text
+from colim.libraries.ligand_sets import SetRule, SetSpace, set_keys, set_names
+from colim.libraries.rows import H5Rows
+from colim.structures.ligand_files import Ligand
 
 #: rows per block of the whole-library checks (content hashes, finite embeddings): bounded memory.
 CHECK_BLOCK = 65536
@@ -26,11 +31,6 @@ def _check_finite(path, ds, what: str, info: EncoderInfo, command: str) -> None:
     for a in range(0, ds.shape[0], CHECK_BLOCK):
         if not np.isfinite(ds[a : a + CHECK_BLOCK]).all():
             raise LibraryError(f"{path}: the {what} embeddings of {info.describe()} contain NaN or infinity; rebuild the library with 'colim library {command} ... --overwrite'")
-from colim.libraries.encoder_info import EncoderInfo
-from colim.libraries.h5file import open_colim_h5, read_text
-from colim.libraries.ligand_sets import SetRule, SetSpace, set_keys, set_names
-from colim.libraries.rows import H5Rows
-from colim.structures.ligand_files import Ligand
 
 
 def _text_rows(ds, a: int, b: int) -> np.ndarray:
@@ -108,17 +108,6 @@ class LigandLibraryView:
     @property
     def combinatorial(self) -> bool:
         return self.space is not None
-
-    def set_source_for(self, encoder_info: EncoderInfo, model_name: str, ligand_encoder=None):
-        """The engine's set source for the model whose ligand encoder is ``encoder_info`` (and ``ligand_encoder``)."""
-        from colim.screening.sources import CombinatorialSets, EmbeddedSets, linear_pooling  # screening builds on libraries
-
-        groups = [(info, (per, ds)) for info, per, ds in self.groups]
-        per, ds = find_embeddings(self.path, "ligand", groups, encoder_info, model_name)
-        if self.space is None:
-            return EmbeddedSets(H5Rows(self.path, ds))
-        mode = linear_pooling(ligand_encoder) if ligand_encoder is not None else None
-        return CombinatorialSets(self.space, per, mode, None if mode else ligand_encoder)
 
     def set_rows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Members ``[n, 4]`` (ligand rows, -1 padding) and ratios ``[n, 4]`` of set ids."""

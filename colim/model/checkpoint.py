@@ -254,26 +254,3 @@ def resolve_checkpoints(spec: str | os.PathLike | Sequence[str | os.PathLike]) -
     if not target.is_file():
         raise CheckpointError(f"checkpoint {target} does not exist")
     return [target]
-
-
-def load_ensemble(spec: str | os.PathLike | Sequence[str | os.PathLike], map_location: str | torch.device = "cpu",
-                  expect_core: str | None = None, expect_ligand: str | None = None) -> list[tuple[CoLiMModel, dict[str, Any]]]:
-    """Load every member of ``spec`` (see :func:`resolve_checkpoints`) with :func:`load_checkpoint`;
-    each member's ``info["path"]`` is its checkpoint path, and :func:`member_name` its name."""
-    members = []
-    for path in resolve_checkpoints(spec):
-        model, info = load_checkpoint(path, map_location, expect_core, expect_ligand)
-        info["path"] = str(path)
-        members.append((model, info))
-    return members
-
-
-def member_name(info: dict[str, Any]) -> str:
-    """The one name of an ensemble member everywhere (screen hits, demo, evaluation): its checkpoint path."""
-    return str(info["path"])
-
-
-def named_members(spec: str | os.PathLike | Sequence[str | os.PathLike], map_location: str | torch.device = "cpu") -> list[tuple[str, CoLiMModel]]:
-    """``(name, model)`` of every member of ``spec``, named by :func:`member_name`, as screening takes them."""
-    return [(member_name(info), model) for model, info in load_ensemble(spec, map_location)]
-

@@ -10,17 +10,21 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import pkgutil
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import pluggy
 
-from colim.editing.operator import EditOperator
-from colim.encoders import CoreEncoder, LigandEncoder
 from colim.errors import PluginError
 from colim.plugins import hookspecs
 from colim.plugins.registry import PluginSource, RegisteredPlugin, Registrar, Registry
+from colim.version import __version__
+
+if TYPE_CHECKING:
+    from colim.editing import EditOperator
+    from colim.encoders import CoreEncoder, LigandEncoder
 
 ENTRY_POINT_GROUP = "colim"
 
@@ -39,17 +43,16 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class PluginKind:
-    """A kind of plugin: its CLI name, the hook that registers it and the base class."""
+    """A kind of plugin: its CLI name, the hook that registers it and the base class (dotted name, resolved on load)."""
 
     name: str
     hook: str
-    base: type
+    base: str
 
 
-KINDS: tuple[PluginKind, ...] = (
-    PluginKind("core encoder", "colim_register_core_encoders", CoreEncoder),
-    PluginKind("ligand encoder", "colim_register_ligand_encoders", LigandEncoder),
-    PluginKind("edit operator", "colim_register_edit_operators", EditOperator),
+#: the plugin kinds, as the hookspecs mark them (:func:`colim.plugins.hookspecs.registers`), in their order.
+KINDS: tuple[PluginKind, ...] = tuple(
+    PluginKind(spec.colim_kind, name, spec.colim_base) for name, spec in vars(hookspecs).items() if hasattr(spec, "colim_kind")
 )
 
 
@@ -60,8 +63,6 @@ class _State:
 
 
 def _colim_source() -> PluginSource:
-    from colim.version import __version__
-
     return PluginSource("colim", __version__)
 
 
@@ -102,7 +103,7 @@ def load_plugins() -> pluggy.PluginManager:
         version = dist.version if dist is not None else "unknown"
         _register_module(pm, plugin, ep.name, PluginSource(dist_name, version))
     pm.check_pending()
-    _State.registries = {kind.name: Registry(kind.name, kind.base) for kind in KINDS}
+    _State.registries = {kind.name: Registry(kind.name, pkgutil.resolve_name(kind.base)) for kind in KINDS}
     _State.pm = pm
     try:
         for kind in KINDS:
@@ -138,15 +139,15 @@ def registry(kind: str) -> Registry:
         raise PluginError(f"unknown plugin kind '{kind}'; choose from: {', '.join(k.name for k in KINDS)}") from None
 
 
-def core_encoders() -> Registry[CoreEncoder]:
+def core_encoders() -> Registry["CoreEncoder"]:
     return registry("core encoder")
 
 
-def ligand_encoders() -> Registry[LigandEncoder]:
+def ligand_encoders() -> Registry["LigandEncoder"]:
     return registry("ligand encoder")
 
 
-def edit_operators() -> Registry[EditOperator]:
+def edit_operators() -> Registry["EditOperator"]:
     return registry("edit operator")
 
 

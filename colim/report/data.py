@@ -201,6 +201,11 @@ def screen_warnings(summary: dict, hits: pd.DataFrame) -> list[str]:
                 line = f"{int(outside.sum())} of {len(hits)} hits involve {what} outside the model's applicability domain ({column} = False): treat them as extrapolations"
                 if not any(column in w for w in lines):
                     lines.append(line)
+    if "core_seen_in" in hits and not any("mononuclear complexes" in w for w in lines):
+        complexes = hits["core_seen_in"].astype(str).eq("complexes only")
+        if complexes.any():
+            lines.append(f"{int(complexes.sum())} of {len(hits)} hits involve cores with an element seen only in mononuclear complexes, never in a cluster "
+                         "(core_seen_in = complexes only): their scores transfer from coordination chemistry")
     if summary and not summary.get("domain", False) and "core_in_domain" not in hits:
         lines.append("no applicability domain was computed (screen without --train-dataset): nothing tells whether these cores and ligand sets resemble the training data")
     bad = int((~np.isfinite(pd.to_numeric(hits["probability"], errors="coerce").to_numpy(dtype=float))).sum())

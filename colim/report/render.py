@@ -20,6 +20,7 @@ from colim.errors import OutputExistsError
 from colim.io.hit_tables import summary_path
 from colim.io.output_files import atomic_output
 from colim.report.data import ReportData, build_report_data, finite_or_none
+from colim.screening.core_effect import core_effect_line
 from colim.version import __version__
 
 #: the vendored 3Dmol.js build inlined into every report (see ``vendor/README.md``).
@@ -27,13 +28,16 @@ THREEDMOL = "vendor/3Dmol-min.js"
 TEMPLATE = "templates/report.html"
 #: hit-table columns shown first, in this order; every other column follows in the file's order.
 LEADING_COLUMNS = ("rank", "core_id", "operator", "site", "element", "ligand_names", "families", "probability", "spread",
-                   "core_in_domain", "set_in_domain", "core_domain", "set_domain")
+                   "core_effect", "panel_probability", "core_in_domain", "core_seen_in", "set_in_domain", "core_domain", "set_domain")
 #: column headers a chemist reads more easily than the file's names.
 HEADERS = {"core_id": "core", "ligand_names": "ligand set", "ligand_set": "ligand SMILES", "probability": "P(compatible)",
-           "spread": "± spread", "core_domain": "core domain dist.", "set_domain": "set domain dist.", "member_ranks": "member ranks", "rank_range": "rank range"}
+           "spread": "± spread", "core_domain": "core domain dist.", "set_domain": "set domain dist.", "member_ranks": "member ranks", "rank_range": "rank range",
+           "core_effect": "core effect", "panel_probability": "P on Cu/Ag/Au panel", "core_seen_in": "core elements seen in"}
 #: summary fields shown as cards (label, key) and the ones shown in the detail table.
 CARDS = (("cores screened", "cores"), ("ligand sets", "sets"), ("core–set pairs", "pairs"), ("top-k per core", "top_k"),
          ("ensemble members", "members"), ("overlap@k (mean)", "overlap_at_k_mean"), ("Spearman (mean)", "spearman_mean"))
+#: summary fields drawn in their own way rather than as one detail row.
+OWN_SECTION = ("warnings", "core_effect")
 _PLACEHOLDER = re.compile(r"@([A-Z0-9_]+)@")
 
 
@@ -118,11 +122,14 @@ def _summary_html(data: ReportData) -> str:
     detail = {"hits in the file": f"{data.total_rows:,}", "core library": data.core_library}
     shown = {key for _, key in CARDS}
     for key, value in s.items():
-        if key in shown or key == "warnings":
+        if key in shown or key in OWN_SECTION:
             continue
         detail[key.replace("_", " ")] = ", ".join(map(str, value)) if isinstance(value, list) else _card_value(value)
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td class='mono'>{html.escape(str(v))}</td></tr>" for k, v in detail.items())
     out = f'<div class="cards">{cards}</div><table class="kv">{rows}</table>'
+    effect = core_effect_line(s.get("core_effect"))
+    if effect:
+        out += f'<p class="effect"><b>How much the cores decided.</b> {html.escape(effect[0].upper() + effect[1:])}.</p>'
     if data.warnings:
         out += '<div class="warnings"><b>Warnings</b><ul>' + "".join(f"<li>{html.escape(w)}</li>" for w in data.warnings) + "</ul></div>"
     if data.notes:

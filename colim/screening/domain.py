@@ -7,6 +7,11 @@ embeddings are the first member's, as are the library embeddings compared with t
 and its embedding lies within the calibrated distance of a training core; a ligand set likewise with
 ligand families. Without a reference (a checkpoint from before references were stored) both columns
 are NA (pandas nullable boolean) and one warning says the domain is unknown.
+
+``core_seen_in`` says where a core's elements were seen in training: ``clusters``, ``complexes only``
+(some element seen only in single-metal complex cores, never in a cluster: its scores transfer from
+coordination chemistry, and one warning line per such element says so), ``never`` or ``unknown`` (a
+reference saved before colim recorded core kinds, or none).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class DomainAssessment:
     set_distance: np.ndarray
     set_in_domain: pd.arrays.BooleanArray
     warnings: list[str] = field(default_factory=list)
+    core_seen_in: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # [C] text, see the module doc
 
 
 def _plural(n: int, word: str) -> str:
@@ -85,6 +91,7 @@ class DomainTally:
         self.core_unseen: list[set[str]] = []
         self.core_near: list[np.ndarray] = []
         self.core_ids: list[str] = []
+        self.complex_only: Counter = Counter()  # cores holding each element seen only in complex cores
         self.sets: dict[int, tuple[set[str], bool]] = {}
         self.saturated: list[np.ndarray] = []
         self.tied: list[np.ndarray] = []
@@ -97,7 +104,8 @@ class DomainTally:
         if reference is None:
             self.core_ids.extend(core_ids)
             return DomainAssessment(np.full(n_cores, np.nan), pd.array([pd.NA] * n_cores, dtype="boolean"),
-                                    np.full(n_sets, np.nan), pd.array([pd.NA] * n_sets, dtype="boolean"), [])
+                                    np.full(n_sets, np.nan), pd.array([pd.NA] * n_sets, dtype="boolean"), [],
+                                    np.full(n_cores, "unknown", dtype=object))
         seen_elements, seen_families = set(reference.elements), set(reference.families)
         core_dist = reference.core_distance(core_embeddings).astype(np.float64) if n_cores else np.zeros(0)
         set_dist = reference.set_distance(set_embeddings).astype(np.float64) if n_sets else np.zeros(0)
@@ -107,11 +115,13 @@ class DomainTally:
         core_in = np.array([not u for u in unseen_el], dtype=bool) & core_near
         set_in = np.array([not u for u in unseen_fam], dtype=bool) & set_near
         self.core_unseen.extend(unseen_el)
+        seen_in = np.array([reference.core_seen_in(e) for e in core_elements], dtype=object)
+        self.complex_only.update(el for e in core_elements for el in set(e) & reference.complex_only)
         self.core_near.append(core_near)
         self.core_ids.extend(core_ids if len(core_ids) else [""] * n_cores)
         for row, fams, near in zip(np.asarray(set_rows).tolist(), unseen_fam, set_near.tolist()):
             self.sets[row] = (fams, near)
-        return DomainAssessment(core_dist, pd.array(core_in, dtype="boolean"), set_dist, pd.array(set_in, dtype="boolean"), [])
+        return DomainAssessment(core_dist, pd.array(core_in, dtype="boolean"), set_dist, pd.array(set_in, dtype="boolean"), [], seen_in)
 
     def add_scores(self, member_probs: np.ndarray) -> None:
         """Saturated or tied scores of one block's cores. Shapes: ``member_probs [M, C, k]``."""
@@ -144,6 +154,9 @@ class DomainTally:
             else:
                 what = "elements the model never saw (" + ", ".join(f"{el} in {counts[el]}" for el in sorted(counts, key=lambda e: (-counts[e], e))) + ")"
             warnings.append(f"{with_unseen} of {_plural(n_cores, 'core')} {verb} {what}: {'its' if with_unseen == 1 else 'their'} scores are extrapolations")
+        for element in sorted(self.complex_only, key=lambda e: (-self.complex_only[e], e)):
+            warnings.append(f"{element} (in {self.complex_only[element]} of {_plural(n_cores, 'core')}): seen only in mononuclear complexes, "
+                            "never in a cluster: scores transfer from coordination chemistry")
         far_mask = ~core_near & known
         far = int(far_mask.sum())
         if far:

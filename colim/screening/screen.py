@@ -3,6 +3,7 @@ rank stability and applicability domain; resumable through :class:`ScreenState`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -16,17 +17,19 @@ from colim.io.hit_tables import open_hit_writer, output_format, read_hits
 from colim.io.output_files import check_output_path
 from colim.libraries.encoder_info import encoder_info, weights_hash
 from colim.libraries.views import LigandLibraryView, open_core_library, open_ligand_library
-from colim.model.dual_encoder import CoLiMModel
+from colim.model.members import ModelMember
+from colim.screening.core_effect import CoreEffectTotals, CorePanel, core_effect_line
 from colim.screening.domain import DomainReference, DomainTally, reference_of
 from colim.screening.engine import BlockResult, Member, ScreenEngine
 from colim.screening.folded import FoldedHead
+from colim.screening.sources import library_set_source
 from colim.screening.state import ScreenState
 from colim.structures.ligands import LigandSet
 
 HIT_COLUMNS = (
     "core_id", "parent", "operator", "site", "site_kind", "element", "depth", "rank", "ligand_set", "ligand_names", "families",
-    "probability", "spread", "member_ranks", "rank_range", "stable", "core_domain", "set_domain",
-    "core_in_domain", "set_in_domain",
+    "probability", "spread", "core_effect", "panel_probability", "member_ranks", "rank_range", "stable", "core_domain", "set_domain",
+    "core_in_domain", "set_in_domain", "core_seen_in",
 )
 
 
@@ -76,20 +79,25 @@ class ScreenResult:
             return read_hits(self.output)
         return self._hits
 
+    @property
+    def core_effect_line(self) -> str | None:
+        """One line on how much the cores decided the hits (see :mod:`colim.screening.core_effect`)."""
+        return core_effect_line(self.summary.get("core_effect"))
+
 
 #: hit rows a ScreenResult keeps in memory (beyond that they live only in the output file).
 KEEP_HITS_ROWS = 2_000_000
 
 
-def build_members(models: Sequence[tuple[str, CoLiMModel]], cores, ligands) -> list[Member]:
+def build_members(models: Sequence[ModelMember], cores, ligands) -> list[Member]:
     """Pick each model's embeddings from the libraries (refusing foreign ones) and fold its head.
     ``cores``/``ligands`` are loaded libraries (in-memory arrays) or views (block sources)."""
     members = []
-    for name, model in models:
+    for name, model in ((m.name, m.model) for m in models):
         model.eval()
         core_emb = cores.embeddings_for(encoder_info(model.core_encoder), name)
         if isinstance(ligands, LigandLibraryView):
-            set_src = ligands.set_source_for(encoder_info(model.ligand_encoder), name, model.ligand_encoder)
+            set_src = library_set_source(ligands, encoder_info(model.ligand_encoder), name, model.ligand_encoder)
             set_dim = set_src.dim
         else:
             set_src = torch.from_numpy(ligands.set_embeddings_for(encoder_info(model.ligand_encoder), name))
@@ -101,7 +109,7 @@ def build_members(models: Sequence[tuple[str, CoLiMModel]], cores, ligands) -> l
     return members
 
 
-def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: Sequence[tuple[str, CoLiMModel]],
+def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: Sequence[ModelMember],
            output: str | os.PathLike | None = None, options: ScreenOptions | None = None,
            domain: DomainReference | None = None, on_block: Callable[[BlockResult], None] | None = None,
            on_start: Callable[[int, int], None] | None = None) -> ScreenResult:
@@ -126,7 +134,7 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                           opts.core_block, set_block=opts.set_block)
     fingerprint = {
         "cores": cores.content_hash, "ligands": ligands.content_hash,
-        "models": [weights_hash(m) for _, m in models], "top_k": engine.top_k, "depth": engine.depth,
+        "models": [weights_hash(m.model) for m in models], "top_k": engine.top_k, "depth": engine.depth,
     }
     state = None
     if output is not None:
@@ -150,20 +158,8 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
         if on_block:
             on_block(result)
 
-    try:
-        if distributed:
-            from colim.screening.distributed import run_tasks
-
-            run_tasks(engine, todo, finished, workers=opts.workers, scheduler=opts.scheduler)
-        else:
-            for task in todo:
-                finished(engine.score_task(*task))
-    except KeyboardInterrupt:
-        if state is None:
-            raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
-        raise ScreenInterrupted(f"screen interrupted after {len(state.done())} of {len(tasks)} tasks; the finished tasks are saved in {state.dir}: "
-                                "run the same command again to resume") from None
-    model_names = [name for name, _ in models]
+    _run_tasks(engine, todo, finished, opts, state, len(tasks))
+    model_names = [m.name for m in models]
     resumed = len(done)
 
     def block_results():
@@ -181,39 +177,66 @@ def screen(core_lib: str | os.PathLike, ligand_lib: str | os.PathLike, models: S
                "resumed_from_core": todo[0][0] if todo and resumed else 0,
                "combinatorial_sets": ligands.combinatorial, "tasks": len(tasks),
                "workers": opts.workers or (opts.scheduler and "scheduler") or 0}
-    reference = domain if domain is not None else reference_of(models[0][1])
-    tally = DomainTally(reference)
-    keep = engine.num_cores * engine.top_k <= KEEP_HITS_ROWS or output is None
-    kept: list[pd.DataFrame] = []
-    stability = _StabilityTotals()
-    if output is not None:
-        with open_hit_writer(output, overwrite=opts.overwrite) as writer:
-            for block in block_results():
-                part = _hit_table(engine, [block], cores, ligands, tally, model_names)
-                stability.add(part.summary.pop("_stability"))
-                writer.write(part.hits)
-                if keep:
-                    kept.append(part.hits)
-            summary.update(_summary(engine, model_names, reference, stability, tally))
-            writer.summary = summary
+    reference = domain if domain is not None else reference_of(models[0].model)
+    # the reference panel (core_effect) is embedded once per model and scored only against the sets that become hits
+    panel = CorePanel([m.model for m in models], [m.head for m in members], [m.sets for m in members])
+    hits = _collect_hits(engine, block_results(), cores, ligands, reference, model_names, summary, output, opts.overwrite, panel)
+    if state is not None:
         state.discard()
-    else:
-        for block in block_results():
-            part = _hit_table(engine, [block], cores, ligands, tally, model_names)
-            stability.add(part.summary.pop("_stability"))
-            kept.append(part.hits)
-        summary.update(_summary(engine, model_names, reference, stability, tally))
-    hits = pd.concat(kept, ignore_index=True) if keep else None
     result = ScreenResult(hits, summary, output)
     result.engine, result.cores, result.ligands = engine, cores, ligands
     return result
 
 
+def _run_tasks(engine: ScreenEngine, todo: list[tuple], finished: Callable[[BlockResult], None], opts: ScreenOptions,
+               state: ScreenState | None, total: int) -> None:
+    """Score the ``todo`` tasks here or on a Dask cluster; a Ctrl-C says what was saved for a resume."""
+    try:
+        if opts.workers or opts.scheduler:
+            from colim.screening.distributed import run_tasks  # dask: imported only for a distributed screen
+
+            run_tasks(engine, todo, finished, workers=opts.workers, scheduler=opts.scheduler)
+        else:
+            for task in todo:
+                finished(engine.score_task(*task))
+    except KeyboardInterrupt:
+        if state is None:
+            raise ScreenInterrupted("screen interrupted (no output given, so nothing was saved)") from None
+        raise ScreenInterrupted(f"screen interrupted after {len(state.done())} of {total} tasks; the finished tasks are saved in {state.dir}: "
+                                "run the same command again to resume") from None
+
+
+def _collect_hits(engine: ScreenEngine, blocks, cores, ligands, reference: DomainReference | None, model_names: list[str], summary: dict,
+                  output: str | os.PathLike | None, overwrite: bool, panel: CorePanel) -> pd.DataFrame | None:
+    """Turn the merged top lists of each core block into hit rows (streamed to ``output`` when given) and complete
+    ``summary``; returns the hit table when it is small enough to keep in memory (:data:`KEEP_HITS_ROWS`)."""
+    tally = DomainTally(reference)
+    effects = CoreEffectTotals(tuple(panel.ids))
+    keep = engine.num_cores * engine.top_k <= KEEP_HITS_ROWS or output is None
+    kept: list[pd.DataFrame] = []
+    stability = _StabilityTotals()
+    writer_context = open_hit_writer(output, overwrite=overwrite) if output is not None else contextlib.nullcontext()
+    with writer_context as writer:
+        for block in blocks:
+            part = _hit_table(engine, [block], cores, ligands, tally, model_names, panel)
+            stability.add(part.summary.pop("_stability"))
+            effects.add(part.hits["core_effect"].to_numpy())
+            if writer is not None:
+                writer.write(part.hits)
+            if keep:
+                kept.append(part.hits)
+        summary.update(_summary(engine, model_names, reference, stability, tally, effects))
+        if writer is not None:
+            writer.summary = summary
+    return pd.concat(kept, ignore_index=True) if keep else None
+
+
 def _summary(engine: ScreenEngine, model_names: list[str], reference: DomainReference | None, stability: "_StabilityTotals",
-             tally: DomainTally) -> dict:
+             tally: DomainTally, effects: CoreEffectTotals) -> dict:
     return {"cores": int(engine.num_cores), "sets": int(engine.num_sets), "pairs": int(engine.num_cores) * int(engine.num_sets),
             "top_k": int(engine.top_k), "models": model_names, "members": len(engine.members),
-            "domain": None if reference is None else reference.summary(), "warnings": tally.warnings(), **stability.summary()}
+            "domain": None if reference is None else reference.summary(), "warnings": tally.warnings(), **stability.summary(),
+            "core_effect": effects.summary()}
 
 
 class _StabilityTotals:
@@ -259,8 +282,9 @@ def _rows_of(source, ids: np.ndarray) -> np.ndarray:
 
 
 def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, tally: DomainTally,
-               model_names: list[str]) -> ScreenResult:
-    """Hit rows of contiguous core blocks, built column by column (no per-row Python loop)."""
+               model_names: list[str], panel: CorePanel) -> ScreenResult:
+    """Hit rows of contiguous core blocks, built column by column (no per-row Python loop); ``panel`` gives
+    each hit set's mean probability on the reference cores (``core_effect`` = probability minus it)."""
     top_index = np.concatenate([b.top_index for b in blocks])
     member_index = np.concatenate([b.member_index for b in blocks], axis=1)
     first = blocks[0].start
@@ -285,6 +309,8 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, 
                          [LigandSet.parse(str(set_keys_[i])).smiles for i in first_pos])
     tally.add_scores(probs.reshape(m_count, n_cores, k))
     core_dom, set_dom = assessed.core_distance[local_rows], assessed.set_distance[set_pos]
+    probability = probs.mean(axis=0).astype(np.float64)
+    panel_probability = panel.set_means(hit_sets)[set_pos]
     rank_text = np.where(ranks <= depth, ranks.astype(str).astype(object), f">{depth}")
     member_ranks = rank_text[0].copy()
     for m in range(1, m_count):
@@ -301,8 +327,10 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, 
         "ligand_set": set_keys_,
         "ligand_names": set_names_,
         "families": families,
-        "probability": probs.mean(axis=0).astype(np.float64),
+        "probability": probability,
         "spread": probs.std(axis=0).astype(np.float64),
+        "core_effect": probability - panel_probability,
+        "panel_probability": panel_probability,
         "member_ranks": member_ranks,
         "rank_range": (ranks.max(axis=0) - ranks.min(axis=0)).astype(np.int64),
         "stable": (ranks <= k).all(axis=0),
@@ -310,6 +338,7 @@ def _hit_table(engine: ScreenEngine, blocks: list[BlockResult], cores, ligands, 
         "set_domain": set_dom.astype(np.float64),
         "core_in_domain": assessed.core_in_domain[local_rows],
         "set_in_domain": assessed.set_in_domain[set_pos],
+        "core_seen_in": assessed.core_seen_in[local_rows],
     }, columns=list(HIT_COLUMNS))
     if m_count > 1:  # each member's own probability, beside the ensemble mean and spread
         for m, name in enumerate(model_names):

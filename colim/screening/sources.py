@@ -14,8 +14,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from colim.encoders.pooling import SetPooling
+from colim.libraries.core_library import find_embeddings
+from colim.libraries.encoder_info import EncoderInfo
 from colim.libraries.ligand_sets import SetSpace
 from colim.libraries.rows import ArrayRows, H5Rows, as_rows  # noqa: F401 (re-exported for the engine)
+from colim.libraries.views import LigandLibraryView
 from colim.screening.folded import FoldedHead
 
 #: set pooling modes whose set embedding is linear in the ligands' embeddings.
@@ -137,6 +141,17 @@ class CombinatorialSets:
         return torch.from_numpy(self._pooled(self._ligand_projections(head), members, ratios))
 
 
+def library_set_source(library: LigandLibraryView, info: EncoderInfo, model_name: str, ligand_encoder=None) -> EmbeddedSets | CombinatorialSets:
+    """The engine's set source for the model whose ligand encoder is ``info`` (and ``ligand_encoder``): the
+    library's stored set rows, or its sets generated from per-ligand rows (combinatorial library)."""
+    groups = [(group_info, (per, ds)) for group_info, per, ds in library.groups]
+    per, ds = find_embeddings(library.path, "ligand", groups, info, model_name)
+    if library.space is None:
+        return EmbeddedSets(H5Rows(library.path, ds))
+    mode = linear_pooling(ligand_encoder) if ligand_encoder is not None else None
+    return CombinatorialSets(library.space, per, mode, None if mode else ligand_encoder)
+
+
 def as_set_source(data) -> EmbeddedSets | CombinatorialSets:
     """Arrays, tensors and row sources become :class:`EmbeddedSets`; set sources pass through."""
     return data if isinstance(data, (EmbeddedSets, CombinatorialSets)) else EmbeddedSets(data)
@@ -145,8 +160,6 @@ def as_set_source(data) -> EmbeddedSets | CombinatorialSets:
 def linear_pooling(encoder) -> str | None:
     """``mean``/``sum`` when ``encoder`` pools sets linearly (its ``pooling`` is a SetPooling in that mode),
     checked numerically on a few sets; None otherwise (attention, or a custom ``pool``)."""
-    from colim.encoders.pooling import SetPooling
-
     pooling = getattr(encoder, "pooling", None)
     mode = getattr(pooling, "mode", None)
     if not isinstance(pooling, SetPooling) or mode not in LINEAR_POOLING:

@@ -179,19 +179,12 @@ def pretrain_encoder(
     tasks, y, observed = _task_table(structures, targets)
     splits = split_indices(len(structures), config.val_fraction, config.test_fraction, seed)
     train = splits["train"]
-    means, stds = np.zeros(len(tasks)), np.ones(len(tasks))
-    for t in range(len(tasks)):
-        values = y[train][observed[train, t], t]
-        if len(values) == 0:
-            raise PretrainingError(f"task {tasks[t]} has no value in the training split; give it more frames")
-        means[t] = values.mean()
-        stds[t] = values.std() or 1.0
+    means, stds = _standardisation(tasks, y, observed, train)
     torch.manual_seed(seed)
     head = RegressionHead(encoder.embedding_dim, config.head_hidden, len(tasks))
     feats = featurize_cores(encoder, structures, silent=silent, desc="building graphs")
     y_norm = torch.tensor(np.nan_to_num((y - means) / stds), dtype=torch.float32)
     mask = torch.tensor(observed, dtype=torch.float32)
-    optimizer = torch.optim.Adam(list(encoder.parameters()) + list(head.parameters()), lr=config.lr)
     generator = torch.Generator().manual_seed(seed)
 
     def val_score() -> tuple[float, dict[str, float]]:
@@ -205,6 +198,46 @@ def pretrain_encoder(
         score = float(np.mean([maes[n] / stds[tasks.index(n)] for n in maes])) if maes else math.inf
         return score, maes
 
+    best_epoch, history = _fit(encoder, head, feats, y_norm, mask, train, val_score, tasks, config, generator, silent)
+    report = {name: _evaluate(structures, splits, y, observed, _predict(encoder, head, feats, splits[name], 256) * stds + means, means, name)
+              for name in ("val", "test")}
+    first = [t for t, name in enumerate(tasks) if name.startswith(targets[0] + "@")]
+    test_true, test_pred, test_base = _pooled(report["test"], first)
+    val_true, val_pred, _ = _pooled(report["val"], first)
+    task_report = {name: {"train_mean": float(means[t]), "train_std": float(stds[t]), "count": int(observed[:, t].sum()),
+                          **report["test"][t]} for t, name in enumerate(tasks)}
+    return PretrainResult(
+        encoder=encoder,
+        target=",".join(targets),
+        split_sizes={k: int(len(v)) for k, v in splits.items()},
+        tasks=task_report,
+        test_metrics=regression_metrics(test_true, test_pred),
+        baseline_metrics=regression_metrics(test_true, test_base),
+        val_metrics=regression_metrics(val_true, val_pred),
+        best_epoch=best_epoch,
+        target_mean=float(means[first[0]]),
+        target_std=float(stds[first[0]]),
+        history=history,
+    )
+
+
+def _standardisation(tasks: Sequence[str], y: np.ndarray, observed: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each task's training-split mean and standard deviation (1 when constant); a task without a training value is refused."""
+    means, stds = np.zeros(len(tasks)), np.ones(len(tasks))
+    for t in range(len(tasks)):
+        values = y[train][observed[train, t], t]
+        if len(values) == 0:
+            raise PretrainingError(f"task {tasks[t]} has no value in the training split; give it more frames")
+        means[t] = values.mean()
+        stds[t] = values.std() or 1.0
+    return means, stds
+
+
+def _fit(encoder: CoreEncoder, head: RegressionHead, feats: Sequence, y_norm: torch.Tensor, mask: torch.Tensor, train: np.ndarray,
+         val_score, tasks: Sequence[str], config: PretrainConfig, generator: torch.Generator, silent: bool) -> tuple[int, list[dict]]:
+    """Adam epochs over the training split with early stopping on ``val_score()``; leaves the best epoch's weights
+    in ``encoder`` and ``head`` (encoder in eval mode) and returns that epoch and the per-epoch history."""
+    optimizer = torch.optim.Adam(list(encoder.parameters()) + list(head.parameters()), lr=config.lr)
     best, best_score, best_epoch, stale, history = None, math.inf, 0, 0, []
     for epoch in range(1, config.epochs + 1):
         encoder.train()
@@ -239,26 +272,7 @@ def pretrain_encoder(
     encoder.load_state_dict(best[0])
     head.load_state_dict(best[1])
     encoder.eval()
-    report = {name: _evaluate(structures, splits, y, observed, _predict(encoder, head, feats, splits[name], 256) * stds + means, means, name)
-              for name in ("val", "test")}
-    first = [t for t, name in enumerate(tasks) if name.startswith(targets[0] + "@")]
-    test_true, test_pred, test_base = _pooled(report["test"], first)
-    val_true, val_pred, _ = _pooled(report["val"], first)
-    task_report = {name: {"train_mean": float(means[t]), "train_std": float(stds[t]), "count": int(observed[:, t].sum()),
-                          **report["test"][t]} for t, name in enumerate(tasks)}
-    return PretrainResult(
-        encoder=encoder,
-        target=",".join(targets),
-        split_sizes={k: int(len(v)) for k, v in splits.items()},
-        tasks=task_report,
-        test_metrics=regression_metrics(test_true, test_pred),
-        baseline_metrics=regression_metrics(test_true, test_base),
-        val_metrics=regression_metrics(val_true, val_pred),
-        best_epoch=best_epoch,
-        target_mean=float(means[first[0]]),
-        target_std=float(stds[first[0]]),
-        history=history,
-    )
+    return best_epoch, history
 
 
 def pretraining_metadata(result: PretrainResult, config: PretrainConfig, data: Sequence[str | os.PathLike], seed: int,

@@ -19,18 +19,19 @@ from ase.io import read as ase_read
 from click.testing import CliRunner
 
 from colim.cli import cli
-from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
-from colim.demo import run_demo
+from colim.defaults import DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, shipped
+from colim.api import run_demo
 from colim.editing.enumerate import enumerate_edits
 from colim.editing.spec import parse_operators
 from colim.io.edited_cores import load_core
 from colim.io.hit_tables import read_hits, summary_path, write_hits
 from colim.libraries.core_library import build_core_library, read_core_library
-from colim.model.checkpoint import load_ensemble
+from colim.model.members import ModelMember, load_model
 from colim.report import render as render_module
 from colim.report.data import heatmap_matrix_from_hits, screen_warnings
 from colim.report.render import THREEDMOL, package_text
 from colim.report.sites import parse_site
+from colim.screening.core_effect import core_effect_line
 from colim.screening.domain import UNKNOWN_WARNING
 from colim.screening.screen import ScreenOptions, screen
 
@@ -43,9 +44,9 @@ def screened(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("screen")
     parent = load_core(shipped(DEFAULT_DEMO_CORE), core_only=True)
     edits = enumerate_edits(parent, parse_operators("remove,substitute:Ag,add:Cu"), depth=1, tol=0.2, progress=False)
-    loaded = load_ensemble([str(shipped(DEFAULT_MODEL))])
-    build_core_library(folder / "cores.h5", [parent] + edits.cores, [m.core_encoder for m, _ in loaded])
-    named = [(f"member{i}", m) for i, (m, _) in enumerate(loaded)]
+    loaded = load_model()
+    build_core_library(folder / "cores.h5", [parent] + edits.cores, [m.model.core_encoder for m in loaded])
+    named = [ModelMember(f"member{i}", m.model, m.info) for i, m in enumerate(loaded)]
     result = screen(folder / "cores.h5", shipped(DEFAULT_LIGAND_LIBRARY), named, folder / "hits.csv", ScreenOptions(top_k=3))
     write_hits(result.hits, folder / "hits.h5", result.summary)
     return folder
@@ -154,7 +155,7 @@ def test_report_shows_the_screen_summary_and_its_domain_warnings(report):
     page, hits, _ = report
     summary = json.loads(summary_path(report[2] / "hits.csv").read_text())
     assert f'<div class="v">{summary["sets"]:,}</div><div class="k">ligand sets</div>' in page
-    if load_ensemble(str(shipped(DEFAULT_MODEL)))[0][0].domain_reference is None:  # a model from before checkpoints carried a domain
+    if load_model()[0].model.domain_reference is None:  # a model from before checkpoints carried a domain
         assert html.escape(UNKNOWN_WARNING) in page
     else:  # the Ag and Cu edits of the Au25 core hold elements an Au-trained model never saw
         assert "elements the model never saw (" in page
@@ -290,3 +291,29 @@ def test_report_of_a_demo_finds_its_core_library(tmp_path):
     page = (tmp_path / "r.html").read_text()
     assert f"cores <code>{tmp_path / 'demo' / 'edited_cores.h5'}</code>" in page
     assert [c["edit"] for c in page_data(page)["cores"]] == ["unedited core"] + [f"Au → Ag substitution at atom {i}" for i in (0, 1, 13)]
+
+
+def test_report_shows_how_much_each_core_decided(report):
+    """The core-effect column beside the probability and the summary's line on it."""
+    page, hits, folder = report
+    summary = json.loads(summary_path(folder / "hits.csv").read_text())
+    line = core_effect_line(summary["core_effect"])
+    assert f"<b>How much the cores decided.</b> {html.escape(line[0].upper() + line[1:])}.</p>" in page
+    headers = re.findall(r'<th [^>]*title="([^"]+)"', page)
+    assert headers.index("core_effect") == headers.index("spread") + 1 and "core_seen_in" in headers
+    column = headers.index("core_effect")
+    cells = [re.findall(r'<td[^>]*data-v="([^"]*)"', row)[column] for row in table_rows(page)]
+    np.testing.assert_allclose(np.array(cells, dtype=float), hits["core_effect"].to_numpy(), rtol=1e-12)
+    assert "<tr><td>core effect</td>" not in page  # the summary dict is not dumped as a detail row
+
+
+def test_report_names_hits_on_cores_seen_only_in_complexes_from_the_column(screened):
+    """A hits file whose summary lacks the screen's line still gets one from its core_seen_in column."""
+    hits = read_hits(screened / "hits.csv")
+    hits["core_seen_in"] = np.where(hits["element"] == "Cu", "complexes only", "clusters")
+    summary = {**json.loads(summary_path(screened / "hits.csv").read_text()), "warnings": []}
+    n = int((hits["element"] == "Cu").sum())
+    assert n and (f"{n} of {len(hits)} hits involve cores with an element seen only in mononuclear complexes, never in a cluster "
+                  "(core_seen_in = complexes only): their scores transfer from coordination chemistry") in screen_warnings(summary, hits)
+    summary["warnings"] = ["Cu (in 3 of 13 cores): seen only in mononuclear complexes, never in a cluster: scores transfer from coordination chemistry"]
+    assert sum("mononuclear complexes" in line for line in screen_warnings(summary, hits)) == 1

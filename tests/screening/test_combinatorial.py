@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from colim import keys
+from colim.model.members import ModelMember
 from colim.io.hit_tables import open_hit_writer, read_hits
 from colim.libraries.ligand_library import build_combinatorial_library, combination_sets, read_ligand_file
 from colim.libraries.ligand_sets import SetRule, SetSpace, set_families, set_keys, set_names
@@ -93,7 +94,7 @@ def test_on_the_fly_sets_score_as_the_materialised_library(pooling, ligands, scr
     core_lib = tmp_path / "cores.h5"
     write_core_library(core_lib, screen_setup["cores"], embeddings=model.core_encoder.encode(screen_setup["cores"]),
                        encoder_info=encoder_info(model.core_encoder))
-    views = [build_members([("m", model)], open_core_library(core_lib), open_ligand_library(p))[0] for p in (combo, mat)]
+    views = [build_members([ModelMember("m", model, {})], open_core_library(core_lib), open_ligand_library(p))[0] for p in (combo, mat)]
     assert len(views[0].sets) == len(views[1].sets) == len(SetSpace([l.smiles for l in chosen], [l.family for l in chosen], rule))
     n = len(views[0].sets)
     on_the_fly = views[0].sets.projections(views[0].head, 0, n)
@@ -101,8 +102,8 @@ def test_on_the_fly_sets_score_as_the_materialised_library(pooling, ligands, scr
     assert stored.abs().max() > 0.1
     torch.testing.assert_close(on_the_fly, stored, atol=1e-5, rtol=0)
     opts = ScreenOptions(top_k=5, set_block=97)
-    a = screen(core_lib, combo, [("m", model)], tmp_path / "a.csv", opts)
-    b = screen(core_lib, mat, [("m", model)], tmp_path / "b.csv", opts)
+    a = screen(core_lib, combo, [ModelMember("m", model, {})], tmp_path / "a.csv", opts)
+    b = screen(core_lib, mat, [ModelMember("m", model, {})], tmp_path / "b.csv", opts)
     assert a.summary["combinatorial_sets"] and not b.summary["combinatorial_sets"]
     pd.testing.assert_frame_equal(a.hits.drop(columns=["probability", "spread"]), b.hits.drop(columns=["probability", "spread"]))
     np.testing.assert_allclose(a.hits["probability"], b.hits["probability"], atol=1e-5)
@@ -111,7 +112,7 @@ def test_on_the_fly_sets_score_as_the_materialised_library(pooling, ligands, scr
 
 def test_task_grid_and_merge_give_the_brute_force_top_k(screen_setup):
     model = screen_setup["models"][0]
-    members = build_members([("m", model)], open_core_library(screen_setup["core_lib"]), open_ligand_library(screen_setup["ligand_lib"]))
+    members = build_members([ModelMember("m", model, {})], open_core_library(screen_setup["core_lib"]), open_ligand_library(screen_setup["ligand_lib"]))
     whole = ScreenEngine(members, top_k=6, device="cpu", set_block=10**6)
     expect = np.concatenate([b.top_index for b in whole.run()])
     for set_block, core_block in ((7, 1), (13, 2), (44, 5)):

@@ -15,6 +15,7 @@ from colim import keys
 from colim.cli import cli
 from colim.libraries.ligand_library import build_combinatorial_library, read_ligand_file
 from colim.libraries.ligand_sets import SetRule
+from colim.model.members import ModelMember
 from colim.screening.screen import ScreenOptions, screen
 from tests.conftest import DATA
 
@@ -36,7 +37,7 @@ def combo_lib(screen_setup, tmp_path_factory):
 
 
 def _models(setup):
-    return [(str(p), m) for p, m in zip(setup["paths"], setup["models"])]
+    return [ModelMember(str(p), m, {}) for p, m in zip(setup["paths"], setup["models"])]
 
 
 def test_dask_screen_equals_single_process_even_when_a_worker_dies(cluster, screen_setup, combo_lib, tmp_path):

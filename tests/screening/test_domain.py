@@ -14,6 +14,7 @@ import torch
 from ase.cluster import Icosahedron
 from click.testing import CliRunner
 
+from colim.model.members import ModelMember
 from colim.cli import cli as main
 from colim.dataset.records import MatchingDataset, load_dataset, save_dataset
 from colim.defaults import DEFAULT_DEMO_CORE, shipped
@@ -77,7 +78,7 @@ def test_checkpoint_carries_reference_of_training_split(domain_setup):
 def test_screen_marks_au25_in_and_cu55_out_with_one_cu_warning(domain_setup, tmp_path):
     model, _ = load_checkpoint(domain_setup["ckpt"])
     out = tmp_path / "hits.csv"
-    result = screen(domain_setup["core_lib"], domain_setup["ligand_lib"], [("m", model)], out)
+    result = screen(domain_setup["core_lib"], domain_setup["ligand_lib"], [ModelMember("m", model, {})], out)
     hits = result.hits
     assert hits.core_in_domain.dtype == "boolean" and hits.set_in_domain.dtype == "boolean"
     assert hits[hits.core_id == domain_setup["au25_id"]].core_in_domain.all()
@@ -107,7 +108,7 @@ def test_old_checkpoint_says_domain_unknown_and_train_dataset_overrides(domain_s
     torch.save(payload, old)
     old_model, info = load_checkpoint(old)
     assert old_model.domain_reference is None and "domain" not in info
-    result = screen(domain_setup["core_lib"], domain_setup["ligand_lib"], [("old", old_model)])
+    result = screen(domain_setup["core_lib"], domain_setup["ligand_lib"], [ModelMember("old", old_model, {})])
     assert result.hits.core_in_domain.isna().all() and result.hits.set_in_domain.isna().all()
     assert result.summary["warnings"].count(UNKNOWN_WARNING) == 1
     res = CliRunner().invoke(main, ["screen", "--core-lib", str(domain_setup["core_lib"]), "--ligand-lib", str(domain_setup["ligand_lib"]),

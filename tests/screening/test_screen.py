@@ -12,11 +12,12 @@ from colim.io.hit_tables import read_hits
 from colim.libraries.ligand_library import load_ligand_library
 from colim.screening.screen import ScreenInterrupted, ScreenOptions, screen
 from colim.screening.state import state_dir
+from colim.model.members import ModelMember
 from tests.screening.conftest import make_model
 
 
 def _models(setup, n=2):
-    return [(str(p), m) for p, m in zip(setup["paths"][:n], setup["models"][:n])]
+    return [ModelMember(str(p), m, {}) for p, m in zip(setup["paths"][:n], setup["models"][:n])]
 
 
 def test_hits_hold_topk_per_core_with_provenance_and_spread(screen_setup, tmp_path):
@@ -60,7 +61,7 @@ def test_resumed_screen_equals_uninterrupted(screen_setup, tmp_path):
 def test_library_from_another_model_is_refused(screen_setup, tmp_path):
     stranger = make_model(7)
     with pytest.raises(LibraryError) as err:
-        screen(screen_setup["core_lib"], screen_setup["ligand_lib"], [("other.pt", stranger)], tmp_path / "h.csv")
+        screen(screen_setup["core_lib"], screen_setup["ligand_lib"], [ModelMember("other.pt", stranger, {})], tmp_path / "h.csv")
     message = str(err.value)
     assert "\n" not in message
     assert message.startswith(f"{screen_setup['core_lib']}: core library was embedded by cgcnn v1 (weights ")

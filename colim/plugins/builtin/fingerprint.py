@@ -12,11 +12,11 @@ import numpy as np
 import torch
 from rdkit import Chem
 from rdkit.Chem import Descriptors, rdFingerprintGenerator
-from torch import Tensor, nn
+from torch import Tensor
 
 from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
-from colim.encoders.pooling import SetPooling
+from colim.encoders.projected import ProjectedLigandEncoder
 from colim.errors import LigandError
 
 #: RDKit descriptors appended to the fingerprint (scaled by log1p of their magnitude).
@@ -39,30 +39,21 @@ def ligand_features(smiles: str, radius: int = 2, n_bits: int = 1024) -> np.ndar
     return np.concatenate([np.log1p(counts), desc])
 
 
-class FingerprintLigandEncoder(LigandEncoder):
+class FingerprintLigandEncoder(ProjectedLigandEncoder):
     """Morgan counts + descriptors → Linear → Softplus → Linear (``embedding_dim``), pooled per set."""
 
     name = "fingerprint"
 
     def __init__(self, embedding_dim: int = 128, radius: int = 2, n_bits: int = 1024, pooling: str = "mean"):
         super().__init__()
-        self.embedding_dim = embedding_dim
         self.radius = radius
         self.n_bits = n_bits
-        in_dim = n_bits + len(DESCRIPTORS)
-        self.project = nn.Sequential(nn.Linear(in_dim, embedding_dim), nn.Softplus(), nn.Linear(embedding_dim, embedding_dim))
-        self.pooling = SetPooling(pooling, embedding_dim)
+        self.init_projection(n_bits + len(DESCRIPTORS), embedding_dim, pooling)
 
     def featurize(self, smiles: Sequence[str]) -> Tensor:
         """Raw features ``[len(smiles), n_bits + n_descriptors]`` (no gradient)."""
         rows = [ligand_features(s, self.radius, self.n_bits) for s in smiles]
         return torch.from_numpy(np.stack(rows)) if rows else torch.zeros(0, self.n_bits + len(DESCRIPTORS))
-
-    def embed_ligands(self, smiles: Sequence[str]) -> Tensor:
-        return self.project(self.featurize(smiles).to(self.device))
-
-    def pool(self, ligand_embeddings: Tensor, set_index: Tensor, weights: Tensor | None, num_sets: int) -> Tensor:
-        return self.pooling(ligand_embeddings, set_index, weights, num_sets)
 
 
 @hookimpl

@@ -33,11 +33,11 @@ import torch
 from ase.data import atomic_numbers, covalent_radii
 from rdkit import Chem
 from rdkit.Chem import AllChem, Descriptors
-from torch import Tensor, nn
+from torch import Tensor
 
 from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
-from colim.encoders.pooling import SetPooling
+from colim.encoders.projected import ProjectedLigandEncoder
 from colim.errors import LigandError
 from colim.plugins.builtin.fingerprint import DESCRIPTORS, ligand_features
 from colim.structures.families import FAMILIES, ligand_family
@@ -311,14 +311,13 @@ def standardised_features(smiles: str, statistics: tuple[np.ndarray, np.ndarray,
     return (chemistry_features(smiles) - mean) / std * scale
 
 
-class LigandChemistryEncoder(LigandEncoder):
+class LigandChemistryEncoder(ProjectedLigandEncoder):
     """Ligand chemistry features (+ optional unit-norm fingerprint) → Linear → Softplus → Linear, pooled per set."""
 
     name = "ligchem"
 
     def __init__(self, embedding_dim: int = 128, fingerprint: bool = True, radius: int = 2, n_bits: int = 1024, pooling: str = "mean"):
         super().__init__()
-        self.embedding_dim = embedding_dim
         self.fingerprint = fingerprint
         self.radius = radius
         self.n_bits = n_bits
@@ -327,8 +326,7 @@ class LigandChemistryEncoder(LigandEncoder):
         self.register_buffer("feature_std", torch.tensor(std, dtype=torch.float64))
         self.register_buffer("feature_scale", torch.tensor(scale, dtype=torch.float64))
         self.in_dim = len(FEATURE_NAMES) + ((n_bits + len(DESCRIPTORS)) if fingerprint else 0)
-        self.project = nn.Sequential(nn.Linear(self.in_dim, embedding_dim), nn.Softplus(), nn.Linear(embedding_dim, embedding_dim))
-        self.pooling = SetPooling(pooling, embedding_dim)
+        self.init_projection(self.in_dim, embedding_dim, pooling)
 
     def _row(self, smiles: str) -> np.ndarray:
         statistics = (self.feature_mean.cpu().numpy(), self.feature_std.cpu().numpy(), self.feature_scale.cpu().numpy())
@@ -342,12 +340,6 @@ class LigandChemistryEncoder(LigandEncoder):
         """Scaled features ``[len(smiles), in_dim]`` (no gradient)."""
         rows = [self._row(s) for s in smiles]
         return torch.tensor(np.stack(rows), dtype=torch.float32) if rows else torch.zeros(0, self.in_dim)
-
-    def embed_ligands(self, smiles: Sequence[str]) -> Tensor:
-        return self.project(self.featurize(smiles).to(self.device))
-
-    def pool(self, ligand_embeddings: Tensor, set_index: Tensor, weights: Tensor | None, num_sets: int) -> Tensor:
-        return self.pooling(ligand_embeddings, set_index, weights, num_sets)
 
 
 @hookimpl

@@ -20,7 +20,7 @@ from torch_geometric.nn import GINEConv, global_add_pool, global_mean_pool
 
 from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
-from colim.encoders.pooling import SetPooling
+from colim.encoders.projected import PooledLigandEncoder
 from colim.errors import LigandError
 
 #: elements with their own one-hot slot; anything else (metals included) shares the last slot.
@@ -86,7 +86,7 @@ def molecular_graph(smiles: str) -> Data:
     return Data(x=torch.from_numpy(x), edge_index=torch.from_numpy(edge_index), edge_attr=torch.from_numpy(edge_attr))
 
 
-class MolGNNLigandEncoder(LigandEncoder):
+class MolGNNLigandEncoder(PooledLigandEncoder):
     """Atom features → Linear → ``num_layers`` × (h + GINEConv(h)) → [sum ‖ mean] over atoms → MLP
     (``embedding_dim``) per ligand, then :class:`SetPooling` over the set.
 
@@ -112,7 +112,7 @@ class MolGNNLigandEncoder(LigandEncoder):
         )
         self.act = nn.Softplus()
         self.readout = nn.Sequential(nn.Linear(2 * hidden_dim, self.embedding_dim), nn.Softplus(), nn.Linear(self.embedding_dim, self.embedding_dim))
-        self.pooling = SetPooling(pooling, self.embedding_dim)
+        self.init_pooling(pooling, self.embedding_dim)
 
     def featurize(self, smiles: Sequence[str]) -> Batch:
         """The molecular graphs of ``smiles`` as one PyG batch (CPU, cached per SMILES)."""
@@ -128,9 +128,6 @@ class MolGNNLigandEncoder(LigandEncoder):
         size = len(smiles)
         graph = torch.cat([global_add_pool(h, batch.batch, size=size), global_mean_pool(h, batch.batch, size=size)], dim=-1)
         return self.readout(graph)
-
-    def pool(self, ligand_embeddings: Tensor, set_index: Tensor, weights: Tensor | None, num_sets: int) -> Tensor:
-        return self.pooling(ligand_embeddings, set_index, weights, num_sets)
 
 
 @hookimpl

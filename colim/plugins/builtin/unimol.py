@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from colim import Registrar, hookimpl
 from colim.encoders import LigandEncoder
-from colim.encoders.pooling import SetPooling
+from colim.encoders.projected import PooledLigandEncoder
 from colim.errors import WeightsError
 from colim.ext import unimol as ext
 from colim.ext.weights import DEFAULT_NAME, DICTIONARY_NAMES, resolve_weights
@@ -72,7 +72,7 @@ def find_weights(weights_path: str | os.PathLike | None, dict_path: str | os.Pat
     raise WeightsError(WEIGHTS_NOT_FOUND)
 
 
-class UniMolLigandEncoder(LigandEncoder):
+class UniMolLigandEncoder(PooledLigandEncoder):
     """Uni-Mol v1 512-d embeddings (needs weights: `colim weights import`; random_init=True gives an UNTRAINED Uni-Mol), pooled per set.
 
     Args:
@@ -139,7 +139,7 @@ class UniMolLigandEncoder(LigandEncoder):
             for parameter in model.parameters():
                 parameter.requires_grad_(False)
             self._frozen = _Frozen(model)
-        self.pooling = SetPooling(pooling, self.embedding_dim)
+        self.init_pooling(pooling, self.embedding_dim)
         self._features: dict[str, dict] = {}
         self._cache: dict[str, Tensor] = {}
 
@@ -202,9 +202,6 @@ class UniMolLigandEncoder(LigandEncoder):
         if not smiles:
             return torch.zeros(0, self.embedding_dim, device=self.device)
         return torch.stack([self._cache[s] for s in smiles]).to(self.device)
-
-    def pool(self, ligand_embeddings: Tensor, set_index: Tensor, weights: Tensor | None, num_sets: int) -> Tensor:
-        return self.pooling(ligand_embeddings, set_index, weights, num_sets)
 
 
 @hookimpl
