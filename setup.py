@@ -19,8 +19,10 @@ LIBRARIES = ROOT / "libraries"
 PACKAGE_DATA = "_shipped"
 #: what the wheel carries of ``libraries/``: the defaults' folders and the notes beside them.
 SHIPPED = ("README.md", "models", "cores", "ligands", "dataset")
-#: the shipped dataset (and what is built from it) derives from NC_Database (GPL-3.0): its licence travels along.
-NOTICES = {ROOT / "tests" / "data" / "structures" / "nc_database" / "LICENSE": "dataset/NC_Database-LICENSE"}
+#: the shipped dataset (and what is built from it) derives from NC_Database (GPL-3.0), the models from MetaLig
+#: (MIT) too: their licences travel along.
+NOTICES = {ROOT / "tests" / "data" / "structures" / "nc_database" / "LICENSE": "dataset/NC_Database-LICENSE",
+           LIBRARIES / "metalig" / "LICENSE": "models/MetaLig-LICENSE"}
 
 
 def shipped_files(libraries: Path = LIBRARIES) -> dict[Path, str]:

@@ -45,9 +45,10 @@ def test_wheel_carries_every_shipped_default(tmp_path):
     shipped = {n for n in names if n.startswith(data + "/")}
     in_git = {f"{data}/{p.relative_to(ROOT / 'libraries').as_posix()}" for p in (ROOT / "libraries").rglob("*")
               if p.is_file() and p.parts[len(ROOT.parts) + 1] in ("models", "cores", "ligands", "dataset")}
-    # the shipped dataset derives from NC_Database (GPL-3.0): its licence is in the wheel beside it
-    assert shipped == in_git | {f"{data}/README.md", f"{data}/dataset/NC_Database-LICENSE"}
+    # the shipped dataset derives from NC_Database (GPL-3.0), the models from MetaLig (MIT): their licences come along
+    assert shipped == in_git | {f"{data}/README.md", f"{data}/dataset/NC_Database-LICENSE", f"{data}/models/MetaLig-LICENSE"}
     assert "GNU GENERAL PUBLIC LICENSE" in archive.read(f"{data}/dataset/NC_Database-LICENSE").decode()
+    assert "MIT License" in archive.read(f"{data}/models/MetaLig-LICENSE").decode()
     assert "colim/cli/__init__.py" in names and "colim/api.py" in names
 
 

@@ -11,8 +11,20 @@ of the standardised properties of :mod:`colim.encoders.element_table`, so an ele
 never showed lands near its group neighbours) or as a learned per-element vector (``"learned"``, the
 original CoLiM embedding, whose rows for unseen elements stay random). The pooled core embedding goes
 through a LayerNorm (``readout_norm="layernorm"``, the default), which bounds its norm whatever the
-core's elements; ``"none"`` is the original unbounded mean. Checkpoints written before these options
-existed rebuild with :data:`LEGACY_GRAPH_ARGS` (learned, no norm).
+core's elements; ``"none"`` is the original unbounded mean. With ``oxidation_state=True`` the core's metal
+oxidation state (``core.info["oxidation_state"]``, see :func:`colim.structures.core.oxidation_state`) enters
+as a graph-level input: ``[state / 3, known]`` (``[0, 0]`` when unknown) through a linear map, zero at
+start, added to the pooled vector, so the embedding keeps its size and a pretrained encoder starts from
+the same numbers. With ``composition=True`` the mean of the atoms' initial embeddings (the core's element
+composition, before any message passing) enters the same way: a single metal atom (the core of a mononuclear
+complex) and a 55-atom cluster of that metal then share that part of their vectors, which is what lets
+per-metal ligand chemistry learned on complexes reach clusters. A graph without edges (one atom) has no
+geometry: its message-passing part is set to zero, so everything a one-atom core says about its element
+goes through the composition term that a cluster of that element shares; and the message-passing part of
+every core enters through a learned gate that starts at zero, so a model pretrained on one-atom cores
+(which never trains the gate) starts its cluster training from exactly the per-metal chemistry it learned,
+and the geometry term grows only as far as the cluster data ask. Checkpoints written before these options
+existed rebuild with :data:`LEGACY_GRAPH_ARGS` (learned, no norm, no oxidation state, no composition term).
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ from torch_geometric.nn import global_mean_pool
 from colim.encoders.base import CoreEncoder
 from colim.encoders.element_table import physics_features, radii_angstrom
 from colim.errors import PluginError
+from colim.structures.core import oxidation_state
 
 #: default neighbour cutoff in Å: covers Au–Au, Cu–Cu, Ag–Ag first shells (2.5–3.0 Å) and Au–S/Cu–Cl.
 DEFAULT_CUTOFF = 4.0
@@ -46,7 +59,16 @@ READOUT_NORMS = ("layernorm", "none")
 #: with ``relative_distances``, edge lengths divided by the two atoms' summed covalent radii are expanded over [0, this].
 RELATIVE_DISTANCE_STOP = 2.5
 #: arguments graph encoders gained after their first checkpoints, with the values those checkpoints were built with.
-LEGACY_GRAPH_ARGS = {"atom_features": "learned", "readout_norm": "none", "relative_distances": False}
+LEGACY_GRAPH_ARGS = {"atom_features": "learned", "readout_norm": "none", "relative_distances": False, "oxidation_state": False,
+                     "composition": False}
+#: oxidation states are divided by this before they enter an encoder.
+OXIDATION_SCALE = 3.0
+
+
+def oxidation_features(core: Atoms) -> Tensor:
+    """``[[state / OXIDATION_SCALE, 1]]`` for a core with a known oxidation state, else ``[[0, 0]]``. Shapes: ``[1, 2]``."""
+    state = oxidation_state(core)
+    return torch.tensor([[0.0, 0.0] if state is None else [state / OXIDATION_SCALE, 1.0]], dtype=torch.float32)
 
 
 def radius_edges(
@@ -171,7 +193,8 @@ class GraphInput:
     """The input side every graph encoder shares, as one set of options checked in one place: atoms enter as
     ``embedding_dim``-wide element features (``atom_features``), edges join atoms closer than ``cutoff`` Å (at most
     ``max_neighbors`` per atom) and carry ``num_gaussians`` Gaussians of their length (over the summed covalent
-    radii with ``relative_distances``), and the pooled core goes through ``readout_norm``.
+    radii with ``relative_distances``), and the pooled core goes through ``readout_norm`` (plus the optional
+    ``oxidation_state`` and ``composition`` graph-level inputs).
 
     A graph encoder takes these as ``**graph_input`` keyword arguments and composes them with
     :meth:`GraphCoreEncoder.init_graph_layers`, so its own signature lists only its layers' options.
@@ -184,6 +207,10 @@ class GraphInput:
     atom_features: str = "physics"
     readout_norm: str = "layernorm"
     relative_distances: bool = False
+    #: the core's metal oxidation state as a graph-level input (see the module docstring).
+    oxidation_state: bool = False
+    #: the element composition as a graph-level input, and the message-passing part gated from zero.
+    composition: bool = False
 
     @classmethod
     def of(cls, encoder: str, options: dict[str, Any]) -> "GraphInput":
@@ -211,11 +238,16 @@ class GraphCoreEncoder(CoreEncoder):
 
     cutoff: float = DEFAULT_CUTOFF
     max_neighbors: int | None = None
+    oxidation_state: bool = False
+    composition: bool = False
     #: arguments missing from an old checkpoint's record take these values (see :data:`LEGACY_GRAPH_ARGS`).
     legacy_init_args = LEGACY_GRAPH_ARGS
 
     def featurize(self, core: Atoms) -> Data:
-        return core_graph(core, self.cutoff, self.max_neighbors)
+        graph = core_graph(core, self.cutoff, self.max_neighbors)
+        if self.oxidation_state:
+            graph.oxidation = oxidation_features(core)
+        return graph
 
     def init_graph_layers(self, graph_input: dict[str, Any] | GraphInput) -> GraphInput:
         """Build what every graph encoder starts from, out of its :class:`GraphInput` options: an element embedding
@@ -238,6 +270,17 @@ class GraphCoreEncoder(CoreEncoder):
         else:
             self.expansion = GaussianExpansion(0.0, self.cutoff, graph.num_gaussians)
         self.readout_norm = nn.LayerNorm(self.embedding_dim) if graph.readout_norm == "layernorm" else nn.Identity()
+        self.oxidation_state = bool(graph.oxidation_state)
+        if self.oxidation_state:
+            self.oxidation = nn.Linear(2, self.embedding_dim)
+            nn.init.zeros_(self.oxidation.weight)
+            nn.init.zeros_(self.oxidation.bias)
+        self.composition = bool(graph.composition)
+        if self.composition:
+            self.composition_map = nn.Linear(self.embedding_dim, self.embedding_dim)
+            nn.init.zeros_(self.composition_map.weight)
+            nn.init.zeros_(self.composition_map.bias)
+            self.geometry_gate = nn.Parameter(torch.zeros(()))
         return graph
 
     def embed_atoms(self, batch: Data) -> Tensor:
@@ -257,5 +300,14 @@ class GraphCoreEncoder(CoreEncoder):
         raise NotImplementedError
 
     def forward(self, batch: Data) -> Tensor:
-        """Mean of :meth:`atom_features` over each core's atoms, then the readout norm: ``[num_graphs, embedding_dim]``."""
-        return self.readout_norm(global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs))
+        """Mean of :meth:`atom_features` over each core's atoms, then the readout norm (plus the oxidation-state
+        term with ``oxidation_state``): ``[num_graphs, embedding_dim]``."""
+        pooled = self.readout_norm(global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs))
+        if self.composition:
+            has_edges = torch.zeros(batch.num_graphs, dtype=pooled.dtype, device=pooled.device)
+            has_edges = has_edges.index_fill(0, batch.batch[batch.edge_index[1]], 1.0) if batch.edge_index.numel() else has_edges
+            composition = self.composition_map(global_mean_pool(self.embed_atoms(batch), batch.batch, size=batch.num_graphs))
+            pooled = self.geometry_gate * pooled * has_edges[:, None] + composition
+        if self.oxidation_state:
+            pooled = pooled + self.oxidation(batch.oxidation)
+        return pooled

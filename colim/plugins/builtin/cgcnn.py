@@ -25,7 +25,8 @@ class CGCNNEncoder(GraphCoreEncoder):
         graph_input: the :class:`colim.encoders.graph.GraphInput` options: ``embedding_dim`` (atom feature size,
             which is also the size of the core embedding; 128), ``cutoff`` (Å), ``num_gaussians`` (edge feature
             size), ``max_neighbors``, ``atom_features`` (``"physics"`` or ``"learned"``), ``readout_norm``
-            (``"layernorm"`` or ``"none"``), ``relative_distances``.
+            (``"layernorm"`` or ``"none"``), ``relative_distances``, ``oxidation_state`` and ``composition`` (graph-level
+            inputs, :mod:`colim.encoders.graph`).
     """
 
     name = "cgcnn"

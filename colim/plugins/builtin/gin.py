@@ -27,7 +27,8 @@ class GINEncoder(GraphCoreEncoder):
         graph_input: the :class:`colim.encoders.graph.GraphInput` options: ``embedding_dim`` (atom feature and
             core embedding size; 128), ``cutoff`` (Å), ``num_gaussians`` (used with ``edge_features``),
             ``max_neighbors``, ``atom_features`` (``"physics"`` or ``"learned"``), ``readout_norm``
-            (``"layernorm"`` or ``"none"``), ``relative_distances``.
+            (``"layernorm"`` or ``"none"``), ``relative_distances``, ``oxidation_state`` and ``composition`` (graph-level
+            inputs, :mod:`colim.encoders.graph`).
     """
 
     name = "gin"
