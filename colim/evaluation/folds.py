@@ -1,10 +1,12 @@
-"""Cross-validation folds of a matching dataset: grouped k-fold over core-geometry groups,
-leave-one-ligand-family-out and leave-one-metal-out.
+"""Cross-validation folds of a matching dataset: grouped k-fold over core-geometry groups, scaffold-grouped
+k-fold over ligand Murcko scaffolds, leave-one-ligand-family-out and leave-one-metal-out.
 
 A fold is the dataset with every pair's split reassigned (train / val / test), so the trainer and the
 baselines run on it unchanged. Grouped k-fold: the core-geometry groups (:func:`geometry_group`) are shuffled
 with ``seed`` and dealt, largest first, to the fold with the fewest pairs; fold ``i`` tests on part ``i``,
 validates (early stopping) on part ``i + 1`` and trains on the rest, so no group is on two sides.
+Scaffold-grouped k-fold deals :func:`scaffold_groups` the same way: no ligand Murcko scaffold (an acyclic
+ligand: its own SMILES) sits on two sides, and a ligand set on several metals stays on one side.
 Leave-one-out schemes test on every pair holding the family (metal) and train on the pairs without it,
 a fifth of those groups validating; a fold whose test or training side lacks positives or negatives
 is skipped with the reason.
@@ -18,13 +20,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 from ase.data import chemical_symbols
+from rdkit import Chem
+from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from colim.choices import resolve_choice
 from colim.dataset.records import MatchingDataset, PairRecord
 from colim.model.domain import families_of
 
 #: cross-validation schemes of ``colim compare --cv``.
-CV_SCHEMES = ("grouped", "family", "metal", "split")
+CV_SCHEMES = ("grouped", "scaffold", "family", "metal", "split")
 #: elements that count as the core's metals for leave-one-metal-out.
 METALS = frozenset({"Cu", "Ag", "Au", "Pd", "Pt", "Ni", "Cd", "Hg", "Zn", "Rh", "Ir", "Co", "Fe", "Ru", "Os"})
 
@@ -54,11 +58,46 @@ def geometry_group(dataset: MatchingDataset, pair: PairRecord) -> str:
     return str(dataset.cores[pair.core_index].info.get("geometry_class") or pair.group.split("|")[0])
 
 
-def group_parts(dataset: MatchingDataset, k: int, seed: int = 0) -> list[set[str]]:
-    """The dataset's core-geometry groups dealt into ``k`` parts of about equal pair counts (shuffled with ``seed``)."""
+def ligand_scaffold(smiles: str) -> str:
+    """The Murcko scaffold SMILES of a ligand; an acyclic ligand (empty scaffold) or one RDKit cannot read is its own SMILES."""
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return smiles
+    scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=mol)
+    return scaffold or smiles
+
+
+def scaffold_groups(dataset: MatchingDataset) -> list[str]:
+    """Each pair's scaffold group: the connected component of ligand scaffolds that share a ligand set (union-find),
+    named by its smallest scaffold, so that no scaffold falls into two groups."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    per_pair = [sorted({ligand_scaffold(s) for s in p.ligand_set.smiles}) for p in dataset.pairs]
+    for scaffolds in per_pair:
+        for other in scaffolds[1:]:
+            ra, rb = find(scaffolds[0]), find(other)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    return [find(s[0]) for s in per_pair]
+
+
+def _keys(dataset: MatchingDataset, scheme: str) -> list[str]:
+    if scheme == "scaffold":
+        return scaffold_groups(dataset)
+    return [geometry_group(dataset, p) for p in dataset.pairs]
+
+
+def group_parts(dataset: MatchingDataset, k: int, seed: int = 0, keys: Sequence[str] | None = None) -> list[set[str]]:
+    """The dataset's groups (``keys``, one per pair; core-geometry groups by default) dealt into ``k`` parts of
+    about equal pair counts (shuffled with ``seed``)."""
     sizes: dict[str, int] = {}
-    for p in dataset.pairs:
-        g = geometry_group(dataset, p)
+    for g in keys if keys is not None else (geometry_group(dataset, p) for p in dataset.pairs):
         sizes[g] = sizes.get(g, 0) + 1
     groups = sorted(sizes)
     order = np.random.default_rng(seed).permutation(len(groups))
@@ -80,18 +119,19 @@ def _skip_reason(ds: MatchingDataset, what: str) -> str:
     return ""
 
 
-def grouped_kfold(dataset: MatchingDataset, k: int = 5, seed: int = 0) -> list[Fold]:
-    """``k`` folds over the dataset's groups: test part ``i``, validate part ``i + 1``, train the rest."""
-    n_groups = len({geometry_group(dataset, p) for p in dataset.pairs})
+def grouped_kfold(dataset: MatchingDataset, k: int = 5, seed: int = 0, scheme: str = "grouped") -> list[Fold]:
+    """``k`` folds over the dataset's groups (core geometry, or ligand scaffolds with ``scheme="scaffold"``):
+    test part ``i``, validate part ``i + 1``, train the rest."""
+    groups = _keys(dataset, scheme)
+    n_groups = len(set(groups))
     if k < 3 or k > n_groups:
-        raise ValueError(f"grouped k-fold needs 3 <= k <= {n_groups} (the number of groups), got {k}")
-    parts = group_parts(dataset, k, seed)
+        raise ValueError(f"{scheme} k-fold needs 3 <= k <= {n_groups} (the number of groups), got {k}")
+    parts = group_parts(dataset, k, seed, groups)
     folds = []
     for i in range(k):
         test, val = parts[i], parts[(i + 1) % k]
-        groups = [geometry_group(dataset, p) for p in dataset.pairs]
         ds = resplit(dataset, ["test" if g in test else "val" if g in val else "train" for g in groups])
-        folds.append(Fold("grouped", f"fold {i + 1}/{k}", ds, _skip_reason(ds, f"fold {i + 1}")))
+        folds.append(Fold(scheme, f"fold {i + 1}/{k}", ds, _skip_reason(ds, f"fold {i + 1}")))
     return folds
 
 
@@ -133,8 +173,8 @@ def leave_one_metal_out(dataset: MatchingDataset, seed: int = 0) -> list[Fold]:
 def make_folds(dataset: MatchingDataset, scheme: str, k: int = 5, seed: int = 0) -> list[Fold]:
     """The folds of ``scheme`` (one of :data:`CV_SCHEMES`; ``split`` is the dataset's own split as one fold)."""
     scheme = resolve_choice(scheme, CV_SCHEMES, "cross-validation scheme")
-    if scheme == "grouped":
-        return grouped_kfold(dataset, k, seed)
+    if scheme in ("grouped", "scaffold"):
+        return grouped_kfold(dataset, k, seed, scheme)
     if scheme == "family":
         return leave_one_family_out(dataset, seed)
     if scheme == "metal":
