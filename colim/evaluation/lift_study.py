@@ -219,15 +219,16 @@ def format_lift_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _nan_to_none(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with NaN as None and numpy scalars as Python numbers (for strict JSON)."""
     if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_nan_to_none(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, (np.floating, np.integer)):
-        return _nan_to_none(value.item())
+        return jsonable(value.item())
     return value
 
 
@@ -237,5 +238,5 @@ def write_lift_study(report: dict[str, Any], outdir: str | os.PathLike, overwrit
     out.mkdir(parents=True, exist_ok=True)
     path = out / LIFT_JSON
     with atomic_output(path, overwrite=overwrite) as tmp:
-        tmp.write_text(json.dumps(_nan_to_none(report), indent=2))
+        tmp.write_text(json.dumps(jsonable(report), indent=2))
     return path

@@ -41,6 +41,15 @@ def model_scorer(model: CoLiMModel) -> Scorer:
     return score
 
 
+def mean_scorer(scorers: Sequence[Scorer]) -> Scorer:
+    """The mean probability of several scorers (an ensemble's members)."""
+
+    def score(cores: Sequence[Atoms], pairs: Sequence[PairRecord]) -> np.ndarray:
+        return np.mean([s(cores, pairs) for s in scorers], axis=0)
+
+    return score
+
+
 def metal_onehot(cores: Sequence[Atoms], metals: Sequence[str] = COINAGE) -> np.ndarray:
     """``[len(cores), len(metals)]`` one-hot of each core's coinage metal (a zero row for none)."""
     out = np.zeros((len(cores), len(metals)), dtype=np.float32)
