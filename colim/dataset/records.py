@@ -28,7 +28,7 @@ from colim.version import __version__
 
 SPLITS = ("train", "val", "test")
 ORIGINS = ("reported", "sampled", "reported_negative")
-CORE_TYPES = ("I", "II")
+CORE_TYPES = ("I", "II", "complex")
 
 
 @dataclass(frozen=True)
