@@ -169,7 +169,7 @@ def run_lift_study(dataset: MatchingDataset, study: LiftStudy, silent: bool = Tr
         "scheme": study.scheme, "folds": study.folds, "fold_seed": study.fold_seed, "seeds": list(study.seeds), "rows": rows,
         "metals": list(study.metals), "folds_used": [f.name for f in folds if not f.skipped],
         "folds_skipped": [{"fold": f.name, "reason": f.skipped} for f in folds if f.skipped],
-        "fold_sizes": {f.name: f.sizes() for f in folds},
+        "fold_sizes": {f.name: {**f.sizes(), "left_out": f.dropped} for f in folds},
         "spec": {"core_encoder": study.spec.core_encoder, "ligand_encoder": study.spec.ligand_encoder,
                  "core_args": study.spec.core_args, "ligand_args": study.spec.ligand_args, "pretrained_core": study.spec.pretrained_core},
         "config": study.config.as_dict(), "dataset_hash": dataset.content_hash(), "pairs": len(dataset.pairs),

@@ -10,7 +10,8 @@ import pytest
 from colim.evaluation import metal_baselines as mb
 from colim.evaluation.ablations import fit_ablated
 from colim.evaluation.core_lift import COINAGE, NN_DISTANCE, blind_mean, core_lift, core_metal, metal_panel, transmute
-from colim.evaluation.folds import ligand_scaffold, make_folds, scaffold_groups
+from colim.dataset.scaffolds import ligand_scaffold
+from colim.evaluation.folds import make_folds
 from colim.evaluation.lift_study import LiftStudy, _bounded, run_lift_study
 from colim.evaluation.metrics import mean_ci
 from colim.structures.core import read_core
@@ -129,11 +130,9 @@ def test_blind_mean_is_exact_for_a_constant_row():
 
 
 def test_scaffold_folds_never_put_a_scaffold_on_both_sides(metal_ds):
-    groups = scaffold_groups(metal_ds)
-    assert ligand_scaffold("c1ccc(P(c2ccccc2)c2ccccc2)cc1") == "c1ccc(P(c2ccccc2)c2ccccc2)cc1"
-    assert ligand_scaffold("CC#N") == "CC#N"  # acyclic: its own SMILES
-    assert ligand_scaffold("Cc1ccncc1") == "c1ccncc1"
-    for f in make_folds(metal_ds, "scaffold", 3, 0):
+    folds = make_folds(metal_ds, "scaffold", 3, 0)
+    tested = []
+    for f in folds:
         sides = {}
         for p in f.dataset.pairs:
             for smi in p.ligand_set.smiles:
@@ -143,7 +142,24 @@ def test_scaffold_folds_never_put_a_scaffold_on_both_sides(metal_ds):
         for p in f.dataset.pairs:  # one ligand set on several metals stays on one side
             by_set.setdefault(p.ligand_set.key, set()).add(p.split)
         assert all(len(s) == 1 for s in by_set.values())
-    assert len(set(groups)) < len({p.ligand_set.key for p in metal_ds.pairs})  # pyridines share a scaffold
+        assert f.dropped == 0  # single ligands never straddle
+        tested += [(p.core_index, p.ligand_set.key) for p in f.dataset.split_pairs("test")]
+    assert sorted(tested) == sorted((p.core_index, p.ligand_set.key) for p in metal_ds.pairs)  # each pair tested once
+    pyridines = [p.split for p in folds[0].dataset.pairs if p.ligand_set.smiles[0] in ("c1ccncc1", "Cc1ccncc1")]
+    assert len(set(pyridines)) == 1  # pyridine and 4-picoline share the scaffold c1ccncc1
+
+
+def test_a_set_whose_scaffolds_straddle_two_sides_is_left_out_of_that_fold(metal_ds):
+    from colim.dataset.records import MatchingDataset, PairRecord
+    from colim.structures.ligands import LigandSet
+
+    mixed = PairRecord(0, LigandSet.of(["c1ccncc1", "c1ccc(P(c2ccccc2)c2ccccc2)cc1"]), 1, "train", "m", "reported")
+    ds = MatchingDataset(metal_ds.cores, list(metal_ds.pairs) + [mixed])
+    folds = make_folds(ds, "scaffold", 3, 0)
+    for f in folds:
+        inside = any(p.ligand_set == mixed.ligand_set for p in f.dataset.pairs)
+        assert inside == (f.dropped == 0)
+    assert sum(f.dropped for f in folds) >= 1
 
 
 def test_intervals_are_student_t_and_clipped_to_what_the_metric_can_take():
