@@ -3,7 +3,7 @@
 Each job is one function here: ``colim.read_cores``, ``colim.enumerate_edits``, ``colim.apply_edit``,
 ``colim.write_cores``, ``colim.build_core_library``, ``colim.build_ligand_library``, ``colim.screen``,
 ``colim.read_hits``, ``colim.write_report``, ``colim.build_dataset``, ``colim.pretrain``, ``colim.train``,
-``colim.evaluate``, ``colim.explain``, ``colim.load_model`` and ``colim.run_demo`` (see docs/api.md). They live in
+``colim.evaluate``, ``colim.core_lift``, ``colim.cross_match``, ``colim.explain``, ``colim.load_model`` and ``colim.run_demo`` (see docs/api.md). They live in
 :mod:`colim.api` and load on first use, so ``import colim`` stays light.
 """
 
@@ -18,8 +18,8 @@ from colim.version import __version__
 
 #: the public functions of :mod:`colim.api`, importable as ``colim.<name>``.
 API = (
-    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "enumerate_edits",
-    "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores", "write_report",
+    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "core_lift", "cross_match",
+    "enumerate_edits", "evaluate", "explain", "load_model", "pretrain", "read_cores", "read_hits", "run_demo", "screen", "train", "write_cores", "write_report",
 )
 
 __all__ = ["Registrar", "__version__", "hookimpl", *API]

@@ -18,7 +18,7 @@ from colim.cli import options
 @click.option("--ligand-args", default=None, callback=options.json_object, help="JSON init args of the ligand encoder.")
 @click.option("--pretrained-core", type=click.Path(dir_okay=False), default=None, help="Core-encoder checkpoint from 'colim pretrain' to start the model row from.")
 @click.option("--rows", default=",".join(api.CORE_LIFT_ROWS), show_default=True, help="Comma-separated rows to run.")
-@click.option("--cv", default="scaffold", show_default=True, help="Cross-validation scheme: scaffold (ligand Murcko scaffolds never on both sides) or grouped.")
+@click.option("--cv", default="scaffold", show_default=True, help="Cross-validation scheme: scaffold (ligand Murcko scaffolds never on both sides), grouped, family, metal or split.")
 @click.option("--folds", "k", default=5, show_default=True, type=click.IntRange(3), help="Number of folds.")
 @click.option("--fold-seed", default=0, show_default=True, help="Seed that deals the groups into folds.")
 @click.option("--clusters", multiple=True, type=click.Path(dir_okay=False),
