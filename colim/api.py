@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import pandas as pd
 from ase import Atoms
 
-from colim.dataset.builder import build as _build_dataset
+from colim.dataset.sources import build as _build_dataset
 from colim.dataset.records import MatchingDataset, load_dataset, save_dataset
 from colim.defaults import DEFAULT_CORE_LIBRARY, DEFAULT_DEMO_CORE, DEFAULT_LIGAND_LIBRARY, DEFAULT_MODEL, shipped
 from colim.demo import DEFAULT_OPS, DemoResult
@@ -246,10 +246,12 @@ def write_report(hits: PathLike, output: PathLike, core_library: PathLike | None
 
 def build_dataset(inputs: PathLike | Sequence[PathLike], output: PathLike | None = None, overwrite: bool = False,
                   **options: Any) -> MatchingDataset:
-    """Build a core–ligand matching dataset from structure files, folders and CSVs (``colim dataset build``).
+    """Build a core–ligand matching dataset from structure files, folders and CSVs, or from one MetaLig folder
+    (``colim dataset build``; docs/dataset.md).
 
     ``options``: ``seed``, ``carbon_margin``, ``split`` (train, val, test fractions), ``rmsd_threshold``,
-    ``ligand_pool``, ``anchor_placeholder``, ``progress``. With ``output`` the dataset is saved there.
+    ``ligand_pool``, ``anchor_placeholder``, ``progress``; for a MetaLig folder ``metals`` (``"Cu,Ag,Au"``,
+    the default) with ``seed``, ``split`` and ``progress``. With ``output`` the dataset is saved there.
     """
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     dataset, _ = _build_dataset(paths, **options)
@@ -264,10 +266,14 @@ def _dataset(dataset: PathLike | MatchingDataset) -> MatchingDataset:
 
 def train(dataset: PathLike | MatchingDataset, output: PathLike, *, core_encoder: str = "cgcnn", ligand_encoder: str = "fingerprint",
           core_args: dict | None = None, ligand_args: dict | None = None, pretrained_core: PathLike | None = None,
-          seeds: Sequence[int] = (0,), overwrite: bool = False, progress: bool = False,
+          init_model: PathLike | None = None, seeds: Sequence[int] = (0,), overwrite: bool = False, progress: bool = False,
           on_member: Callable[[TrainedMember], None] | None = None, **config: Any) -> TrainedEnsemble:
     """Fine-tune one dual-encoder model per seed on ``dataset``; save ``output/seed-N.pt`` + ``ensemble.json``
     (or the single checkpoint ``output`` when it ends in ``.pt`` and there is one seed).
+
+    ``init_model`` (a model ``.pt``, e.g. the pair model trained on a MetaLig dataset) starts every seed from
+    that model's encoders and head (pair pretraining, then fine-tuning); the encoder names and ``hidden_dims``
+    must be the checkpoint's.
 
     ``config`` takes the fields of :class:`colim.training.trainer.TrainConfig`: ``epochs`` (60),
     ``batch_size`` (32), ``lr``, ``patience``, ``hidden_dims`` ((256, 128)), ``dropout``. The result lists
@@ -283,7 +289,7 @@ def train(dataset: PathLike | MatchingDataset, output: PathLike, *, core_encoder
     check_outputs(output, seeds, overwrite)
     data = _dataset(dataset)
     spec = ModelSpec(core_encoder, ligand_encoder, dict(core_args or {}), dict(ligand_args or {}),
-                     str(pretrained_core) if pretrained_core else None)
+                     str(pretrained_core) if pretrained_core else None, str(init_model) if init_model else None)
     return train_ensemble(data, spec, TrainConfig(**config), list(seeds), output, overwrite=overwrite, silent=not progress,
                           dataset_path=None if isinstance(dataset, MatchingDataset) else dataset, on_member=on_member)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from colim.cli import options
-from colim.dataset.builder import DEFAULT_CARBON_MARGIN, build
+from colim.dataset.builder import DEFAULT_CARBON_MARGIN
+from colim.dataset.sources import build
 from colim.dataset.geometry import RMSD_THRESHOLD
 from colim.dataset.records import load_dataset, save_dataset
 from colim.dataset.stats import dataset_stats, format_stats, plot_stats
@@ -28,14 +29,16 @@ def command() -> None:
 @click.option("--rmsd-threshold", default=RMSD_THRESHOLD, show_default=True, help="Cores closer than this RMSD (Å) after alignment are one geometry.")
 @click.option("--ligand-pool", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra ligands (.smi) for the negative pool.")
 @click.option("--anchor-placeholder", is_flag=True, help="Write truncated S anchors of anchor-only frameworks as [S]C ligands.")
+@click.option("--metals", help="With a MetaLig folder: the metals to keep, e.g. Cu,Ag,Au (the default).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--silent", is_flag=True, help="No progress bar and no summary.")
-def build_cmd(inputs, output, seed, carbon_margin, split, rmsd_threshold, ligand_pool, anchor_placeholder, overwrite, silent) -> None:
-    """Build a dataset from INPUTS: structure files, folders, or CSVs (structure, ligands, label)."""
+def build_cmd(inputs, output, seed, carbon_margin, split, rmsd_threshold, ligand_pool, anchor_placeholder, metals, overwrite, silent) -> None:
+    """Build a dataset from INPUTS: structure files, folders, or CSVs (structure, ligands, label); or one
+    MetaLig folder (per-metal ligands of CSD complexes: single-atom cores, metal-conditional labels)."""
     check_output_path(output, overwrite)
     ds, report = build(
         list(inputs), seed=seed, carbon_margin=carbon_margin, split=split, rmsd_threshold=rmsd_threshold,
-        ligand_pool=ligand_pool, anchor_placeholder=anchor_placeholder, progress=not silent,
+        ligand_pool=ligand_pool, anchor_placeholder=anchor_placeholder, progress=not silent, metals=metals,
     )
     save_dataset(ds, output, overwrite=overwrite)
     if not silent:

@@ -186,6 +186,7 @@ def dataset_from_records(
     report: BuildReport | None = None,
     params: dict | None = None,
     input_hashes: dict | None = None,
+    negative_kinds: str = "matched",
 ) -> MatchingDataset:
     """Deduplicate, classify, sample negatives and split in-memory records into a :class:`MatchingDataset`."""
     report = report if report is not None else BuildReport()
@@ -237,7 +238,7 @@ def dataset_from_records(
             continue
         sampled = sample_class_negatives(
             [r.ligand_set for r in positives], core_type[klass], pool, len(positives) - len(reported), carbon_margin, rng,
-            forbidden={r.ligand_set.key for r in reported},
+            forbidden={r.ligand_set.key for r in reported}, kinds=negative_kinds,
         )
         for which, ligand_set in sampled.negatives:
             rows.append((core_index(positives[which], klass), ligand_set, 0, klass, "sampled"))
@@ -250,7 +251,8 @@ def dataset_from_records(
         PairRecord(core_index=ci, ligand_set=ls, label=label, split=assignment[group], group=group, origin=origin)
         for (ci, ls, label, _, origin), group in zip(rows, groups)
     ]
-    all_params = {"seed": seed, "carbon_margin": carbon_margin, "split": list(split), "rmsd_threshold": rmsd_threshold, "ligand_pool_size": len(set(ligand_pool))}
+    all_params = {"seed": seed, "carbon_margin": carbon_margin, "split": list(split), "rmsd_threshold": rmsd_threshold, "ligand_pool_size": len(set(ligand_pool)),
+                  "negative_kinds": negative_kinds}
     all_params.update(params or {})
     return MatchingDataset(cores=cores, pairs=pairs, params=all_params, input_hashes=dict(input_hashes or {}))
 
@@ -266,6 +268,7 @@ def build(
     anchor_placeholder: bool = False,
     tolerance: float = PERCEPTION_TOLERANCE,
     progress: bool = False,
+    negative_kinds: str = "matched",
 ) -> tuple[MatchingDataset, BuildReport]:
     """Build a dataset from structure files, folders and CSVs; return it with the build report."""
     start = time.perf_counter()
@@ -286,7 +289,7 @@ def build(
     }
     ds = dataset_from_records(
         records, seed=seed, carbon_margin=carbon_margin, split=split, rmsd_threshold=rmsd_threshold,
-        ligand_pool=pool, report=report, params=params, input_hashes=hashes,
+        ligand_pool=pool, report=report, params=params, input_hashes=hashes, negative_kinds=negative_kinds,
     )
     report.seconds = time.perf_counter() - start
     return ds, report

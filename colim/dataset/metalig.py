@@ -41,6 +41,7 @@ from colim.dataset.scaffolds import assign_scaffolds, item_split, scaffold_group
 from colim.errors import ColimError, StructureError
 from colim.hashing import file_sha256
 from colim.progress import progress_bar
+from colim.structures.core import OXIDATION_STATE
 from colim.structures.families import ligand_family
 from colim.structures.ligand_graphs import LigandGraph, graph_smiles
 from colim.structures.ligands import MAX_LIGAND_KINDS, LigandSet, canonical_smiles
@@ -52,8 +53,6 @@ GRAPHS_FILE = "ligand_graphs.jsonl.gz"
 METALIG_FILES = (LIGANDS_FILE, COMPLEXES_FILE, GRAPHS_FILE)
 #: the metals a MetaLig dataset holds unless told otherwise.
 DEFAULT_METALS = ("Cu", "Ag", "Au")
-#: ``core.info`` key of a core's (mean formal) metal oxidation state; absent when unknown.
-OXIDATION_STATE = "oxidation_state"
 #: ``core_type`` of a single-metal-atom core from a mononuclear complex.
 COMPLEX_CORE_TYPE = "complex"
 
@@ -163,6 +162,23 @@ def observations(complexes: Sequence[dict[str, str]], ligands: dict[str, MetaLig
     return out
 
 
+def observation_counts(obs: Sequence[Observation]) -> tuple[Counter[str], dict[str, set[str]], dict[str, set[str]]]:
+    """Per set key: how many complexes hold it (its overall frequency, what negatives are matched on) and on
+    which metals it was seen; per ligand SMILES: on which metals it was seen."""
+    frequency: Counter[str] = Counter()
+    set_metals: dict[str, set[str]] = defaultdict(set)
+    ligand_metals: dict[str, set[str]] = defaultdict(set)
+    counted: set[tuple[str, str, str]] = set()
+    for o in obs:
+        if (o.refcode, o.metal, o.ligand_set.key) not in counted:
+            counted.add((o.refcode, o.metal, o.ligand_set.key))
+            frequency[o.ligand_set.key] += 1
+        set_metals[o.ligand_set.key].add(o.metal)
+        for s in o.ligand_set.smiles:
+            ligand_metals[s].add(o.metal)
+    return frequency, set_metals, ligand_metals
+
+
 def metal_core(metal: str, oxidation_state: int | None) -> Atoms:
     """The core of a mononuclear complex: its metal atom, with the oxidation state where known."""
     core = Atoms(metal, positions=[[0.0, 0.0, 0.0]])
@@ -181,18 +197,9 @@ def dataset_from_observations(obs: Sequence[Observation], *, seed: int = 0, spli
     core_keys = sorted({(o.metal, o.oxidation_state) for o in obs}, key=lambda k: (k[0], k[1] is None, k[1] or 0))
     cores = [metal_core(m, s) for m, s in core_keys]
     index = {k: i for i, k in enumerate(core_keys)}
-    frequency: Counter[str] = Counter()
-    set_metals: dict[str, set[str]] = defaultdict(set)
-    ligand_metals: dict[str, set[str]] = defaultdict(set)
-    seen_in_complex: set[tuple[str, str, str]] = set()
+    frequency, set_metals, ligand_metals = observation_counts(obs)
     unique: dict[tuple[int, str], LigandSet] = {}
     for o in obs:
-        if (o.refcode, o.metal, o.ligand_set.key) not in seen_in_complex:
-            seen_in_complex.add((o.refcode, o.metal, o.ligand_set.key))
-            frequency[o.ligand_set.key] += 1
-        set_metals[o.ligand_set.key].add(o.metal)
-        for s in o.ligand_set.smiles:
-            ligand_metals[s].add(o.metal)
         unique.setdefault((index[(o.metal, o.oxidation_state)], o.ligand_set.key), LigandSet.of(o.ligand_set.smiles))
     items = sorted(unique.items())
     assignment = assign_scaffolds((set_scaffolds(ls) for _, ls in items), split, seed)

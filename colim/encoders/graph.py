@@ -11,8 +11,12 @@ of the standardised properties of :mod:`colim.encoders.element_table`, so an ele
 never showed lands near its group neighbours) or as a learned per-element vector (``"learned"``, the
 original CoLiM embedding, whose rows for unseen elements stay random). The pooled core embedding goes
 through a LayerNorm (``readout_norm="layernorm"``, the default), which bounds its norm whatever the
-core's elements; ``"none"`` is the original unbounded mean. Checkpoints written before these options
-existed rebuild with :data:`LEGACY_GRAPH_ARGS` (learned, no norm).
+core's elements; ``"none"`` is the original unbounded mean. With ``oxidation_state=True`` the core's metal
+oxidation state (``core.info["oxidation_state"]``, see :func:`colim.structures.core.oxidation_state`) enters
+as a graph-level input: ``[state / 3, known]`` (``[0, 0]`` when unknown) through a linear map, zero at
+start, added to the pooled vector, so the embedding keeps its size and a pretrained encoder starts from
+the same numbers. Checkpoints written before these options existed rebuild with :data:`LEGACY_GRAPH_ARGS`
+(learned, no norm, no oxidation state).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from torch_geometric.nn import global_mean_pool
 from colim.encoders.base import CoreEncoder
 from colim.encoders.element_table import physics_features, radii_angstrom
 from colim.errors import PluginError
+from colim.structures.core import oxidation_state
 
 #: default neighbour cutoff in Å: covers Au–Au, Cu–Cu, Ag–Ag first shells (2.5–3.0 Å) and Au–S/Cu–Cl.
 DEFAULT_CUTOFF = 4.0
@@ -42,7 +47,15 @@ READOUT_NORMS = ("layernorm", "none")
 #: with ``relative_distances``, edge lengths divided by the two atoms' summed covalent radii are expanded over [0, this].
 RELATIVE_DISTANCE_STOP = 2.5
 #: arguments graph encoders gained after their first checkpoints, with the values those checkpoints were built with.
-LEGACY_GRAPH_ARGS = {"atom_features": "learned", "readout_norm": "none", "relative_distances": False}
+LEGACY_GRAPH_ARGS = {"atom_features": "learned", "readout_norm": "none", "relative_distances": False, "oxidation_state": False}
+#: oxidation states are divided by this before they enter an encoder.
+OXIDATION_SCALE = 3.0
+
+
+def oxidation_features(core: Atoms) -> Tensor:
+    """``[[state / OXIDATION_SCALE, 1]]`` for a core with a known oxidation state, else ``[[0, 0]]``. Shapes: ``[1, 2]``."""
+    state = oxidation_state(core)
+    return torch.tensor([[0.0, 0.0] if state is None else [state / OXIDATION_SCALE, 1.0]], dtype=torch.float32)
 
 
 def radius_edges(
@@ -165,14 +178,19 @@ class GraphCoreEncoder(CoreEncoder):
 
     cutoff: float = DEFAULT_CUTOFF
     max_neighbors: int | None = None
+    oxidation_state: bool = False
     #: arguments missing from an old checkpoint's record take these values (see :data:`LEGACY_GRAPH_ARGS`).
     legacy_init_args = LEGACY_GRAPH_ARGS
 
     def featurize(self, core: Atoms) -> Data:
-        return core_graph(core, self.cutoff, self.max_neighbors)
+        graph = core_graph(core, self.cutoff, self.max_neighbors)
+        if self.oxidation_state:
+            graph.oxidation = oxidation_features(core)
+        return graph
 
     def init_graph_layers(self, embedding_dim: int, cutoff: float, num_gaussians: int, max_neighbors: int | None,
-                          atom_features: str = "physics", readout_norm: str = "layernorm", relative_distances: bool = False) -> None:
+                          atom_features: str = "physics", readout_norm: str = "layernorm", relative_distances: bool = False,
+                          oxidation_state: bool = False) -> None:
         """Check the graph options and build what every graph encoder starts from: an element embedding
         (``self.embedding``), a Gaussian distance expansion (``self.expansion``) and the readout norm."""
         check_graph_options(self.name, cutoff, max_neighbors)
@@ -194,6 +212,11 @@ class GraphCoreEncoder(CoreEncoder):
         else:
             self.expansion = GaussianExpansion(0.0, self.cutoff, num_gaussians)
         self.readout_norm = nn.LayerNorm(self.embedding_dim) if readout_norm == "layernorm" else nn.Identity()
+        self.oxidation_state = bool(oxidation_state)
+        if self.oxidation_state:
+            self.oxidation = nn.Linear(2, self.embedding_dim)
+            nn.init.zeros_(self.oxidation.weight)
+            nn.init.zeros_(self.oxidation.bias)
 
     def embed_atoms(self, batch: Data) -> Tensor:
         """Initial atom features from the atomic numbers: ``[N, embedding_dim]``."""
@@ -212,5 +235,9 @@ class GraphCoreEncoder(CoreEncoder):
         raise NotImplementedError
 
     def forward(self, batch: Data) -> Tensor:
-        """Mean of :meth:`atom_features` over each core's atoms, then the readout norm: ``[num_graphs, embedding_dim]``."""
-        return self.readout_norm(global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs))
+        """Mean of :meth:`atom_features` over each core's atoms, then the readout norm (plus the oxidation-state
+        term with ``oxidation_state``): ``[num_graphs, embedding_dim]``."""
+        pooled = self.readout_norm(global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs))
+        if self.oxidation_state:
+            pooled = pooled + self.oxidation(batch.oxidation)
+        return pooled

@@ -22,6 +22,21 @@ CORE_METALS = frozenset(
 )
 
 
+#: ``core.info`` key of a core's (mean formal) metal oxidation state: MetaLig's for a complex's metal atom,
+#: absent where unknown (see :func:`oxidation_state`).
+OXIDATION_STATE = "oxidation_state"
+
+
+def oxidation_state(core: Atoms) -> float | None:
+    """The core's metal oxidation state from ``core.info``, or None when it is unknown (or not a finite number)."""
+    value = core.info.get(OXIDATION_STATE)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
 def is_metal(symbol: str) -> bool:
     """True for the metals colim treats as core atoms."""
     return symbol in CORE_METALS

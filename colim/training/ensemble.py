@@ -87,8 +87,10 @@ def train_ensemble(dataset: MatchingDataset, spec: ModelSpec, config: TrainConfi
     paths, directory = check_outputs(output, seed_list, overwrite)
     if spec.pretrained_core and spec.core_args:
         raise EnsembleError("--core-args cannot be combined with --pretrained-core (the checkpoint fixes the core encoder's args)")
+    if spec.init_model and (spec.pretrained_core or spec.core_args or spec.ligand_args):
+        raise EnsembleError("--init-model fixes both encoders: it cannot be combined with --pretrained-core, --core-args or --ligand-args")
     features = None
-    if not spec.pretrained_core:
+    if not spec.pretrained_core and not spec.init_model:
         features = featurize_cores(create_core_encoder(spec.core_encoder, **spec.core_args), dataset.cores, silent=silent)
     trained = TrainedEnsemble()
     for seed, path in zip(seed_list, paths):

@@ -20,7 +20,7 @@ from colim.progress import progress_bar
 from colim.dataset.records import MatchingDataset, PairRecord
 from colim.errors import ColimError
 from colim.evaluation.metrics import classification_metrics
-from colim.model.checkpoint import load_encoder_checkpoint
+from colim.model.checkpoint import load_checkpoint, load_encoder_checkpoint
 from colim.model.dual_encoder import CoLiMModel
 from colim.plugins.manager import create_core_encoder, create_ligand_encoder
 from colim.training.batching import featurize_cores, iterate_pairs
@@ -74,19 +74,56 @@ def build_model(
     ligand_args: dict[str, Any] | None = None,
     pretrained_core: str | None = None,
     config: TrainConfig | None = None,
+    init_model: str | None = None,
 ) -> tuple[CoLiMModel, dict[str, Any] | None]:
-    """A fresh model from plugin names; ``pretrained_core`` loads the core encoder (refusing another encoder name).
+    """A fresh model from plugin names; ``pretrained_core`` loads the core encoder (refusing another encoder name);
+    ``init_model`` starts from a whole trained model instead (pair pretraining: encoders and head, see
+    :func:`init_from_model`).
 
     Returns the model and the pretrained checkpoint's info (None without one).
     """
     config = config or TrainConfig()
     pretrained_info = None
+    if init_model:
+        return init_from_model(init_model, core_encoder, ligand_encoder, config)
     if pretrained_core:
         core, pretrained_info = load_encoder_checkpoint(pretrained_core, expect=core_encoder)
     else:
         core = create_core_encoder(core_encoder, **(core_args or {}))
     ligand = create_ligand_encoder(ligand_encoder, **(ligand_args or {}))
     return CoLiMModel(core, ligand, hidden_dims=config.hidden_dims, dropout=config.dropout), pretrained_info
+
+
+def _init_summary(info: dict[str, Any]) -> dict[str, Any]:
+    """What a fine-tuned checkpoint records of the model it started from (no history: it can be long)."""
+    meta = info.get("metadata", {})
+    keep = ("kind", "seed", "dataset_hash", "dataset_path", "dataset_sizes", "config", "best_epoch", "metrics")
+    out = {k: meta[k] for k in keep if k in meta}
+    domain = info.get("domain") or {}
+    if "elements" in domain:
+        out["elements"] = domain["elements"]
+    return out
+
+
+def init_from_model(path: str, core_encoder: str, ligand_encoder: str, config: TrainConfig) -> tuple[CoLiMModel, dict[str, Any]]:
+    """A trained model (e.g. the pair model pretrained on MetaLig) to fine-tune further, in training mode.
+
+    Its encoders and head are kept whole, so the encoder names and ``config.hidden_dims`` must be the
+    checkpoint's; a mismatch raises :class:`TrainingError` naming what the checkpoint holds.
+    """
+    model, info = load_checkpoint(path)
+    names = (info["core_encoder"]["name"], info["ligand_encoder"]["name"])
+    if names != (core_encoder, ligand_encoder):
+        raise TrainingError(f"--init-model {path} holds core encoder '{names[0]}' and ligand encoder '{names[1]}'; "
+                            f"pass --core-encoder {names[0]} --ligand-encoder {names[1]}")
+    if tuple(model.head.hidden_dims) != tuple(config.hidden_dims):
+        raise TrainingError(f"--init-model {path} has head layers {','.join(map(str, model.head.hidden_dims))}; "
+                            f"pass --hidden-dims {','.join(map(str, model.head.hidden_dims))}")
+    model.head.dropout.p = config.dropout
+    model.head.dropout_rate = float(config.dropout)
+    model.domain_reference = None
+    model.train()
+    return model, info
 
 
 @torch.no_grad()
@@ -212,6 +249,8 @@ class ModelSpec:
     core_args: dict[str, Any] = field(default_factory=dict)
     ligand_args: dict[str, Any] = field(default_factory=dict)
     pretrained_core: str | None = None
+    #: a trained model checkpoint to start from (pair pretraining); excludes the three fields above but the names.
+    init_model: str | None = None
 
 
 def fit(
@@ -225,7 +264,7 @@ def fit(
     """Seed, build and train one model; returns the result and the checkpoint metadata describing the run."""
     seed_everything(seed)
     model, pretrained_info = build_model(spec.core_encoder, spec.ligand_encoder, spec.core_args, spec.ligand_args,
-                                         spec.pretrained_core, config)
+                                         spec.pretrained_core, config, spec.init_model)
     result = train_model(model, dataset, config, seed, silent=silent, features=features)
     metadata = {
         "kind": "colim-train",
@@ -237,7 +276,9 @@ def fit(
         "epochs_run": len(result.history),
         "metrics": {"val": result.val_metrics},
         "history": result.history,
-        "pretrained_core": None if pretrained_info is None else {
+        "pretrained_core": None if pretrained_info is None or spec.init_model else {
             "path": str(spec.pretrained_core), "metadata": pretrained_info.get("metadata", {})},
+        "init_model": None if not spec.init_model or pretrained_info is None else {
+            "path": str(spec.init_model), "metadata": _init_summary(pretrained_info)},
     }
     return result, metadata

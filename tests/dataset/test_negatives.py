@@ -54,10 +54,23 @@ def test_type_i_negatives_never_hold_a_close_same_family_ligand():
         assert neg.ratios == (18.0,)  # ratios drawn from the positive's, no label leak
 
 
-def test_type_ii_negatives_have_another_number_of_kinds_and_avoid_all_positives():
+def test_type_ii_negatives_match_their_positive_s_number_of_kinds_and_avoid_all_positives():
+    """The kind count alone must not tell negatives from positives (it gave AUC 0.71 under the paper's rule)."""
     rng = np.random.default_rng(1)
     positives = [LigandSet.of([PET]), LigandSet.of(["C[S]", "c1ccc(P(c2ccccc2)c2ccccc2)cc1"])]
-    result = sample_class_negatives(positives, "II", POOL, 10, 2, rng)
+    result = sample_class_negatives(positives, "II", POOL, 8, 2, rng)  # 4 allowed ligands: 4 singles, 6 pairs
+    assert len(result.negatives) == 8 and result.shortfall == 0
+    assert sorted(len(neg) for _, neg in result.negatives) == [1] * 4 + [2] * 4
+    for which, neg in result.negatives:
+        assert len(neg) == len(positives[which])
+    allowed = {canonical_smiles(s) for s in allowed_pool([PET, "C[S]", "c1ccc(P(c2ccccc2)c2ccccc2)cc1"], POOL, 2)}
+    assert all(set(neg.smiles) <= allowed for _, neg in result.negatives)
+
+
+def test_the_paper_s_type_ii_rule_gives_another_number_of_kinds():
+    rng = np.random.default_rng(1)
+    positives = [LigandSet.of([PET]), LigandSet.of(["C[S]", "c1ccc(P(c2ccccc2)c2ccccc2)cc1"])]
+    result = sample_class_negatives(positives, "II", POOL, 10, 2, rng, kinds="different")
     assert len(result.negatives) == 10
     allowed = {canonical_smiles(s) for s in allowed_pool([PET, "C[S]", "c1ccc(P(c2ccccc2)c2ccccc2)cc1"], POOL, 2)}
     assert allowed == {canonical_smiles(s) for s in ("CCCCCCCCCCCC[S]", "[C]#Cc1ccccc1", "CC(=O)[O]", "[Cl]")}
@@ -69,7 +82,7 @@ def test_type_ii_negatives_have_another_number_of_kinds_and_avoid_all_positives(
 
 def test_type_ii_with_a_too_small_pool_reports_the_shortfall():
     rng = np.random.default_rng(0)
-    result = sample_class_negatives([LigandSet.of([PET]), LigandSet.of(["C[S]"])], "II", [PET, "C[S]", "[Cl]"], 2, 2, rng)
+    result = sample_class_negatives([LigandSet.of([PET]), LigandSet.of(["C[S]"])], "II", [PET, "C[S]", "[Cl]"], 2, 2, rng, kinds="different")
     assert result.negatives == [] and result.shortfall == 2
     assert result.reason == "pool of 1 allowed ligand(s) cannot make a set with a kind count other than 1"
 

@@ -34,6 +34,8 @@ class CGCNNEncoder(GraphCoreEncoder):
         readout_norm: ``"layernorm"`` (bounded core embedding) or ``"none"`` (plain mean).
         relative_distances: expand edge lengths divided by the two atoms' summed covalent radii.
         batch_norm: BatchNorm inside each CGConv, as in the CGCNN paper (uses running stats in eval mode).
+        oxidation_state: take the core's metal oxidation state as a graph-level input (see
+            :mod:`colim.encoders.graph`).
     """
 
     name = "cgcnn"
@@ -50,9 +52,10 @@ class CGCNNEncoder(GraphCoreEncoder):
         atom_features: str = "physics",
         readout_norm: str = "layernorm",
         relative_distances: bool = False,
+        oxidation_state: bool = False,
     ):
         super().__init__()
-        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances)
+        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances, oxidation_state)
         self.convs = nn.ModuleList(
             CGConv(self.embedding_dim, dim=num_gaussians, aggr="add", batch_norm=batch_norm) for _ in range(num_layers)
         )

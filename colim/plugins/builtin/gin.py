@@ -52,9 +52,10 @@ class GINEncoder(GraphCoreEncoder):
         atom_features: str = "physics",
         readout_norm: str = "layernorm",
         relative_distances: bool = False,
+        oxidation_state: bool = False,
     ):
         super().__init__()
-        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances)
+        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances, oxidation_state)
         self.use_edge_features = bool(edge_features)
         if self.use_edge_features:
             convs = [GINEConv(_gin_mlp(self.embedding_dim), train_eps=True, edge_dim=num_gaussians) for _ in range(num_layers)]
