@@ -13,6 +13,7 @@ same seed). Folds default to scaffold-grouped k-fold (:func:`colim.evaluation.fo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -148,7 +149,7 @@ def run_lift_study(dataset: MatchingDataset, study: LiftStudy, silent: bool = Tr
                    log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run every row of ``study`` on every usable fold; the runs, per-row summaries and paired differences."""
     rows = [resolve_choice(r, LIFT_ROWS, "core-lift row") for r in study.rows]
-    study.rows = rows
+    study = dataclasses.replace(study, rows=rows)  # the caller's study stays as given
     start = time.perf_counter()
     folds = make_folds(dataset, study.scheme, study.folds, study.fold_seed)
     templates = list(study.templates) if study.templates is not None else reference_cores(dataset, study.metals)

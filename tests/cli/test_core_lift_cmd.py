@@ -76,3 +76,10 @@ def test_a_clusters_csv_without_its_columns_is_refused_in_one_line(tmp_path):
     result = CliRunner().invoke(cli, ["cross-match", "--clusters", str(bad)])
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {bad}: a known-clusters CSV needs the columns formula, ligand_smiles, metal_family"
+
+
+def test_an_unknown_row_lists_the_rows(metal_h5, tmp_path):
+    result = CliRunner().invoke(cli, ["core-lift", "--dataset", metal_h5, "--rows", "modle", "-o", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: unknown core-lift row 'modle'; choose from: model, ligand-only, additive, metal-prior, xgboost-metal"
+    assert not (tmp_path / "x" / "core_lift.json").exists()
