@@ -15,8 +15,16 @@ core's elements; ``"none"`` is the original unbounded mean. With ``oxidation_sta
 oxidation state (``core.info["oxidation_state"]``, see :func:`colim.structures.core.oxidation_state`) enters
 as a graph-level input: ``[state / 3, known]`` (``[0, 0]`` when unknown) through a linear map, zero at
 start, added to the pooled vector, so the embedding keeps its size and a pretrained encoder starts from
-the same numbers. Checkpoints written before these options existed rebuild with :data:`LEGACY_GRAPH_ARGS`
-(learned, no norm, no oxidation state).
+the same numbers. With ``composition=True`` the mean of the atoms' initial embeddings (the core's element
+composition, before any message passing) enters the same way: a single metal atom (the core of a mononuclear
+complex) and a 55-atom cluster of that metal then share that part of their vectors, which is what lets
+per-metal ligand chemistry learned on complexes reach clusters. A graph without edges (one atom) has no
+geometry: its message-passing part is set to zero, so everything a one-atom core says about its element
+goes through the composition term that a cluster of that element shares; and the message-passing part of
+every core enters through a learned gate that starts at zero, so a model pretrained on one-atom cores
+(which never trains the gate) starts its cluster training from exactly the per-metal chemistry it learned,
+and the geometry term grows only as far as the cluster data ask. Checkpoints written before these options
+existed rebuild with :data:`LEGACY_GRAPH_ARGS` (learned, no norm, no oxidation state, no composition term).
 """
 
 from __future__ import annotations
@@ -47,7 +55,8 @@ READOUT_NORMS = ("layernorm", "none")
 #: with ``relative_distances``, edge lengths divided by the two atoms' summed covalent radii are expanded over [0, this].
 RELATIVE_DISTANCE_STOP = 2.5
 #: arguments graph encoders gained after their first checkpoints, with the values those checkpoints were built with.
-LEGACY_GRAPH_ARGS = {"atom_features": "learned", "readout_norm": "none", "relative_distances": False, "oxidation_state": False}
+LEGACY_GRAPH_ARGS = {"atom_features": "learned", "readout_norm": "none", "relative_distances": False, "oxidation_state": False,
+                     "composition": False}
 #: oxidation states are divided by this before they enter an encoder.
 OXIDATION_SCALE = 3.0
 
@@ -179,6 +188,7 @@ class GraphCoreEncoder(CoreEncoder):
     cutoff: float = DEFAULT_CUTOFF
     max_neighbors: int | None = None
     oxidation_state: bool = False
+    composition: bool = False
     #: arguments missing from an old checkpoint's record take these values (see :data:`LEGACY_GRAPH_ARGS`).
     legacy_init_args = LEGACY_GRAPH_ARGS
 
@@ -190,7 +200,7 @@ class GraphCoreEncoder(CoreEncoder):
 
     def init_graph_layers(self, embedding_dim: int, cutoff: float, num_gaussians: int, max_neighbors: int | None,
                           atom_features: str = "physics", readout_norm: str = "layernorm", relative_distances: bool = False,
-                          oxidation_state: bool = False) -> None:
+                          oxidation_state: bool = False, composition: bool = False) -> None:
         """Check the graph options and build what every graph encoder starts from: an element embedding
         (``self.embedding``), a Gaussian distance expansion (``self.expansion``) and the readout norm."""
         check_graph_options(self.name, cutoff, max_neighbors)
@@ -217,6 +227,12 @@ class GraphCoreEncoder(CoreEncoder):
             self.oxidation = nn.Linear(2, self.embedding_dim)
             nn.init.zeros_(self.oxidation.weight)
             nn.init.zeros_(self.oxidation.bias)
+        self.composition = bool(composition)
+        if self.composition:
+            self.composition_map = nn.Linear(self.embedding_dim, self.embedding_dim)
+            nn.init.zeros_(self.composition_map.weight)
+            nn.init.zeros_(self.composition_map.bias)
+            self.geometry_gate = nn.Parameter(torch.zeros(()))
 
     def embed_atoms(self, batch: Data) -> Tensor:
         """Initial atom features from the atomic numbers: ``[N, embedding_dim]``."""
@@ -238,6 +254,11 @@ class GraphCoreEncoder(CoreEncoder):
         """Mean of :meth:`atom_features` over each core's atoms, then the readout norm (plus the oxidation-state
         term with ``oxidation_state``): ``[num_graphs, embedding_dim]``."""
         pooled = self.readout_norm(global_mean_pool(self.atom_features(batch), batch.batch, size=batch.num_graphs))
+        if self.composition:
+            has_edges = torch.zeros(batch.num_graphs, dtype=pooled.dtype, device=pooled.device)
+            has_edges = has_edges.index_fill(0, batch.batch[batch.edge_index[1]], 1.0) if batch.edge_index.numel() else has_edges
+            composition = self.composition_map(global_mean_pool(self.embed_atoms(batch), batch.batch, size=batch.num_graphs))
+            pooled = self.geometry_gate * pooled * has_edges[:, None] + composition
         if self.oxidation_state:
             pooled = pooled + self.oxidation(batch.oxidation)
         return pooled

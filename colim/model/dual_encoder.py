@@ -30,6 +30,16 @@ class PairHead(nn.Module):
         dims = (in_dim,) + self.hidden_dims + (1,)
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.activation = nn.Softplus()
+        #: keep the BatchNorm's statistics as they are while training (fine-tuning a pretrained pair model on
+        #: data of one metal would otherwise shrink the core dimensions' variance to nothing and blow up the
+        #: other metals' normalised core vectors).
+        self.frozen_norm = False
+
+    def train(self, mode: bool = True) -> "PairHead":
+        super().train(mode)
+        if self.frozen_norm:
+            self.norm.eval()
+        return self
 
     def forward(self, h_core: Tensor, h_ligands: Tensor) -> Tensor:
         """Shapes: ``h_core [B, core_dim]``, ``h_ligands [B, ligand_dim]`` → logits ``[B]``."""

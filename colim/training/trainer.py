@@ -109,7 +109,8 @@ def init_from_model(path: str, core_encoder: str, ligand_encoder: str, config: T
     """A trained model (e.g. the pair model pretrained on MetaLig) to fine-tune further, in training mode.
 
     Its encoders and head are kept whole, so the encoder names and ``config.hidden_dims`` must be the
-    checkpoint's; a mismatch raises :class:`TrainingError` naming what the checkpoint holds.
+    checkpoint's; a mismatch raises :class:`TrainingError` naming what the checkpoint holds. The head's
+    BatchNorm keeps the pretrained statistics (normalisation over every metal of the pretraining data).
     """
     model, info = load_checkpoint(path)
     names = (info["core_encoder"]["name"], info["ligand_encoder"]["name"])
@@ -121,6 +122,7 @@ def init_from_model(path: str, core_encoder: str, ligand_encoder: str, config: T
                             f"pass --hidden-dims {','.join(map(str, model.head.hidden_dims))}")
     model.head.dropout.p = config.dropout
     model.head.dropout_rate = float(config.dropout)
+    model.head.frozen_norm = True
     model.domain_reference = None
     model.train()
     return model, info

@@ -88,3 +88,20 @@ def read_structure_core() -> Atoms:
 def test_an_old_encoder_checkpoint_still_rebuilds_without_the_input():
     encoder, _ = load_encoder_checkpoint(DATA / "checkpoints" / "cgcnn_v1_learned.pt", expect="cgcnn")
     assert encoder.init_args()["oxidation_state"] is False
+
+
+def test_with_composition_a_cluster_starts_where_a_single_atom_of_its_metal_is():
+    """The message-passing part enters through a gate that starts at zero (a one-atom graph has none at all):
+    a pair model trained on complexes' metal atoms scores an untrained-geometry Cu55 as it scores a Cu atom."""
+    torch.manual_seed(0)
+    enc = create_core_encoder("cgcnn", embedding_dim=8, num_layers=2, oxidation_state=True, composition=True)
+    with torch.no_grad():
+        enc.composition_map.weight.normal_()
+    cu55, au55 = Icosahedron("Cu", 3), Icosahedron("Au", 3)
+    v = enc.encode([cu55, metal_core("Cu", None), au55, metal_core("Au", None)])
+    assert torch.allclose(v[0], v[1], atol=1e-6) and torch.allclose(v[2], v[3], atol=1e-6)
+    assert not torch.allclose(v[0], v[2])
+    with torch.no_grad():
+        enc.geometry_gate.fill_(1.0)
+    w = enc.encode([cu55, metal_core("Cu", None)])
+    assert not torch.allclose(w[0], w[1]) and torch.allclose(w[1], v[1], atol=1e-6)  # one atom: no geometry term

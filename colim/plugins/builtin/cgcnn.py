@@ -36,6 +36,8 @@ class CGCNNEncoder(GraphCoreEncoder):
         batch_norm: BatchNorm inside each CGConv, as in the CGCNN paper (uses running stats in eval mode).
         oxidation_state: take the core's metal oxidation state as a graph-level input (see
             :mod:`colim.encoders.graph`).
+        composition: add a learned map of the mean initial atom embedding (the element composition) to the
+            pooled vector, shared by a single atom and a cluster of the same metal.
     """
 
     name = "cgcnn"
@@ -53,9 +55,10 @@ class CGCNNEncoder(GraphCoreEncoder):
         readout_norm: str = "layernorm",
         relative_distances: bool = False,
         oxidation_state: bool = False,
+        composition: bool = False,
     ):
         super().__init__()
-        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances, oxidation_state)
+        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances, oxidation_state, composition)
         self.convs = nn.ModuleList(
             CGConv(self.embedding_dim, dim=num_gaussians, aggr="add", batch_norm=batch_norm) for _ in range(num_layers)
         )

@@ -53,9 +53,10 @@ class GINEncoder(GraphCoreEncoder):
         readout_norm: str = "layernorm",
         relative_distances: bool = False,
         oxidation_state: bool = False,
+        composition: bool = False,
     ):
         super().__init__()
-        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances, oxidation_state)
+        self.init_graph_layers(embedding_dim, cutoff, num_gaussians, max_neighbors, atom_features, readout_norm, relative_distances, oxidation_state, composition)
         self.use_edge_features = bool(edge_features)
         if self.use_edge_features:
             convs = [GINEConv(_gin_mlp(self.embedding_dim), train_eps=True, edge_dim=num_gaussians) for _ in range(num_layers)]
