@@ -29,7 +29,8 @@ def command(clusters: tuple[str, ...], models: tuple[str, ...], panel: tuple[str
     metals = ("Cu", "Ag", "Au")
     click.echo(f"{len(report['items'])} known cluster(s) on {report['templates']} template core(s) x 3 metals; "
                f"{len(report['skipped'])} row(s) left out")
-    click.echo(f"cross-matching AUC {_fmt(report['auc'])} (mean over metals; over sets {_fmt(report['auc_items'])}): "
+    click.echo(f"cross-matching AUC {_fmt(report['auc'])} [{_fmt(report['ci_low'])}, {_fmt(report['ci_high'])}] "
+               f"(mean over metals, 95% bootstrap interval over sets; over sets {_fmt(report['auc_items'])}): "
                + ", ".join(f"{m} {_fmt(report[f'auc_{m}'])} ({report[f'items_{m}']} sets)" for m in metals))
     if output:
         click.echo(f"wrote {output}")

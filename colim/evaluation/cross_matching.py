@@ -152,7 +152,23 @@ def cross_matching(scorer: Scorer, items: Sequence[ClusterItem], templates: Sequ
         out[f"auc_{m}"] = _nanmean(aucs[sel] if sel.any() else np.zeros(0))
         out[f"items_{m}"] = int(sel.sum())
     out["auc"] = _nanmean(np.array([out[f"auc_{m}"] for m in metals], dtype=float))
+    out["ci_low"], out["ci_high"] = bootstrap_interval(aucs, [r["metal"] for r in per_item], metals)
     return out
+
+
+def bootstrap_interval(aucs: np.ndarray, item_metals: Sequence[str], metals: Sequence[str] = COINAGE, n_boot: int = 1000,
+                       seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of the metal-balanced cross-matching AUC over sets resampled within each metal
+    (a fixed checkpoint has no folds or seeds: the sets are what varies). NaN without items."""
+    groups = [aucs[[i for i, m in enumerate(item_metals) if m == metal]] for metal in metals]
+    groups = [g[np.isfinite(g)] for g in groups]
+    groups = [g for g in groups if len(g)]
+    if not groups:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    values = [float(np.mean([rng.choice(g, size=len(g)).mean() for g in groups])) for _ in range(n_boot)]
+    tail = (1.0 - level) / 2 * 100
+    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
 
 
 def _nanmean(values: np.ndarray) -> float:

@@ -54,10 +54,10 @@ def test_cross_match_with_the_shipped_model_prints_per_metal_and_writes_json(tmp
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "31 known cluster(s) on 1 template core(s) x 3 metals; 21 row(s) left out"
-    assert lines[1].startswith("cross-matching AUC ") and "Cu " in lines[1] and "(15 sets)" in lines[1]
+    assert lines[1].startswith("cross-matching AUC ") and "95% bootstrap interval over sets" in lines[1] and "(15 sets)" in lines[1]
     report = json.loads(out.read_text())  # strict JSON: no NaN
     assert len(report["items"]) == 31 and report["panel_cores"] == 3
-    assert 0.0 <= report["auc"] <= 1.0
+    assert 0.0 <= report["ci_low"] <= report["auc"] <= report["ci_high"] <= 1.0
 
 
 def test_a_panel_core_that_is_an_alloy_is_refused_in_one_line(tmp_path):

@@ -50,6 +50,7 @@ def test_a_ligand_only_model_cross_matches_at_exactly_one_half(items, au25):
     assert result["panel_cores"] == 3 and len(result["items"]) == len(items)
     assert all(r["auc"] == 0.5 for r in result["items"])
     assert result["auc"] == 0.5 and result["auc_items"] == 0.5
+    assert (result["ci_low"], result["ci_high"]) == (0.5, 0.5)
 
 
 def test_a_metal_offset_alone_cross_matches_at_one_half_over_the_metals(items, au25):
@@ -63,7 +64,7 @@ def test_a_metal_offset_alone_cross_matches_at_one_half_over_the_metals(items, a
 
     result = cross_matching(additive, items, [au25])
     assert (result["auc_Cu"], result["auc_Ag"], result["auc_Au"]) == (1.0, 0.5, 0.0)
-    assert result["auc"] == 0.5
+    assert result["auc"] == 0.5 and (result["ci_low"], result["ci_high"]) == (0.5, 0.5)  # every resample: 1, 0.5, 0
     assert result["auc_items"] != 0.5  # the plain item mean follows the metals' item counts
 
 
