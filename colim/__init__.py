@@ -3,7 +3,7 @@
 Each job is one function here: ``colim.read_cores``, ``colim.enumerate_edits``, ``colim.apply_edit``,
 ``colim.write_cores``, ``colim.build_core_library``, ``colim.build_ligand_library``, ``colim.screen``,
 ``colim.read_hits``, ``colim.write_report``, ``colim.build_dataset``, ``colim.pretrain``, ``colim.train``,
-``colim.evaluate``, ``colim.explain``, ``colim.load_model``, ``colim.run_demo``, ``colim.compare`` and the smaller jobs
+``colim.evaluate``, ``colim.core_lift``, ``colim.cross_match``, ``colim.explain``, ``colim.load_model``, ``colim.run_demo``, ``colim.compare`` and the smaller jobs
 of ``colim plugins``, ``inspect``, ``weights``, ``pretrain-data`` and ``dataset stats`` (see docs/api.md). They live in
 :mod:`colim.api` and load on first use, so ``import colim`` stays light.
 """
@@ -20,7 +20,7 @@ from colim.version import __version__
 
 #: the public functions of :mod:`colim.api`, importable as ``colim.<name>``.
 API = (
-    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "compare", "dataset_stats", "enumerate_edits",
+    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "compare", "core_lift", "cross_match", "dataset_stats", "enumerate_edits",
     "evaluate", "explain", "generate_pretraining_set", "import_weights", "inspect", "inspect_structure", "list_plugins", "list_weights", "load_model",
     "nc_database_set", "pretrain", "pretraining_set_info", "read_cores", "read_hits", "run_demo", "screen", "train", "verify_weights",
     "write_cores", "write_report",

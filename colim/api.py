@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import tempfile
 import time
@@ -51,6 +52,10 @@ from colim.evaluation.evaluation import write_report as _write_evaluation
 from colim.evaluation.folds import CV_SCHEMES, geometry_group
 from colim.ext.weights import DEFAULT_NAME as DEFAULT_WEIGHTS_NAME
 from colim.ext.weights import WEIGHTS_DIR_ENV, import_weights, list_weights, verify_weights, weights_dir
+from colim.evaluation.core_lift import core_metal
+from colim.evaluation.cross_matching import ClusterItem, cross_matching, items_from_csv, items_from_dataset
+from colim.evaluation.lift_study import LIFT_JSON, LIFT_ROWS, LiftStudy, format_lift_table, jsonable, run_lift_study, write_lift_study
+from colim.evaluation.metal_baselines import mean_scorer, model_scorer
 from colim.io.core_sources import CoreSource
 from colim.io.core_sources import read_cores as _read_cores
 from colim.io.core_sources import read_one_core
@@ -61,7 +66,7 @@ from colim.io.hit_tables import read_hits as _read_hits
 from colim.inspection import describe as _describe
 from colim.io.locks import append_wait, output_lock
 from colim.io.os_errors import writable_folder_error
-from colim.io.output_files import check_output_path, refuse_input_as_output
+from colim.io.output_files import atomic_output, check_output_path, refuse_input_as_output
 from colim.io.structure_readers import read_structure
 from colim.libraries.core_library import append_core_library, embed_cores
 from colim.libraries.core_library import build_core_library as _build_core_library
@@ -101,7 +106,7 @@ from colim.training.trainer import ModelSpec, TrainConfig
 from colim.version import __version__
 
 __all__ = [
-    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "compare", "dataset_stats", "enumerate_edits",
+    "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "compare", "core_lift", "cross_match", "dataset_stats", "enumerate_edits",
     "evaluate", "explain", "generate_pretraining_set", "import_weights", "inspect", "inspect_structure", "list_plugins", "list_weights", "load_model",
     "nc_database_set", "pretrain", "pretraining_set_info", "read_cores", "read_hits", "run_demo", "screen", "train", "verify_weights",
     "write_cores", "write_report",
@@ -542,6 +547,96 @@ def evaluate(dataset: PathLike | MatchingDataset, model: ModelArg = None, output
     report["trained_on_this_dataset"] = {m.info["metadata"].get("dataset_hash") for m in members} == {data.content_hash()}
     if output is not None:
         report["files"] = [str(p) for p in _write_evaluation(report, output, overwrite)]
+    return report
+
+
+#: rows of :func:`core_lift`, and its printed table (the CLI imports only this module).
+CORE_LIFT_ROWS = LIFT_ROWS
+format_core_lift = format_lift_table
+
+
+def _cluster_items(clusters: PathLike | Sequence[PathLike]) -> tuple[list[ClusterItem], list[str]]:
+    """Known-cluster items from CSV files (``known_clusters.csv``) and matching datasets (.h5), and the rows left out."""
+    items, skipped = [], []
+    for path in [clusters] if isinstance(clusters, (str, os.PathLike)) else list(clusters):
+        if str(path).lower().endswith(".csv"):
+            got, left = items_from_csv(path)
+            items += got
+            skipped += left
+        else:
+            items += items_from_dataset(load_dataset(path), str(path))
+    return items, skipped
+
+
+def _panel(panel: CoreSource | Sequence[CoreSource]) -> list[Atoms]:
+    """Cross-matching template cores: each must hold one coinage metal (Cu, Ag or Au) and no other metal."""
+    cores = _read_cores(panel)
+    bad = [str(c.info.get("id", i)) for i, c in enumerate(cores) if core_metal(c) is None]
+    if bad:
+        raise ApiError(f"panel core {bad[0]} does not hold exactly one coinage metal (Cu, Ag or Au) and no other metal")
+    return cores
+
+
+def core_lift(dataset: PathLike | MatchingDataset, output: PathLike | None = None, *, core_encoder: str = "cgcnn",
+              ligand_encoder: str = "fingerprint", core_args: dict | None = None, ligand_args: dict | None = None,
+              pretrained_core: PathLike | None = None, seeds: Sequence[int] = (0, 1), folds: int = 5, cv: str = "scaffold",
+              fold_seed: int = 0, rows: Sequence[str] | None = None, clusters: PathLike | Sequence[PathLike] = (),
+              panel: CoreSource | Sequence[CoreSource] | None = None, overwrite: bool = False, progress: bool = False,
+              log: Callable[[str], None] | None = None, **config: Any) -> dict[str, Any]:
+    """Does the core change the answer? Cross-validate a dual-encoder model beside ligand-only, additive (ligand +
+    metal), metal-prior and XGBoost (fingerprint + metal) baselines on the same folds and seeds (``colim core-lift``).
+
+    Reports per fold × seed and summarised (mean, std, 95% CI): pooled and per-metal (Cu, Ag, Au) AUC, the
+    metal-blind AUC and the core lift (their difference), the model's paired differences from the additive
+    and ligand-only rows, and, with ``clusters`` (known_clusters.csv files and/or cluster datasets), the
+    cross-matching AUC on ``panel`` cores (default: each metal's most used dataset core). ``config`` takes
+    :class:`colim.training.trainer.TrainConfig` fields; ``rows`` a subset of ``model``, ``ligand-only``,
+    ``additive``, ``metal-prior``, ``xgboost-metal``. With ``output`` (a folder) writes ``core_lift.json``.
+    """
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ApiError(f"unknown training option(s) {', '.join(unknown)}; choose from: {', '.join(sorted(known))}")
+    if "hidden_dims" in config:
+        config["hidden_dims"] = tuple(config["hidden_dims"])
+    if output is not None:
+        check_output_path(Path(output) / LIFT_JSON, overwrite)
+    data = _dataset(dataset)
+    items, skipped = _cluster_items(clusters)
+    spec = ModelSpec(core_encoder, ligand_encoder, dict(core_args or {}), dict(ligand_args or {}),
+                     str(pretrained_core) if pretrained_core else None)
+    study = LiftStudy(spec, TrainConfig(**config), list(seeds), folds, fold_seed, cv, list(rows or LIFT_ROWS), items,
+                      None if panel is None else _panel(panel),
+                      info={"dataset": None if isinstance(dataset, MatchingDataset) else str(dataset),
+                            "clusters": [str(c) for c in ([clusters] if isinstance(clusters, (str, os.PathLike)) else clusters)],
+                            "clusters_skipped": skipped})
+    report = run_lift_study(data, study, silent=not progress, log=log)
+    if output is not None:
+        report["files"] = [str(write_lift_study(report, output, overwrite))]
+    return report
+
+
+def cross_match(clusters: PathLike | Sequence[PathLike], model: ModelArg = None, panel: CoreSource | Sequence[CoreSource] | None = None,
+                output: PathLike | None = None, overwrite: bool = False) -> dict[str, Any]:
+    """Cross-matching AUC of a trained model (``colim cross-match``): is each known cluster's ligand set scored
+    higher on ``panel`` cores made of its own metal than on the same cores made of the other coinage metals?
+
+    ``clusters``: known_clusters.csv files and/or cluster datasets (.h5); ``panel``: template cores of one
+    coinage metal each (default: the shipped Au25 core), each transmuted to Cu, Ag and Au. An ensemble scores
+    by its mean probability. Returns ``auc`` (mean over metals of the per-metal mean), ``auc_items``,
+    ``auc_Cu`` ..., ``items`` (per set) and ``skipped`` (rows left out, with why); with ``output`` also writes
+    it there as JSON (NaN as null).
+    """
+    if output is not None:
+        check_output_path(output, overwrite)
+    items, skipped = _cluster_items(clusters)
+    templates = _panel(panel if panel is not None else shipped(DEFAULT_DEMO_CORE))
+    scorer = mean_scorer([model_scorer(m.model) for m in load_model(model)])
+    report = {**cross_matching(scorer, items, templates), "skipped": skipped}
+    if output is not None:
+        with atomic_output(output, overwrite=overwrite) as tmp:
+            Path(tmp).write_text(json.dumps(jsonable(report), indent=2))
+        report["files"] = [str(output)]
     return report
 
 

@@ -34,6 +34,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "colim.cli.pretrain_data_cmd",
     "colim.cli.evaluate_cmd",
     "colim.cli.compare_cmd",
+    "colim.cli.core_lift_cmd",
+    "colim.cli.cross_match_cmd",
     "colim.cli.demo_cmd",
 )
 

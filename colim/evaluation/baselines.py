@@ -8,6 +8,7 @@ set's ligands. An XGBoost classifier is fitted on the training split (early-stop
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, Sequence
 
 import numpy as np
@@ -38,6 +39,11 @@ def ligand_set_fingerprints(pairs: Sequence[PairRecord]) -> np.ndarray:
     return out
 
 
+def xgboost_installed() -> bool:
+    """True when the optional xgboost package can be imported."""
+    return importlib.util.find_spec("xgboost") is not None
+
+
 def core_descriptors(name: str, dataset: MatchingDataset, silent: bool = True) -> np.ndarray:
     """Descriptor of every dataset core from core encoder ``name`` (e.g. ``soap``), ``[C, D]``."""
     if name not in core_encoders():
@@ -51,6 +57,8 @@ def pair_matrix(descriptors: np.ndarray, pairs: Sequence[PairRecord]) -> np.ndar
     """``[core descriptor | ligand-set fingerprint]`` rows for ``pairs``."""
     if not pairs:
         return np.zeros((0, descriptors.shape[1]))
+    if descriptors.shape[1] == 0:  # descriptor-free: the fingerprint alone
+        return ligand_set_fingerprints(pairs)
     cores = descriptors[[p.core_index for p in pairs]]
     return np.hstack([cores, ligand_set_fingerprints(pairs)])
 

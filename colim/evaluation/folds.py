@@ -1,10 +1,13 @@
-"""Cross-validation folds of a matching dataset: grouped k-fold over core-geometry groups,
-leave-one-ligand-family-out and leave-one-metal-out.
+"""Cross-validation folds of a matching dataset: grouped k-fold over core-geometry groups, scaffold k-fold over
+ligand Murcko scaffolds, leave-one-ligand-family-out and leave-one-metal-out.
 
 A fold is the dataset with every pair's split reassigned (train / val / test), so the trainer and the
 baselines run on it unchanged. Grouped k-fold: the core-geometry groups (:func:`geometry_group`) are shuffled
 with ``seed`` and dealt, largest first, to the fold with the fewest pairs; fold ``i`` tests on part ``i``,
 validates (early stopping) on part ``i + 1`` and trains on the rest, so no group is on two sides.
+Scaffold k-fold (:func:`scaffold_kfold`) deals ligand Murcko scaffolds (:mod:`colim.dataset.scaffolds`; an
+acyclic ligand is its own scaffold) the same way and leaves out of a fold the pairs whose scaffolds straddle
+two sides: no scaffold sits on two sides, and a ligand set on several metals stays on one side.
 Leave-one-out schemes test on every pair holding the family (metal) and train on the pairs without it,
 a fifth of those groups validating; a fold whose test or training side lacks positives or negatives
 is skipped with the reason.
@@ -21,10 +24,11 @@ from ase.data import chemical_symbols
 
 from colim.choices import resolve_choice
 from colim.dataset.records import MatchingDataset, PairRecord
+from colim.dataset.scaffolds import set_scaffolds
 from colim.model.domain import families_of
 
 #: cross-validation schemes of ``colim compare --cv``.
-CV_SCHEMES = ("grouped", "family", "metal", "split")
+CV_SCHEMES = ("grouped", "scaffold", "family", "metal", "split")
 #: elements that count as the core's metals for leave-one-metal-out.
 METALS = frozenset({"Cu", "Ag", "Au", "Pd", "Pt", "Ni", "Cd", "Hg", "Zn", "Rh", "Ir", "Co", "Fe", "Ru", "Os"})
 
@@ -37,6 +41,7 @@ class Fold:
     name: str
     dataset: MatchingDataset | None
     skipped: str = ""
+    dropped: int = 0  # pairs left out of this fold (scaffold folds: their scaffolds fall on two sides)
 
     def sizes(self) -> dict[str, int]:
         return {} if self.dataset is None else {s: len(self.dataset.split_pairs(s)) for s in ("train", "val", "test")}
@@ -60,9 +65,15 @@ def group_parts(dataset: MatchingDataset, k: int, seed: int = 0) -> list[set[str
     for p in dataset.pairs:
         g = geometry_group(dataset, p)
         sizes[g] = sizes.get(g, 0) + 1
-    groups = sorted(sizes)
-    order = np.random.default_rng(seed).permutation(len(groups))
-    ranked = sorted((groups[i] for i in order), key=lambda g: -sizes[g])  # stable: ties keep the shuffled order
+    return _deal(sizes, k, seed)
+
+
+def _deal(sizes: dict[str, int], k: int, seed: int) -> list[set[str]]:
+    """Keys dealt into ``k`` parts of about equal total size: shuffled with ``seed``, largest first, each to the
+    lightest part."""
+    keys = sorted(sizes)
+    order = np.random.default_rng(seed).permutation(len(keys))
+    ranked = sorted((keys[i] for i in order), key=lambda g: -sizes[g])  # stable: ties keep the shuffled order
     parts: list[set[str]] = [set() for _ in range(k)]
     load = [0] * k
     for g in ranked:
@@ -92,6 +103,29 @@ def grouped_kfold(dataset: MatchingDataset, k: int = 5, seed: int = 0) -> list[F
         groups = [geometry_group(dataset, p) for p in dataset.pairs]
         ds = resplit(dataset, ["test" if g in test else "val" if g in val else "train" for g in groups])
         folds.append(Fold("grouped", f"fold {i + 1}/{k}", ds, _skip_reason(ds, f"fold {i + 1}")))
+    return folds
+
+
+def scaffold_kfold(dataset: MatchingDataset, k: int = 5, seed: int = 0) -> list[Fold]:
+    """``k`` folds over ligand scaffolds: the scaffolds (weighted by the pairs touching them) are dealt into ``k``
+    parts; fold ``i`` tests the pairs whose scaffolds all lie in part ``i``, validates on part ``i + 1`` and trains
+    on the rest. A pair whose scaffolds fall on two sides is left out of that fold (``Fold.dropped``), so no
+    scaffold is ever on two sides, and a ligand set sits on one side whatever its metal."""
+    per_pair = [set_scaffolds(p.ligand_set) for p in dataset.pairs]
+    sizes: dict[str, int] = {}
+    for scaffolds in per_pair:
+        for s in scaffolds:
+            sizes[s] = sizes.get(s, 0) + 1
+    if k < 3 or k > len(sizes):
+        raise ValueError(f"scaffold k-fold needs 3 <= k <= {len(sizes)} (the number of scaffolds), got {k}")
+    part_of = {s: j for j, part in enumerate(_deal(sizes, k, seed)) for s in part}
+    folds = []
+    for i in range(k):
+        role = {j: "test" if j == i else "val" if j == (i + 1) % k else "train" for j in range(k)}
+        sides = [{role[part_of[s]] for s in scaffolds} for scaffolds in per_pair]
+        kept = [(p, side.pop()) for p, side in zip(dataset.pairs, sides) if len(side) == 1]
+        ds = MatchingDataset(dataset.cores, [dataclasses.replace(p, split=s) for p, s in kept], dataset.params, dataset.input_hashes)
+        folds.append(Fold("scaffold", f"fold {i + 1}/{k}", ds, _skip_reason(ds, f"fold {i + 1}"), len(dataset.pairs) - len(kept)))
     return folds
 
 
@@ -135,6 +169,8 @@ def make_folds(dataset: MatchingDataset, scheme: str, k: int = 5, seed: int = 0)
     scheme = resolve_choice(scheme, CV_SCHEMES, "cross-validation scheme")
     if scheme == "grouped":
         return grouped_kfold(dataset, k, seed)
+    if scheme == "scaffold":
+        return scaffold_kfold(dataset, k, seed)
     if scheme == "family":
         return leave_one_family_out(dataset, seed)
     if scheme == "metal":
