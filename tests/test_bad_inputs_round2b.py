@@ -16,7 +16,20 @@ from ase.cluster import Icosahedron
 import colim
 import colim.api as colim_api
 from colim.io.edited_cores import write_cores
+from colim.model.checkpoint import save_checkpoint
+from colim.training.trainer import build_model
 from tests.test_bad_inputs import AU25, DFT, LIBRARIES, SEED0, assert_refused, invoke, libs, screen_args, snapshot  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def ligchem_model(tmp_path_factory):
+    """An untrained cgcnn + ligchem checkpoint: the shipped default embeds ligands with ``fingerprint``, which
+    makes no conformer, so the RDKit conformer cases (Ctrl-C inside one, an eta2-alkene with no room for a
+    metal) are reached through the encoder that makes them."""
+    model, _ = build_model("cgcnn", "ligchem", {"embedding_dim": 8})
+    path = tmp_path_factory.mktemp("ligchem") / "ligchem.pt"
+    save_checkpoint(model, path, {})
+    return path
 
 
 # --- outputs are regular files ----------------------------------------------------------------------
@@ -258,7 +271,7 @@ cli(sys.argv[2:], prog_name="colim")
 """
 
 
-def test_ctrl_c_during_rdkit_conformers_stops_the_ligand_build(tmp_path):
+def test_ctrl_c_during_rdkit_conformers_stops_the_ligand_build(tmp_path, ligchem_model):
     import signal
     import subprocess
     import sys
@@ -271,7 +284,7 @@ def test_ctrl_c_during_rdkit_conformers_stops_the_ligand_build(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(LIBRARIES.parent)}
     for attempt, delay in enumerate((0.0, 0.1, 0.3)):  # each lands inside RDKit's embedding of the first ligand
         out, flag = tmp_path / f"lib{attempt}.h5", tmp_path / f"flag{attempt}"
-        proc = subprocess.Popen([sys.executable, script, flag, "library", "ligands", smi, "--model", SEED0, "--max-kinds", "1", "-o", out],
+        proc = subprocess.Popen([sys.executable, script, flag, "library", "ligands", smi, "--model", ligchem_model, "--max-kinds", "1", "-o", out],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.time() + 180
         while not flag.exists() and proc.poll() is None and time.time() < deadline:
@@ -408,19 +421,19 @@ def _bad_ligand_csv(folder):
     return csv_file
 
 
-def test_every_bad_ligand_is_named_with_its_line(tmp_path):
+def test_every_bad_ligand_is_named_with_its_line(tmp_path, ligchem_model):
     csv_file = _bad_ligand_csv(tmp_path)
     assert_refused(tmp_path, f"{csv_file}:3: no conformer of '{VTMS}' leaves room for a metal at its anchor (steric features); "
                              "1 more ligand(s) colim cannot use, on line(s) 5 (--skip-invalid builds the library without them)",
-                   "library", "ligands", csv_file, "--model", SEED0, "-o", tmp_path / "lig.h5")
+                   "library", "ligands", csv_file, "--model", ligchem_model, "-o", tmp_path / "lig.h5")
 
 
-def test_skip_invalid_builds_the_rest_and_lists_the_rejects(tmp_path):
+def test_skip_invalid_builds_the_rest_and_lists_the_rejects(tmp_path, ligchem_model):
     import csv
 
     csv_file = _bad_ligand_csv(tmp_path)
     out = tmp_path / "lig.h5"
-    made = invoke("library", "ligands", csv_file, "--model", SEED0, "-o", out, "--skip-invalid")
+    made = invoke("library", "ligands", csv_file, "--model", ligchem_model, "-o", out, "--skip-invalid")
     assert made.exit_code == 0, made.output
     rejects = tmp_path / "lig.h5.rejects.csv"
     assert made.stderr.strip() == f"note: 2 ligand(s) of {csv_file} left out (line(s) 3, 5): listed with their reasons in {rejects}"
@@ -430,10 +443,10 @@ def test_skip_invalid_builds_the_rest_and_lists_the_rejects(tmp_path):
     from colim.libraries.ligand_library import load_ligand_library
 
     assert [lig.name for lig in load_ligand_library(out).ligands] == ["SCH3", "SEt", "acetate"]
-    counts = colim.build_ligand_library(["[S]C", VTMS, "[S]CC"], tmp_path / "api.h5", model=SEED0, skip_invalid=True)
+    counts = colim.build_ligand_library(["[S]C", VTMS, "[S]CC"], tmp_path / "api.h5", model=ligchem_model, skip_invalid=True)
     assert [(r.line, r.smiles) for r in counts["rejects"]] == [(2, VTMS)] and counts["ligands"] == 2
     with pytest.raises(colim.ColimError, match=r"^ligands:2: no conformer of .* \(--skip-invalid builds the library without them\)$"):
-        colim.build_ligand_library(["[S]C", VTMS, "[S]CC"], tmp_path / "api2.h5", model=SEED0)
+        colim.build_ligand_library(["[S]C", VTMS, "[S]CC"], tmp_path / "api2.h5", model=ligchem_model)
 
 
 # --- a whole cluster given to library cores ---------------------------------------------------------
