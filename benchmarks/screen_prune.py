@@ -1,6 +1,6 @@
 """Exact pruned top-k vs brute force, measured in one run on real ligands, the shipped cores and a shipped model.
 
-Ligands: the MetaLig ligands seen on Cu, Ag or Au (``/work/shared/data/metalig/ligands.csv.gz``, or
+Ligands: the MetaLig ligands seen on Cu, Ag or Au (the shipped Cu/Ag/Au copy ``libraries/metalig/ligands.csv.gz``, or
 ``--metalig``), most frequent first (occurrences on those metals), read in colim's convention; the first
 N that the model's ligand encoder can featurise. Sets: every combination of 1–3 kinds (a combinatorial
 library: 300 ligands → 4,545,100 sets, 1,000 → 166,667,500). Cores: the first ``--cores`` of the shipped
@@ -47,7 +47,8 @@ from colim.structures.families import ligand_family  # noqa: E402
 from colim.structures.ligand_files import Ligand  # noqa: E402
 from colim.structures.ligands import canonical_smiles  # noqa: E402
 
-METALIG = Path("/work/shared/data/metalig/ligands.csv.gz")
+#: the Cu/Ag/Au part of MetaLig shipped with colim (MIT; libraries/metalig/README.md).
+METALIG = ROOT / "libraries" / "metalig" / "ligands.csv.gz"
 _ENCODER = []
 
 

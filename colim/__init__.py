@@ -21,7 +21,7 @@ from colim.version import __version__
 #: the public functions of :mod:`colim.api`, importable as ``colim.<name>``.
 API = (
     "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "compare", "core_lift", "cross_match", "dataset_stats", "enumerate_edits",
-    "evaluate", "explain", "generate_pretraining_set", "import_weights", "inspect", "inspect_structure", "list_plugins", "list_weights", "load_model",
+    "evaluate", "explain", "generate_pretraining_set", "import_weights", "inspect", "list_plugins", "list_weights", "load_model",
     "nc_database_set", "pretrain", "pretraining_set_info", "read_cores", "read_hits", "run_demo", "screen", "train", "verify_weights",
     "write_cores", "write_report",
 )

@@ -67,7 +67,6 @@ from colim.inspection import describe as _describe
 from colim.io.locks import append_wait, output_lock
 from colim.io.os_errors import writable_folder_error
 from colim.io.output_files import atomic_output, check_output_path, refuse_input_as_output
-from colim.io.structure_readers import read_structure
 from colim.libraries.core_library import append_core_library, embed_cores
 from colim.libraries.core_library import build_core_library as _build_core_library
 from colim.libraries.encoder_info import encoder_info
@@ -93,9 +92,8 @@ from colim.screening.engine import resolve_device as _resolve_device
 from colim.screening.screen import ScreenInterrupted, ScreenOptions, ScreenResult
 from colim.screening.screen import screen as _screen
 from colim.screening.state import state_dir
-from colim.structures.core import core_id, is_metal
+from colim.structures.core import core_id
 from colim.structures.families import ligand_family
-from colim.structures.formula import cluster_formula
 from colim.structures.ligand_files import Ligand, Reject, read_ligand_file, read_set_file
 from colim.structures.ligand_input import parse_user_set as parse_ligand_set
 from colim.structures.ligands import LigandSet, canonical_smiles
@@ -107,7 +105,7 @@ from colim.version import __version__
 
 __all__ = [
     "ModelMember", "apply_edit", "build_core_library", "build_dataset", "build_ligand_library", "compare", "core_lift", "cross_match", "dataset_stats", "enumerate_edits",
-    "evaluate", "explain", "generate_pretraining_set", "import_weights", "inspect", "inspect_structure", "list_plugins", "list_weights", "load_model",
+    "evaluate", "explain", "generate_pretraining_set", "import_weights", "inspect", "list_plugins", "list_weights", "load_model",
     "nc_database_set", "pretrain", "pretraining_set_info", "read_cores", "read_hits", "run_demo", "screen", "train", "verify_weights",
     "write_cores", "write_report",
 ]
@@ -730,12 +728,6 @@ def list_plugins() -> list[dict[str, str]]:
          "class": f"{p.cls.__module__}.{p.cls.__name__}", "summary": (p.cls.__doc__ or "").strip().splitlines()[0] if p.cls.__doc__ else ""}
         for p in all_plugins()
     ]
-
-
-def inspect_structure(path: PathLike) -> dict[str, Any]:
-    """What colim sees in one structure file (``colim inspect``): ``formula``, ``atoms`` and ``metals`` (counts)."""
-    atoms = read_structure(path)
-    return {"formula": cluster_formula(atoms), "atoms": len(atoms), "metals": sum(is_metal(s) for s in atoms.get_chemical_symbols())}
 
 
 def generate_pretraining_set(output: PathLike, n: int = 5000, *, elements: str | Sequence[str] = "Ag,Cu,Au,Pd,Pt", sizes: str = "4-100",

@@ -1,8 +1,8 @@
 """Cut a MetaLig copy: the complexes of some metals and exactly the ligands (rows and graphs) they hold,
 lines copied unchanged (gzip without timestamps, so a rerun gives the same bytes).
 
-    python libraries/metalig/make_copy.py /work/shared/data/metalig libraries/metalig --metals Cu,Ag,Au
-    python libraries/metalig/make_copy.py /work/shared/data/metalig tests/data/metalig --metals Cu,Ag,Au,Pd \
+    python libraries/metalig/make_copy.py ../shared/data/metalig libraries/metalig --metals Cu,Ag,Au
+    python libraries/metalig/make_copy.py ../shared/data/metalig tests/data/metalig --metals Cu,Ag,Au,Pd \
         --per-metal 60 --must unq_CSD-OZOHAN-01-a,unq_CSD-OZOCUD-01-a,unq_CSD-PADYOJ-01-a,unq_CSD-PAGFIO-01-a
 ``--per-metal N`` keeps N complexes per metal (seed 0), first those holding a ``--must`` ligand.
 """
