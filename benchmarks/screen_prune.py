@@ -19,6 +19,7 @@ Run: ``python benchmarks/screen_prune.py [--model DIR] [--small 300] [--large 10
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing
 import os
@@ -99,14 +100,17 @@ def choose_ligands(model: str | None, n: int, metalig: Path, workers: int) -> li
 
 
 def ligand_library(model: str | None, n: int, workdir: Path, metalig: Path, workers: int) -> Path:
-    """The combinatorial (1–3 kinds) library of the ``n`` chosen ligands, built once per model."""
+    """The combinatorial (1–3 kinds) library of the ``n`` chosen ligands, built once per model (the file name
+    carries a hash of the members' checkpoints, so a retrained model never reads another model's library)."""
+    members = api.load_model(model)
+    digest = hashlib.sha256(b"".join(Path(m.name).read_bytes() for m in members)).hexdigest()[:12]
     tag = re.sub(r"[^A-Za-z0-9]+", "_", str(model or "shipped"))[-40:]
-    path = workdir / f"metalig{n}_{tag}.h5"
+    path = workdir / f"metalig{n}_{tag}_{digest}.h5"
     if path.exists():
         return path
     smiles = choose_ligands(model, n, metalig, workers)
     ligands = [Ligand(s, s, ligand_family(s)) for s in smiles]
-    encoders = [m.model.ligand_encoder for m in api.load_model(model)]
+    encoders = [m.model.ligand_encoder for m in members]
     tmp = path.with_suffix(".part.h5")
     build_combinatorial_library(tmp, ligands, encoders, SetRule(1, 3), overwrite=True)
     os.replace(tmp, path)
