@@ -23,6 +23,11 @@ from colim.screening.prune import SUB_BLOCK, CombinatorialSearch, group_bounds, 
 from colim.screening.sources import CombinatorialSets, as_rows, as_set_source
 from colim.validation import OptionError, device_name
 
+#: the branch-and-bound search gives up, exactly, when its first SEARCH_TRIAL_CORES cores needed more than this
+#: fraction of their sets: on a flat score landscape (top sets within a few hundredths) the bounds skip little
+#: and the search costs more than scoring everything, so the later cores are scored whole in memory-sized blocks.
+SEARCH_GIVE_UP = 0.5
+SEARCH_TRIAL_CORES = 4
 #: default memory for one tile's intermediate activations.
 DEFAULT_MEMORY_MB = {"cpu": 128, "cuda": 4096}
 
@@ -152,16 +157,18 @@ class ScreenEngine:
         if opts.prune and not all(b.finite for b in self.bounds):
             self.search, self.group_prune = None, False
             self.prune_note = "exact pruning is off: a model's head has non-finite weights, so its scores cannot be bounded; every pair is scored"
-        if self.search is not None and set_block is None:
-            set_block = self.num_sets  # one task per core block: the search never generates the sets it skips
         budget = memory_mb if memory_mb is not None else DEFAULT_MEMORY_MB["cuda" if self.device.type == "cuda" else "cpu"]
         self.memory_mb = budget
         hidden = first.head.b_first.shape[0]
-        if set_block is None:  # half the budget: the block's set projections (+ their exp) for every member
-            # kept: each member's P_set and its exp (2 × 4H); transient, one member at a time: the exp's shifted
-            # copy or the pooling's gathered/weighted rows (3 × 4H); the block's embeddings (4D) and set rows (96)
-            per_set = 4 * hidden * (2 * len(self.members) + 3) + 4 * first.sets.dim + 96
-            set_block = max(1, int(budget * 2**20 / 2 / per_set))
+        # half the budget: the block's set projections (+ their exp) for every member; kept: each member's P_set
+        # and its exp (2 × 4H); transient, one member at a time: the exp's shifted copy or the pooling's
+        # gathered/weighted rows (3 × 4H); the block's embeddings (4D) and set rows (96)
+        per_set = 4 * hidden * (2 * len(self.members) + 3) + 4 * first.sets.dim + 96
+        self.plain_set_block = max(1, min(int(budget * 2**20 / 2 / per_set), self.num_sets))
+        self.search_gave_up = False
+        self.search_trial = [0, 0, 0]  # cores searched, sets scored, sets covered: the give-up rule's evidence
+        if set_block is None:  # the search's tasks span every set: it never generates the sets it skips
+            set_block = self.num_sets if self.search is not None else self.plain_set_block
         self.set_block = max(1, min(int(set_block), self.num_sets))
         # fused kernels need little memory per pair: big tiles, few kernel launches (each costs a thread wake-up)
         per_pair = (_fused_bytes_per_pair(first.head) + 24 * len(self.members)) if self.fused else None
@@ -240,6 +247,10 @@ class ScreenEngine:
             return self._search_task(start, stop, s0, s1)
         if self.group_prune and s1 - s0 > SUB_BLOCK:
             return self._group_task(start, stop, s0, s1)
+        return self._brute_task(start, stop, s0, s1)
+
+    def _brute_task(self, start: int, stop: int, s0: int, s1: int) -> BlockResult:
+        """Every pair of cores ``start:stop`` and sets ``s0:s1`` scored (the reference the pruned paths equal)."""
         n, dev, m_count = stop - start, self.device, len(self.members)
         k, depth = min(self.top_k, s1 - s0), min(self.depth, s1 - s0)
         core_proj = [m.head.project_cores(torch.from_numpy(m.cores.block(start, stop))) for m in self.members]
@@ -337,6 +348,8 @@ class ScreenEngine:
 
     def _search_task(self, start: int, stop: int, s0: int, s1: int) -> BlockResult:
         """The task by branch-and-bound, core by core: the same lists as :meth:`score_task`'s brute force."""
+        if self.search_gave_up:
+            return self._brute_in_blocks(start, stop, s0, s1)
         n, m_count = stop - start, len(self.members)
         k, depth = min(self.top_k, s1 - s0), min(self.depth, s1 - s0)
         core_proj = [m.head.project_cores(torch.from_numpy(m.cores.block(start, stop))) for m in self.members]
@@ -369,9 +382,41 @@ class ScreenEngine:
             top_i[c], top_s[c] = lists.ids, (lists.scores / m_count if self.ensemble else lists.scores)
             for m in range(m_count if self.ensemble else 0):
                 mem_i[m, c], mem_s[m, c] = lists.member_ids[m], lists.member_scores[m]
+            if self._search_does_not_pay(count, s1 - s0):
+                scored += self._give_up_search(start + c + 1, stop, s0, s1, top_i[c + 1:], top_s[c + 1:], mem_i[:, c + 1:], mem_s[:, c + 1:])
+                break
         if not self.ensemble:
             mem_i, mem_s = top_i[None], top_s[None]
         return BlockResult(start, stop, top_i, top_s, mem_i, mem_s, s1 - s0, s0, s1, scored)
+
+    def _search_does_not_pay(self, count: int, width: int) -> bool:
+        """Record one searched core (``count`` of ``width`` sets scored); True once the trial cores scored too many."""
+        trial = self.search_trial
+        if trial[0] >= SEARCH_TRIAL_CORES:
+            return False
+        trial[0], trial[1], trial[2] = trial[0] + 1, trial[1] + count, trial[2] + width
+        return trial[0] == SEARCH_TRIAL_CORES and trial[1] > SEARCH_GIVE_UP * trial[2]
+
+    def _give_up_search(self, start: int, stop: int, s0: int, s1: int, top_i: np.ndarray, top_s: np.ndarray,
+                        mem_i: np.ndarray, mem_s: np.ndarray) -> int:
+        """Stop searching (the bounds skipped little on the trial cores) and fill the lists of cores ``start:stop``
+        by scoring them whole, in place; returns the pairs scored."""
+        self.search_gave_up = True
+        n, scored, covered = self.search_trial
+        self.prune_note = (f"exact pruning skipped little (its first {n} cores needed {scored:,} of {covered:,} pairs: this model's "
+                           "top scores lie close together), so the rest of the screen scores every pair (the hits are the same)")
+        if start >= stop:
+            return 0
+        rest = self._brute_in_blocks(start, stop, s0, s1)
+        top_i[:], top_s[:] = rest.top_index, rest.top_score
+        if self.ensemble:
+            mem_i[:], mem_s[:] = rest.member_index, rest.member_score
+        return rest.scored_pairs
+
+    def _brute_in_blocks(self, start: int, stop: int, s0: int, s1: int) -> BlockResult:
+        """:meth:`_brute_task` over sets ``s0:s1`` in blocks that fit the memory budget, merged exactly."""
+        step = self.plain_set_block
+        return self.merge([self._brute_task(start, stop, a, min(a + step, s1)) for a in range(s0, s1, step)])
 
     def merge(self, results: Sequence[BlockResult]) -> BlockResult:
         """Exact merge of task results over the same cores into one block result."""
