@@ -115,11 +115,7 @@ def output_lock(output: str | os.PathLike, wait: float | None = None) -> Iterato
             raise OutputLockedError(
                 f"{target} is {still}being written by another colim process ({_holder(path)}){waited}; wait for it to finish or choose another output"
             ) from exc
-        try:  # the holder before us may have removed the file after we opened it: lock the file on disk
-            same = os.path.samestat(os.fstat(fd), os.stat(path))
-        except FileNotFoundError:
-            same = False
-        if same:
+        if _locks_the_file_on_disk(fd, path):  # the holder before us may have removed the file after we opened it
             break
         os.close(fd)
     try:
@@ -169,11 +165,7 @@ def reading(source: str | os.PathLike) -> Iterator[None]:
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise OutputLockedError(f"{target} is being written by another colim process ({_holder(path)}); wait for it to finish") from exc
             raise
-        try:
-            same = os.path.samestat(os.fstat(fd), os.stat(path))
-        except FileNotFoundError:
-            same = False
-        if same:
+        if _locks_the_file_on_disk(fd, path):
             break
         os.close(fd)
     with contextlib.suppress(OSError):
@@ -189,3 +181,11 @@ def reading(source: str | os.PathLike) -> Iterator[None]:
         except OSError:
             pass
         os.close(fd)
+
+
+def _locks_the_file_on_disk(fd: int, path: Path) -> bool:
+    """Whether the open lock file ``fd`` is still the file at ``path`` (its holder may have removed it meanwhile)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
