@@ -123,10 +123,11 @@ class CombinatorialSearch:
         return self.offsets[k] + rank, members
 
     def top_lists(self, p_core: list[np.ndarray], s0: int, s1: int, top_k: int, depth: int,
-                  score: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> tuple[TopLists, int]:
+                  score: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], budget: int | None = None) -> tuple[TopLists | None, int]:
         """The exact top lists of one core (``p_core``: each member's core projection ``[H]``) over sets
         ``s0:s1``; ``score(members [n, 4]) -> (logits [M, n], ranking scores [n])`` scores sets exactly.
-        Returns the lists and the number of sets scored."""
+        Returns the lists and the number of sets scored, or ``(None, scored)`` as soon as more than ``budget``
+        sets were scored (the search does not pay for this core; the caller scores it whole)."""
         from colim.screening.branch import SEED_LIGANDS, search_batches, single_scores, terms
 
         m_count = len(self.members)
@@ -172,6 +173,8 @@ class CombinatorialSearch:
                 ids, members = self.ids_of(k, rows)
                 fresh = ~np.isin(ids, seen_ids)
                 scored += add(ids[fresh], members[fresh])
+                if budget is not None and scored > budget:
+                    return None, scored
         return lists, scored
 
 

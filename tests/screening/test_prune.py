@@ -17,6 +17,7 @@ from colim.libraries.views import open_core_library, open_ligand_library
 from colim.model.dual_encoder import CoLiMModel
 from colim.model.members import ModelMember
 from colim.plugins.manager import create_core_encoder, create_ligand_encoder
+from colim.screening import engine as engine_module
 from colim.screening.engine import EngineOptions, ScreenEngine
 from colim.screening.screen import ScreenOptions, build_members, screen
 from colim.structures.core import read_core
@@ -70,7 +71,8 @@ def _assert_same(pruned, brute):
 @pytest.mark.parametrize("hidden, pooling, members", [
     ((32,), "mean", 1), ((32,), "mean", 3), ((64, 32), "mean", 1), ((64, 32), "sum", 3), ((48, 32, 16), "mean", 2),
 ])
-def test_branch_and_bound_keeps_the_brute_force_hits(tmp_path, hidden, pooling, members):
+def test_branch_and_bound_keeps_the_brute_force_hits(tmp_path, monkeypatch, hidden, pooling, members):
+    monkeypatch.setattr(engine_module, "SEARCH_CORE_BUDGET", 1.0)  # search every core: this test checks the search itself
     models = [_model(seed, hidden, pooling) for seed in range(members)]
     core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 3))
     views = build_members([ModelMember(f"m{i}", m, {}) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
@@ -79,10 +81,22 @@ def test_branch_and_bound_keeps_the_brute_force_hits(tmp_path, hidden, pooling, 
     _assert_same(pruned, brute)
     scored, pairs = sum(r.scored_pairs for r in pruned), sum(r.pairs for r in pruned)
     assert pairs == 5 * 36_050 and scored <= pairs
+    assert engine.prune_note is None and not engine.search_gave_up
     if len(hidden) <= 2:  # deeper random heads: interval arithmetic through two more layers is loose (still exact)
-        assert engine.prune_note is None and scored < pairs / 2
-    else:  # so loose that the search gives up after its trial cores, says so, and scores the rest whole
-        assert engine.search_gave_up and "exact pruning skipped little" in engine.prune_note
+        assert scored < pairs / 2
+
+
+def test_a_search_that_does_not_pay_is_given_up_with_the_same_hits(tmp_path):
+    """A random 3-layer head's bounds are loose: its first core passes the trial budget, so the engine scores
+    every core whole (in memory-sized set blocks), says so once, and keeps the brute force's hits."""
+    models = [_model(seed, (48, 32, 16), "mean") for seed in range(2)]
+    core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 3))
+    views = build_members([ModelMember(f"m{i}", m, {}) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
+    engine, pruned, brute = _pruned_and_brute(views, top_k=10, core_block=2, memory_mb=1)
+    assert engine.search_gave_up and engine.prune_note.startswith("exact pruning did not pay")
+    assert engine.plain_set_block < 36_050  # the whole-scoring fallback ran in several set blocks, merged exactly
+    _assert_same(pruned, brute)
+    assert sum(r.scored_pairs for r in pruned) == sum(r.pairs for r in pruned) == 5 * 36_050
 
 
 @pytest.mark.parametrize("hidden, pooling, rule", [
@@ -132,7 +146,7 @@ def test_shipped_model_prunes_a_combinatorial_screen_of_real_ligands(shipped, tm
     assert s["pairs_scored"] + s["pairs_skipped"] == s["pairs"]
     # the shipped default's top sets lie within a few hundredths on each core: the search's trial cores needed
     # more than half their sets, so it gave up, said so once, and scored the rest whole (same hits as above)
-    assert sum("exact pruning skipped little" in w for w in s["warnings"]) == 1
+    assert sum("exact pruning did not pay" in w for w in s["warnings"]) == 1
 
 
 def test_a_head_with_non_finite_weights_is_scored_whole_and_says_so(tmp_path):
@@ -157,7 +171,8 @@ def test_pruned_tasks_of_a_set_range_merge_to_the_brute_force_hits(tmp_path):
     _assert_same(pruned, brute)
 
 
-def test_interrupted_pruned_screen_resumes_to_the_brute_force_hits(tmp_path):
+def test_interrupted_pruned_screen_resumes_to_the_brute_force_hits(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine_module, "SEARCH_CORE_BUDGET", 1.0)  # keep the search on: this test checks its resume
     models = [_model(seed, (64, 32), "mean") for seed in range(2)]
     core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 3), ligands=40)
     named = [ModelMember(f"m{i}", m, {}) for i, m in enumerate(models)]
