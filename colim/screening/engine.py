@@ -24,10 +24,10 @@ from colim.screening.sources import CombinatorialSets, as_rows, as_set_source
 from colim.validation import OptionError, device_name
 
 #: the branch-and-bound search scores a set some 40 times slower than the brute-force kernels (measured on
-#: the 2-core box), so it pays only where it skips almost everything. Its first SEARCH_TRIAL_CORES cores may
-#: each score at most this fraction of their sets; a core that needs more ends the trial: the engine gives the
-#: search up (exactly) and scores that core and every later one whole, in memory-sized set blocks. On a flat
-#: score landscape (top sets within a few hundredths, as with the MetaLig-pretrained default) that happens at once.
+#: the 2-core box), so it pays only where it skips almost everything. Before planning its tasks the engine
+#: searches its first SEARCH_TRIAL_CORES cores, each allowed at most this fraction of the sets; if one needs
+#: more (a flat score landscape: top sets within a few hundredths, as with the MetaLig-pretrained default),
+#: the search is given up for the whole screen, which is then planned and scored as brute force (exact either way).
 SEARCH_CORE_BUDGET = 0.05
 SEARCH_TRIAL_CORES = 4
 #: default memory for one tile's intermediate activations.
@@ -159,6 +159,8 @@ class ScreenEngine:
         if opts.prune and not all(b.finite for b in self.bounds):
             self.search, self.group_prune = None, False
             self.prune_note = "exact pruning is off: a model's head has non-finite weights, so its scores cannot be bounded; every pair is scored"
+        if self.search is not None and not self._search_pays():
+            self.search = None
         budget = memory_mb if memory_mb is not None else DEFAULT_MEMORY_MB["cuda" if self.device.type == "cuda" else "cpu"]
         self.memory_mb = budget
         hidden = first.head.b_first.shape[0]
@@ -167,8 +169,6 @@ class ScreenEngine:
         # gathered/weighted rows (3 × 4H); the block's embeddings (4D) and set rows (96)
         per_set = 4 * hidden * (2 * len(self.members) + 3) + 4 * first.sets.dim + 96
         self.plain_set_block = max(1, min(int(budget * 2**20 / 2 / per_set), self.num_sets))
-        self.search_gave_up = False
-        self.search_trial = 0  # trial cores the search finished within its budget
         if set_block is None:  # the search's tasks span every set: it never generates the sets it skips
             set_block = self.num_sets if self.search is not None else self.plain_set_block
         self.set_block = max(1, min(int(set_block), self.num_sets))
@@ -179,7 +179,8 @@ class ScreenEngine:
         if core_block is None:
             core_block = max(1, int(4e6 // max(1, self.set_block)))
         self.core_block = max(1, int(core_block))
-        self.options = replace(opts, core_block=self.core_block, set_block=self.set_block)
+        # a search given up is planned and shipped to workers as brute force (they need not repeat the trial)
+        self.options = replace(opts, core_block=self.core_block, set_block=self.set_block, prune=self.search is not None or self.group_prune)
 
     def _plan_search(self, prune: bool) -> tuple[CombinatorialSearch | None, list | None]:
         """The branch-and-bound search (combinatorial libraries with linear pooling) and the fused kernels' fixed
@@ -348,10 +349,48 @@ class ScreenEngine:
         return BlockResult(start, stop, top_i.cpu().numpy(), top_s.float().cpu().numpy(), mem_i.cpu().numpy(),
                            mem_s.float().cpu().numpy(), s1 - s0, s0, s1, scored)
 
+    def _search_pays(self) -> bool:
+        """Search the first cores against every set within :data:`SEARCH_CORE_BUDGET`; False (with a note) when one
+        of them needs more, i.e. when the search would cost more than scoring every pair."""
+        n, width = min(SEARCH_TRIAL_CORES, self.num_cores), self.num_sets
+        core_proj = [m.head.project_cores(torch.from_numpy(m.cores.block(0, n))) for m in self.members]
+        tables = [m.sets._ligand_projections(m.head) for m in self.members]
+        budget = int(SEARCH_CORE_BUDGET * width)
+        for c in range(n):
+            lists, count = self._search_core(core_proj, tables, c, 0, width, budget)
+            if lists is None:
+                self.prune_note = (f"exact pruning does not pay for this model: one core needed over {count:,} of its {width:,} sets before "
+                                   "its top list was settled (its top scores lie close together), so every pair is scored (the hits are the same)")
+                return False
+        return True
+
+    def _search_core(self, core_proj: list[torch.Tensor], tables: list, c: int, s0: int, s1: int, budget: int | None = None):
+        """The branch-and-bound lists of core ``c`` of ``core_proj`` over sets ``s0:s1`` (``None`` past ``budget`` sets)."""
+        k, depth = min(self.top_k, s1 - s0), min(self.depth, s1 - s0)
+
+        def score(members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            ratios = np.zeros(members.shape, np.float32)
+            logits, total = [], None
+            for m, member in enumerate(self.members):
+                p_set = torch.from_numpy(member.sets._pooled(tables[m], members, ratios))
+                if self.fused:
+                    scorer = _fused_scorers([member], [p_set], [self.shifts[m]], [self.fast_columns[m]])[0]
+                    out = scorer.logits(core_proj[m][c : c + 1].cpu(), 0, len(p_set))
+                    self.fallback_tiles += scorer.fallback_tiles
+                else:
+                    out = member.head.logits(core_proj[m][c : c + 1], p_set.to(self.device))
+                logits.append(out[0].float().cpu().numpy().copy())
+                if self.ensemble:
+                    prob = out.sigmoid_()
+                    total = prob if total is None else total.add_(prob)
+                else:
+                    total = out
+            return np.stack(logits), total[0].float().cpu().numpy()
+
+        return self.search.top_lists([p[c].cpu().numpy() for p in core_proj], s0, s1, k, depth, score, budget)
+
     def _search_task(self, start: int, stop: int, s0: int, s1: int) -> BlockResult:
         """The task by branch-and-bound, core by core: the same lists as :meth:`score_task`'s brute force."""
-        if self.search_gave_up:
-            return self._brute_in_blocks(start, stop, s0, s1)
         n, m_count = stop - start, len(self.members)
         k, depth = min(self.top_k, s1 - s0), min(self.depth, s1 - s0)
         core_proj = [m.head.project_cores(torch.from_numpy(m.cores.block(start, stop))) for m in self.members]
@@ -360,32 +399,7 @@ class ScreenEngine:
         mem_i, mem_s = np.zeros((m_count, n, depth), np.int64), np.zeros((m_count, n, depth), np.float32)
         scored = 0
         for c in range(n):
-            def score(members: np.ndarray, c: int = c) -> tuple[np.ndarray, np.ndarray]:
-                ratios = np.zeros(members.shape, np.float32)
-                logits, total = [], None
-                for m, member in enumerate(self.members):
-                    p_set = torch.from_numpy(member.sets._pooled(tables[m], members, ratios))
-                    if self.fused:
-                        scorer = _fused_scorers([member], [p_set], [self.shifts[m]], [self.fast_columns[m]])[0]
-                        out = scorer.logits(core_proj[m][c : c + 1].cpu(), 0, len(p_set))
-                        self.fallback_tiles += scorer.fallback_tiles
-                    else:
-                        out = member.head.logits(core_proj[m][c : c + 1], p_set.to(self.device))
-                    logits.append(out[0].float().cpu().numpy().copy())
-                    if self.ensemble:
-                        prob = out.sigmoid_()
-                        total = prob if total is None else total.add_(prob)
-                    else:
-                        total = out
-                return np.stack(logits), total[0].float().cpu().numpy()
-
-            trial = self.search_trial < SEARCH_TRIAL_CORES
-            budget = int(SEARCH_CORE_BUDGET * (s1 - s0)) if trial else None
-            lists, count = self.search.top_lists([p[c].cpu().numpy() for p in core_proj], s0, s1, k, depth, score, budget)
-            if lists is None:  # the search does not pay: this core and the rest are scored whole (each pair counted once)
-                scored += self._give_up_search(start + c, stop, s0, s1, count, top_i[c:], top_s[c:], mem_i[:, c:], mem_s[:, c:])
-                break
-            self.search_trial += trial
+            lists, count = self._search_core(core_proj, tables, c, s0, s1)
             scored += count
             top_i[c], top_s[c] = lists.ids, (lists.scores / m_count if self.ensemble else lists.scores)
             for m in range(m_count if self.ensemble else 0):
@@ -393,26 +407,6 @@ class ScreenEngine:
         if not self.ensemble:
             mem_i, mem_s = top_i[None], top_s[None]
         return BlockResult(start, stop, top_i, top_s, mem_i, mem_s, s1 - s0, s0, s1, scored)
-
-    def _give_up_search(self, start: int, stop: int, s0: int, s1: int, count: int, top_i: np.ndarray, top_s: np.ndarray,
-                        mem_i: np.ndarray, mem_s: np.ndarray) -> int:
-        """Give the search up (a trial core passed its budget after ``count`` sets) and fill the lists of cores
-        ``start:stop`` by scoring them whole, in place; returns the pairs scored."""
-        self.search_gave_up = True
-        self.prune_note = (f"exact pruning did not pay: one core needed over {count:,} of its {s1 - s0:,} sets before its top list was "
-                           "settled (this model's top scores lie close together), so every pair is scored (the hits are the same)")
-        if start >= stop:
-            return 0
-        rest = self._brute_in_blocks(start, stop, s0, s1)
-        top_i[:], top_s[:] = rest.top_index, rest.top_score
-        if self.ensemble:
-            mem_i[:], mem_s[:] = rest.member_index, rest.member_score
-        return rest.scored_pairs
-
-    def _brute_in_blocks(self, start: int, stop: int, s0: int, s1: int) -> BlockResult:
-        """:meth:`_brute_task` over sets ``s0:s1`` in blocks that fit the memory budget, merged exactly."""
-        step = self.plain_set_block
-        return self.merge([self._brute_task(start, stop, a, min(a + step, s1)) for a in range(s0, s1, step)])
 
     def merge(self, results: Sequence[BlockResult]) -> BlockResult:
         """Exact merge of task results over the same cores into one block result."""

@@ -81,20 +81,20 @@ def test_branch_and_bound_keeps_the_brute_force_hits(tmp_path, monkeypatch, hidd
     _assert_same(pruned, brute)
     scored, pairs = sum(r.scored_pairs for r in pruned), sum(r.pairs for r in pruned)
     assert pairs == 5 * 36_050 and scored <= pairs
-    assert engine.prune_note is None and not engine.search_gave_up
+    assert engine.prune_note is None
     if len(hidden) <= 2:  # deeper random heads: interval arithmetic through two more layers is loose (still exact)
         assert scored < pairs / 2
 
 
 def test_a_search_that_does_not_pay_is_given_up_with_the_same_hits(tmp_path):
-    """A random 3-layer head's bounds are loose: its first core passes the trial budget, so the engine scores
-    every core whole (in memory-sized set blocks), says so once, and keeps the brute force's hits."""
+    """A random 3-layer head's bounds are loose: a trial core passes the search's budget, so the engine plans
+    the screen as brute force, says so once, and keeps the brute force's hits."""
     models = [_model(seed, (48, 32, 16), "mean") for seed in range(2)]
     core_lib, ligand_lib = _libraries(tmp_path, models, SetRule(1, 3))
     views = build_members([ModelMember(f"m{i}", m, {}) for i, m in enumerate(models)], open_core_library(core_lib), open_ligand_library(ligand_lib))
-    engine, pruned, brute = _pruned_and_brute(views, top_k=10, core_block=2, memory_mb=1)
-    assert engine.search_gave_up and engine.prune_note.startswith("exact pruning did not pay")
-    assert engine.plain_set_block < 36_050  # the whole-scoring fallback ran in several set blocks, merged exactly
+    engine, pruned, brute = _pruned_and_brute(views, top_k=10, core_block=2)
+    assert engine.search is None and engine.pruning == "off" and engine.prune_note.startswith("exact pruning does not pay")
+    assert engine.options.prune is False  # Dask workers rebuild a brute-force engine and never repeat the trial
     _assert_same(pruned, brute)
     assert sum(r.scored_pairs for r in pruned) == sum(r.pairs for r in pruned) == 5 * 36_050
 
@@ -144,9 +144,9 @@ def test_shipped_model_prunes_a_combinatorial_screen_of_real_ligands(shipped, tm
     s = pruned.summary
     assert s["pairs"] == brute.summary["pairs"] == brute.summary["pairs_scored"] == 169 * 36_050
     assert s["pairs_scored"] + s["pairs_skipped"] == s["pairs"]
-    # the shipped default's top sets lie within a few hundredths on each core: the search's trial cores needed
-    # more than half their sets, so it gave up, said so once, and scored the rest whole (same hits as above)
-    assert sum("exact pruning did not pay" in w for w in s["warnings"]) == 1
+    # the shipped default's top sets lie within a few hundredths on each core: a trial core needed more than
+    # the search's budget, so the screen was planned as brute force and says so once (same hits as above)
+    assert sum("exact pruning does not pay" in w for w in s["warnings"]) == 1
 
 
 def test_a_head_with_non_finite_weights_is_scored_whole_and_says_so(tmp_path):
