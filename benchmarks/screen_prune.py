@@ -126,7 +126,7 @@ def stage(args: argparse.Namespace) -> dict:
     views = build_members(members, cores, ligands)
     n = min(args.n_cores, len(cores))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    engine = ScreenEngine(views, EngineOptions(top_k=10, prune=args.stage == "pruned", core_block=None if args.stage == "brute" else 1), "cpu")
+    engine = ScreenEngine(views, EngineOptions(top_k=10, prune=args.stage == "pruned"), "cpu")
     engine.score_task(0, 1, *engine.set_blocks()[0]) if args.stage == "pruned" else None  # numba compile outside the clock
     start = time.perf_counter()
     blocks = []
