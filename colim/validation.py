@@ -59,13 +59,17 @@ def positive_number_problem(value: Any, maximum: float | None = None) -> str | N
     return f"must be a finite number > 0, got {show(value)}"
 
 
+def _refuse(name: str, problem: str | None) -> None:
+    """Raise the :class:`OptionError` for ``problem`` (a ``*_problem`` function's words) naming the option, if any."""
+    if problem:
+        raise OptionError(f"{name} {problem}")
+
+
 def whole_number(value: Any, name: str, minimum: int = 1, optional: bool = False) -> int | None:
     """``value`` as an int ≥ ``minimum`` (None passes when ``optional``); :class:`OptionError` otherwise."""
     if value is None and optional:
         return None
-    problem = whole_number_problem(value, minimum)
-    if problem:
-        raise OptionError(f"{name} {problem}")
+    _refuse(name, whole_number_problem(value, minimum))
     return int(value)
 
 
@@ -73,9 +77,7 @@ def positive_number(value: Any, name: str, maximum: float | None = None, optiona
     """``value`` as a finite float > 0 (≤ ``maximum``; None passes when ``optional``)."""
     if value is None and optional:
         return None
-    problem = positive_number_problem(value, maximum)
-    if problem:
-        raise OptionError(f"{name} {problem}")
+    _refuse(name, positive_number_problem(value, maximum))
     return float(value)
 
 
@@ -119,9 +121,7 @@ def workers(value: Any, name: str = "workers") -> int | None:
     """``workers`` (None: no local cluster)."""
     if value is None:
         return None
-    problem = workers_problem(value)
-    if problem:
-        raise OptionError(f"{name} {problem}")
+    _refuse(name, workers_problem(value))
     return int(value)
 
 
@@ -151,9 +151,7 @@ def scheduler(value: Any, name: str = "scheduler") -> str | None:
     """A Dask scheduler address (None: no existing cluster), stripped."""
     if value is None:
         return None
-    problem = scheduler_problem(value)
-    if problem:
-        raise OptionError(f"{name} {problem}")
+    _refuse(name, scheduler_problem(value))
     return value.strip()
 
 
