@@ -168,9 +168,9 @@ class ScreenEngine:
         # and its exp (2 × 4H); transient, one member at a time: the exp's shifted copy or the pooling's
         # gathered/weighted rows (3 × 4H); the block's embeddings (4D) and set rows (96)
         per_set = 4 * hidden * (2 * len(self.members) + 3) + 4 * first.sets.dim + 96
-        self.plain_set_block = max(1, min(int(budget * 2**20 / 2 / per_set), self.num_sets))
+        plain_set_block = max(1, min(int(budget * 2**20 / 2 / per_set), self.num_sets))
         if set_block is None:  # the search's tasks span every set: it never generates the sets it skips
-            set_block = self.num_sets if self.search is not None else self.plain_set_block
+            set_block = self.num_sets if self.search is not None else plain_set_block
         self.set_block = max(1, min(int(set_block), self.num_sets))
         # fused kernels need little memory per pair: big tiles, few kernel launches (each costs a thread wake-up)
         per_pair = (_fused_bytes_per_pair(first.head) + 24 * len(self.members)) if self.fused else None
