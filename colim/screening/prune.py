@@ -3,7 +3,10 @@
 :func:`pruning_plan` decides once per engine how a screen may prune (it is exact for every folded head:
 any depth, any ensemble size), and says why not when it cannot: a combinatorial library with linear
 pooling and no set rules or ratios is searched branch-and-bound over ligand choices
-(:class:`CombinatorialSearch`); any other library (materialised sets, rules, ratios, attention pooling)
+(:class:`CombinatorialSearch`: quadratic pair bounds, :mod:`colim.screening.pair_search`, for one-hidden-layer
+heads, per-ligand bounds, :mod:`colim.screening.branch`, for deeper ones; each core's search starts from a
+few exactly scored seed sets and a hill climb, whose best sets set the thresholds and the bounds' tangents);
+any other library (materialised sets, rules, ratios, attention pooling)
 is scored set block by set block, skipping the sub-blocks whose interval bound cannot reach a core's
 lists (see :meth:`colim.screening.engine.ScreenEngine.score_task`).
 
@@ -18,11 +21,17 @@ from math import comb
 
 import numpy as np
 
+from colim.screening import pair_search
 from colim.screening.bounds import LOGIT_MARGIN, PROB_MARGIN, HeadBounds
 from colim.screening.sources import CombinatorialSets
 
 #: sets per sub-block of the interval-bound pruning (materialised libraries, rules, ratios).
 SUB_BLOCK = 512
+#: largest memory (bytes) of the pair search's per-core tables (``γ`` and two suffix tables, ``M × L²`` float64
+#: each); a larger ligand list is searched with the per-ligand bounds of :mod:`colim.screening.branch`.
+PAIR_MAX_BYTES = 1 << 30
+#: rounds of the seeding hill climb (each tries every one-ligand swap of the best set found).
+CLIMB_ROUNDS = 3
 
 
 def select_best(index: np.ndarray, score: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +116,8 @@ class CombinatorialSearch:
             start += comb(n, k)
         self.position = np.empty(n, dtype=np.int64)  # library row → position in the canonical (SMILES) order
         self.position[self.space._order] = np.arange(n)
+        # one hidden layer: quadratic pair bounds (tight on flat landscapes); deeper heads: per-ligand bounds
+        self.pair_bounds = pair_search.applies(bounds) and 3 * 8 * len(bounds) * n * n <= PAIR_MAX_BYTES
 
     def ids_of(self, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Set ids and member rows ``[n, 4]`` (canonical order, −1 padded) of ``k``-ligand choices (library rows)."""
@@ -128,54 +139,111 @@ class CombinatorialSearch:
         ``s0:s1``; ``score(members [n, 4]) -> (logits [M, n], ranking scores [n])`` scores sets exactly.
         Returns the lists and the number of sets scored, or ``(None, scored)`` as soon as more than ``budget``
         sets were scored (the search does not pay for this core; the caller scores it whole)."""
-        from colim.screening.branch import SEED_LIGANDS, search_batches, single_scores, terms
-
-        m_count = len(self.members)
-        ensemble = m_count > 1
-        lists = TopLists(m_count, top_k, depth)
         p_core = [np.asarray(p, dtype=np.float64) for p in p_core]
         scale = {k: float(k) if self.pooling == "sum" else 1.0 for k in self.kinds}
         kinds = [k for k in self.kinds if self.offsets[k] < s1 and self.offsets[k] + comb(self.num_ligands, k) > s0]
-        scored = 0
-
-        def add(ids: np.ndarray, members: np.ndarray) -> int:
-            keep = (ids >= s0) & (ids < s1)
-            if not keep.all():
-                ids, members = ids[keep], members[keep]
-            if len(ids):
-                logits, scores = score(members)
-                lists.add(ids, logits, scores)
-            return len(ids)
-
-        # seeds: every combination of the ligands with the best own bound, to set the thresholds
-        mean_tangent = [scale[kinds[0]] * mb.proj.mean(axis=0) for mb in self.members] if kinds else []
-        seen, seen_members = [np.zeros(0, np.int64)], [np.zeros((0, 4), np.int64)]
-        if kinds:
-            up, lo = terms(self.members, p_core, scale[kinds[0]], mean_tangent)
-            best = np.argsort(-single_scores(self.members, up, lo, ensemble), kind="stable")[:SEED_LIGANDS]
-            for k in kinds:
-                rows = np.array(list(itertools.combinations(best.tolist(), k)), dtype=np.int64).reshape(-1, k)
-                ids, members = self.ids_of(k, rows)
-                scored += add(ids, members)
-                seen.append(ids)
-                seen_members.append(members)
-        seen_ids, seen_rows = np.concatenate(seen), np.concatenate(seen_members)
-        tangents = mean_tangent
-        if len(lists.ids):  # tangents at the best seed's P_set: the concave-side bounds are tightest near the winners
-            rows = seen_rows[np.nonzero(seen_ids == lists.ids[0])[0][0]]
-            rows = rows[rows >= 0]
-            tangents = [mb.proj[rows].sum(axis=0) / (1.0 if self.pooling == "sum" else len(rows)) for mb in self.members]
-        seen_ids = np.unique(seen_ids)
+        run = _CoreRun(self, TopLists(len(self.members), top_k, depth), score, s0, s1)
+        tangents = self._seed(run, p_core, kinds, scale)
+        cache: dict = {}
         for k in kinds:
-            up, lo = terms(self.members, p_core, scale[k], tangents)
-            order = np.argsort(-single_scores(self.members, up, lo, ensemble), kind="stable")
-            for rows in search_batches(k, up, lo, order, self.packed, lists.thresholds):
-                ids, members = self.ids_of(k, rows)
-                fresh = ~np.isin(ids, seen_ids)
-                scored += add(ids[fresh], members[fresh])
-                if budget is not None and scored > budget:
-                    return None, scored
-        return lists, scored
+            for rows in self._candidates(k, p_core, scale[k], tangents[k], run.lists, len(self.members) > 1, cache):
+                run.add(*self.ids_of(k, rows))
+                if budget is not None and run.scored > budget:
+                    return None, run.scored
+        return run.lists, run.scored
+
+    def _seed(self, run: "_CoreRun", p_core: list[np.ndarray], kinds: list[int], scale: dict) -> dict:
+        """Score a first few sets to set the thresholds, and return per ``k`` the tangents of the bounds (each
+        member's ``P_set`` of the best ``k``-kind set found: the bounds are tightest near the winners). Seeds:
+        every combination of the :data:`SEED_LIGANDS` ligands with the best own bound, then, with pair bounds,
+        a hill climb from the best of them (swap one ligand for the best replacement, a few rounds)."""
+        from colim.screening.branch import SEED_LIGANDS, single_scores, terms
+
+        if not kinds:
+            return {}
+        mean_tangent = [scale[kinds[0]] * mb.proj.mean(axis=0) for mb in self.members]
+        up, lo = terms(self.members, p_core, scale[kinds[0]], mean_tangent)
+        best = np.argsort(-single_scores(self.members, up, lo, len(self.members) > 1), kind="stable")[:SEED_LIGANDS]
+        tangents = {}
+        for k in kinds:
+            rows = np.array(list(itertools.combinations(best.tolist(), k)), dtype=np.int64).reshape(-1, k)
+            top, top_score = run.best(rows, *run.add(*self.ids_of(k, rows)))
+            for _ in range(CLIMB_ROUNDS if self.pair_bounds and top is not None and k > 1 else 0):
+                rows = np.concatenate([_swaps(top, j, self.num_ligands) for j in range(k)])
+                new_top, new_score = run.best(rows, *run.add(*self.ids_of(k, rows)), top, top_score)
+                if new_score <= top_score:
+                    break
+                top, top_score = new_top, new_score
+            tangents[k] = mean_tangent if top is None else [scale[k] * mb.proj[top].mean(axis=0) for mb in self.members]
+        if self.pooling != "sum":  # mean pooling: one tangent (the largest sets', most of the library) for every k
+            tangents = dict.fromkeys(kinds, tangents[kinds[-1]])
+        return tangents
+
+    def _candidates(self, k: int, p_core: list[np.ndarray], scale: float, tangents: list[np.ndarray], lists: TopLists,
+                    ensemble: bool, cache: dict):
+        """Batches of ``k``-ligand choices (library rows) whose bound may still reach ``lists``' thresholds
+        (``cache``: this core's pair terms, reused across ``k`` while the scale and tangents stay)."""
+        from colim.screening.branch import search_batches, single_scores, terms
+
+        if self.pair_bounds:
+            if cache.get("key") != (scale, id(tangents)):
+                cache["key"] = (scale, id(tangents))
+                cache["terms"] = [pair_search.pair_terms(mb.bounds, pc, scale * mb.proj, t) for mb, pc, t in zip(self.members, p_core, tangents)]
+            terms_k = cache["terms"]
+            a = np.array([a_m for a_m, _, _ in terms_k])
+            beta, gamma = zip(*(pair_search.kind_terms(g, q, k) for _, g, q in terms_k))
+            yield from pair_search.search_batches(k, a, np.stack(beta), np.stack(gamma), lists.thresholds)
+            return
+        up, lo = terms(self.members, p_core, scale, tangents)
+        order = np.argsort(-single_scores(self.members, up, lo, ensemble), kind="stable")
+        yield from search_batches(k, up, lo, order, self.packed, lists.thresholds)
+
+
+class _CoreRun:
+    """One core's search in progress: its lists, the sets scored so far (each set is scored once) and their count."""
+
+    def __init__(self, search: CombinatorialSearch, lists: TopLists, score: Callable, s0: int, s1: int):
+        self.search, self.lists, self.score, self.s0, self.s1 = search, lists, score, s0, s1
+        self.seen = np.zeros(0, np.int64)
+        self.scored = 0
+
+    def add(self, ids: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Score the sets of ``s0:s1`` not scored before into the lists; returns the rows it scored (a mask over
+        the input) and their ranking scores."""
+        keep = (ids >= self.s0) & (ids < self.s1) & ~np.isin(ids, self.seen)
+        keep &= ~_repeated(ids)
+        scores = np.zeros(0, np.float32)
+        if keep.any():
+            logits, scores = self.score(members[keep])
+            self.lists.add(ids[keep], logits, scores)
+            self.seen = np.union1d(self.seen, ids[keep])
+            self.scored += int(keep.sum())
+        return keep, scores
+
+    @staticmethod
+    def best(rows: np.ndarray, keep: np.ndarray, scores: np.ndarray, top: np.ndarray | None = None,
+             top_score: float = -np.inf) -> tuple[np.ndarray | None, float]:
+        """The better of ``top`` and the best newly scored row (NaN scores never win)."""
+        if len(scores) and np.isfinite(scores).any():
+            i = int(np.nanargmax(scores))
+            if scores[i] > top_score:
+                return rows[keep][i], float(scores[i])
+        return top, top_score
+
+
+def _repeated(ids: np.ndarray) -> np.ndarray:
+    """True for every id that already appeared earlier in ``ids``."""
+    _, first = np.unique(ids, return_index=True)
+    out = np.ones(len(ids), dtype=bool)
+    out[first] = False
+    return out
+
+
+def _swaps(rows: np.ndarray, j: int, n: int) -> np.ndarray:
+    """Every set that replaces ligand ``j`` of ``rows`` by another ligand not in it: ``[n − k, k]``."""
+    others = np.delete(rows, j)
+    cand = np.setdiff1d(np.arange(n), rows)
+    return np.column_stack([np.broadcast_to(others, (len(cand), len(others))), cand]).astype(np.int64)
 
 
 def tight_groups(points: np.ndarray, leaf: int = SUB_BLOCK) -> tuple[np.ndarray, list[tuple[int, int]]]:

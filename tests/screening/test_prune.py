@@ -69,7 +69,8 @@ def _assert_same(pruned, brute):
 
 
 @pytest.mark.parametrize("hidden, pooling, members", [
-    ((32,), "mean", 1), ((32,), "mean", 3), ((64, 32), "mean", 1), ((64, 32), "sum", 3), ((48, 32, 16), "mean", 2),
+    ((32,), "mean", 1), ((32,), "mean", 3), ((32,), "sum", 2), ((64, 32), "mean", 1), ((64, 32), "sum", 3),
+    ((48, 32, 16), "mean", 2),
 ])
 def test_branch_and_bound_keeps_the_brute_force_hits(tmp_path, monkeypatch, hidden, pooling, members):
     monkeypatch.setattr(engine_module, "SEARCH_CORE_BUDGET", 1.0)  # search every core: this test checks the search itself
@@ -144,9 +145,11 @@ def test_shipped_model_prunes_a_combinatorial_screen_of_real_ligands(shipped, tm
     s = pruned.summary
     assert s["pairs"] == brute.summary["pairs"] == brute.summary["pairs_scored"] == 169 * 36_050
     assert s["pairs_scored"] + s["pairs_skipped"] == s["pairs"]
-    # the shipped default's top sets lie within a few hundredths on each core: a trial core needed more than
-    # the search's budget, so the screen was planned as brute force and says so once (same hits as above)
-    assert sum("exact pruning does not pay" in w for w in s["warnings"]) == 1
+    # the shipped default's top sets lie within a few hundredths on each core, which the per-ligand bounds could
+    # not separate (the screen ran as brute force); the pair bounds of its one-hidden-layer heads can
+    assert s["pruning"] == "branch-and-bound" and not any("does not pay" in w for w in s["warnings"])
+    assert s["pairs_scored"] < s["pairs"] / 10
+    print(s["pairs_scored"], s["pairs"])
 
 
 def test_a_head_with_non_finite_weights_is_scored_whole_and_says_so(tmp_path):
