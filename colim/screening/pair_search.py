@@ -58,23 +58,28 @@ def curvature_range(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.n
     return g.max(axis=0) + slack, np.maximum(g.min(axis=0) - slack, 0.0)
 
 
-def pair_terms(bounds: HeadBounds, p_core: np.ndarray, x: np.ndarray, tangent: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """``(A, G [L], Q [L, L])`` of one member and core: a set ``S`` of ``k`` of these ligands, pooled as the mean
-    of their rows of ``x [L, H]`` (scaled ligand projections), has ``logit ≤ A + (1/k)Σᵢ Gᵢ + (1/k²)Σᵢⱼ Qᵢⱼ``
-    (``tangent [H]``: a ``P_set`` near the sets that matter; :func:`kind_terms` makes the ``β, γ`` of one ``k``)."""
+def pair_terms(bounds: HeadBounds, p_core: np.ndarray, x: np.ndarray, tangent: np.ndarray, k: int,
+               fixed: np.ndarray | None = None, n_fixed: int = 0) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(A, β [L], γ [L, L])`` of one member and core: every ``k``-kind set made of ``n_fixed`` fixed ligands (the
+    sum of their scaled rows: ``fixed [H]``) and ``r = k − n_fixed`` of these ligands (rows of ``x [L, H]``), pooled
+    as the mean of its rows, has ``logit ≤ A + Σ_{i∈R} βᵢ + Σ_{i<j∈R} γᵢⱼ`` (``tangent [H]``: a ``P_set`` near
+    the sets that matter). With ``d = P_set − tangent = (D_F + Σ_{i∈R} Dᵢ)/k``, ``Dᵢ = xᵢ − tangent``:
+    ``A = A₀ + G·D_F/k + D_FᵀWD_F/k²``, ``βᵢ = G·Dᵢ/k + (DᵢᵀWDᵢ + 2D_FᵀWDᵢ)/k²``, ``γᵢⱼ = 2DᵢᵀWDⱼ/k²``."""
     w = bounds.w2[:, 0]
     t = p_core + tangent
-    up, low = curvature_range(t, p_core + x.min(axis=0), p_core + x.max(axis=0))
-    kappa = np.where(w > 0, up, low)
-    dev = x - tangent[None, :]
-    g = dev @ (w * sigmoid(t))
-    q = _weighted_gram(np.ascontiguousarray(dev), w * kappa)
-    return float(softplus(t) @ w + bounds.b2[0]), g, q
-
-
-def kind_terms(g: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``β = G/k + diag(Q)/k²`` and ``γ = 2Q/k²``: a ``k``-kind set's bound is ``A + Σ_{i∈S} βᵢ + Σ_{i<j∈S} γᵢⱼ``."""
-    return g / k + np.diagonal(q, axis1=-2, axis2=-1) / k**2, 2.0 * q / k**2
+    r = k - n_fixed
+    base = np.zeros_like(tangent) if fixed is None else fixed
+    lo, hi = (base + r * x.min(axis=0)) / k, (base + r * x.max(axis=0)) / k  # every P_set these sets can take
+    up, low = curvature_range(t, p_core + lo, p_core + hi)
+    weights = w * np.where(w > 0, up, low)
+    slope = w * sigmoid(t)
+    dev = np.ascontiguousarray(x - tangent[None, :])
+    d_fixed = base - n_fixed * tangent
+    a = float(softplus(t) @ w + bounds.b2[0]) + slope @ d_fixed / k + (weights * d_fixed) @ d_fixed / k**2
+    beta = dev @ slope / k + ((dev * dev) @ weights + 2.0 * dev @ (weights * d_fixed)) / k**2
+    if r < 2:  # one free choice: no pairs (the search never reads γ)
+        return a, beta, np.zeros((len(x), 0))
+    return a, beta, 2.0 * _weighted_gram(dev, weights) / k**2
 
 
 @njit(cache=True, fastmath=True)
@@ -100,13 +105,16 @@ def _suffix_tables(beta, gamma):  # pragma: no cover - compiled
     ``sbg [M, L, L+1]`` of ``β_c + γ_ic``, ``sg [M, L, L+1]`` of ``γ_ic``, ``gm [M, L+1]`` of ``γ_cc'`` over
     ``q ≤ c < c'``."""
     members, n = beta.shape
+    pairs = gamma.shape[2] > 0  # no γ (one free choice): only ``sb`` is read
     sb = np.full((members, n + 1), -np.inf)
-    sbg = np.full((members, n, n + 1), -np.inf)
-    sg = np.full((members, n, n + 1), -np.inf)
+    sbg = np.full((members, n if pairs else 0, n + 1), -np.inf)
+    sg = np.full((members, n if pairs else 0, n + 1), -np.inf)
     gm = np.full((members, n + 1), -np.inf)
     for m in range(members):
         for q in range(n - 1, -1, -1):
             sb[m, q] = max(sb[m, q + 1], beta[m, q])
+        if not pairs:
+            continue
         for i in range(n):
             for q in range(n - 1, -1, -1):
                 sbg[m, i, q] = max(sbg[m, i, q + 1], beta[m, q] + gamma[m, i, q])
@@ -197,24 +205,35 @@ def _search(k, beta, gamma, sb, sbg, sg, gm, thr_m, thr_e, ensemble, pos, base, 
     return count
 
 
-def search_batches(k: int, a: np.ndarray, beta: np.ndarray, gamma: np.ndarray, thresholds):
-    """Yield ``[n, k]`` ligand choices (library rows) of the ``k``-kind sets whose pair bound may still enter
-    the top lists; ``a [M]``, ``β [M, L]``, ``γ [M, L, L]`` from :func:`pair_terms`; ``thresholds()`` gives the
-    current ``(thr_m [M], thr_e)`` before each batch. Ligands are searched best ``β`` first."""
-    order = np.argsort(-beta.sum(axis=0), kind="stable")
-    b = np.ascontiguousarray(beta[:, order])
-    g = np.ascontiguousarray(gamma[:, order][:, :, order])
-    sb, sbg, sg, gm = _suffix_tables(b, g)
-    pos = np.zeros(k, dtype=np.int64)
-    base = np.zeros((k + 1, len(a)))
-    base[0] = a
-    state = np.zeros(1, dtype=np.int64)
-    out = np.empty((BATCH, k), dtype=np.int64)
-    while state[0] >= 0:
-        thr_m, thr_e = thresholds()
-        got = _search(k, b, g, sb, sbg, sg, gm, thr_m, thr_e, len(a) > 1, pos, base, state, out)
-        if got:
-            yield order[out[:got]]
+class PairSearch:
+    """The resumable search of the ``r``-ligand choices whose pair bound may still enter the top lists, from the
+    stacked terms of every member (``a [M]``, ``β [M, L]``, ``γ [M, L, L]`` of :func:`pair_terms`); ligands are
+    searched best ``β`` first. :meth:`next` returns the next batch of choices (rows of ``β``) or None when done."""
+
+    def __init__(self, r: int, a: np.ndarray, beta: np.ndarray, gamma: np.ndarray):
+        self.r = r
+        self.order = np.argsort(-beta.sum(axis=0), kind="stable")
+        self.beta = np.ascontiguousarray(beta[:, self.order])
+        self.gamma = np.ascontiguousarray(gamma[:, self.order][:, :, self.order] if gamma.shape[2] else gamma)
+        self.tables = _suffix_tables(self.beta, self.gamma)
+        self.pos = np.zeros(r, dtype=np.int64)
+        self.base = np.zeros((r + 1, len(a)))
+        self.base[0] = a
+        self.state = np.zeros(1, dtype=np.int64)
+        self.ensemble = len(a) > 1
+
+    @property
+    def done(self) -> bool:
+        return self.state[0] < 0
+
+    def next(self, thr_m: np.ndarray, thr_e: float, cap: int = BATCH) -> np.ndarray | None:
+        """Up to ``cap`` more choices ``[n, r]`` under the thresholds ``(thr_m [M], thr_e)``; None when finished."""
+        if self.done:
+            return None
+        out = np.empty((cap, self.r), dtype=np.int64)
+        got = _search(self.r, self.beta, self.gamma, *self.tables, np.asarray(thr_m, dtype=np.float64), float(thr_e), self.ensemble,
+                      self.pos, self.base, self.state, out)
+        return self.order[out[:got]]
 
 
-__all__ = ["BATCH", "applies", "curvature_range", "kind_terms", "pair_terms", "search_batches"]
+__all__ = ["BATCH", "PairSearch", "applies", "curvature_range", "pair_terms"]

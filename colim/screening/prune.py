@@ -32,6 +32,12 @@ SUB_BLOCK = 512
 PAIR_MAX_BYTES = 1 << 30
 #: rounds of the seeding hill climb (each tries every one-ligand swap of the best set found).
 CLIMB_ROUNDS = 3
+#: candidates of the pair search's first batch past which a ligand is set apart with its own tangent ...
+SPECIAL_TRIGGER = 4096
+#: ... up to this many ligands per core and set size; before that, up to this many times, a better set among
+#: those candidates moves the tangent there.
+MAX_SPECIAL = 16
+MAX_TANGENT_MOVES = 8
 
 
 def select_best(index: np.ndarray, score: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -142,21 +148,22 @@ class CombinatorialSearch:
         p_core = [np.asarray(p, dtype=np.float64) for p in p_core]
         scale = {k: float(k) if self.pooling == "sum" else 1.0 for k in self.kinds}
         kinds = [k for k in self.kinds if self.offsets[k] < s1 and self.offsets[k] + comb(self.num_ligands, k) > s0]
-        run = _CoreRun(self, TopLists(len(self.members), top_k, depth), score, s0, s1)
-        tangents = self._seed(run, p_core, kinds, scale)
-        cache: dict = {}
+        run = _CoreRun(self, TopLists(len(self.members), top_k, depth), score, s0, s1, budget)
+        tops = self._seed(run, p_core, kinds, scale)
         for k in kinds:
-            for rows in self._candidates(k, p_core, scale[k], tangents[k], run.lists, len(self.members) > 1, cache):
-                run.add(*self.ids_of(k, rows))
-                if budget is not None and run.scored > budget:
+            batches = self._pair_candidates(run, k, p_core, scale[k], *tops[k]) if self.pair_bounds else \
+                self._ligand_candidates(run, k, p_core, scale[k], tops[k][0])
+            for rows in batches:
+                run.add(*self.ids_of(k, rows), remember=False)
+                if run.over_budget:
                     return None, run.scored
         return run.lists, run.scored
 
     def _seed(self, run: "_CoreRun", p_core: list[np.ndarray], kinds: list[int], scale: dict) -> dict:
-        """Score a first few sets to set the thresholds, and return per ``k`` the tangents of the bounds (each
-        member's ``P_set`` of the best ``k``-kind set found: the bounds are tightest near the winners). Seeds:
+        """Score a first few sets to set the thresholds; per ``k``, the best ``k``-kind set found (library rows;
+        None if none) and its score: its ``P_set`` is where the bounds are linearised (tightest near the winners). Seeds:
         every combination of the :data:`SEED_LIGANDS` ligands with the best own bound, then, with pair bounds,
-        a hill climb from the best of them (swap one ligand for the best replacement, a few rounds)."""
+        a hill climb from the best of them."""
         from colim.screening.branch import SEED_LIGANDS, single_scores, terms
 
         if not kinds:
@@ -164,59 +171,112 @@ class CombinatorialSearch:
         mean_tangent = [scale[kinds[0]] * mb.proj.mean(axis=0) for mb in self.members]
         up, lo = terms(self.members, p_core, scale[kinds[0]], mean_tangent)
         best = np.argsort(-single_scores(self.members, up, lo, len(self.members) > 1), kind="stable")[:SEED_LIGANDS]
-        tangents = {}
+        tops = {}
         for k in kinds:
             rows = np.array(list(itertools.combinations(best.tolist(), k)), dtype=np.int64).reshape(-1, k)
-            top, top_score = run.best(rows, *run.add(*self.ids_of(k, rows)))
-            for _ in range(CLIMB_ROUNDS if self.pair_bounds and top is not None and k > 1 else 0):
-                rows = np.concatenate([_swaps(top, j, self.num_ligands) for j in range(k)])
-                new_top, new_score = run.best(rows, *run.add(*self.ids_of(k, rows)), top, top_score)
-                if new_score <= top_score:
-                    break
-                top, top_score = new_top, new_score
-            tangents[k] = mean_tangent if top is None else [scale[k] * mb.proj[top].mean(axis=0) for mb in self.members]
-        if self.pooling != "sum":  # mean pooling: one tangent (the largest sets', most of the library) for every k
-            tangents = dict.fromkeys(kinds, tangents[kinds[-1]])
-        return tangents
+            tops[k] = run.best(rows, *run.add(*self.ids_of(k, rows)))
+            if self.pair_bounds and tops[k][0] is not None and k > 1:
+                tops[k] = self._climb(run, k, *tops[k], 0, np.arange(self.num_ligands))
+        return tops
 
-    def _candidates(self, k: int, p_core: list[np.ndarray], scale: float, tangents: list[np.ndarray], lists: TopLists,
-                    ensemble: bool, cache: dict):
-        """Batches of ``k``-ligand choices (library rows) whose bound may still reach ``lists``' thresholds
-        (``cache``: this core's pair terms, reused across ``k`` while the scale and tangents stay)."""
+    def _climb(self, run: "_CoreRun", k: int, top: np.ndarray, top_score: float, fixed: int,
+               allowed: np.ndarray) -> tuple[np.ndarray, float]:
+        """Hill climb from the set ``top`` (library rows): swap one of its ligands after the first ``fixed`` for
+        the best of ``allowed``, for :data:`CLIMB_ROUNDS` rounds or until nothing improves; the best set found
+        and its score."""
+        for _ in range(CLIMB_ROUNDS):
+            rows = [_swaps(top, j, allowed) for j in range(fixed, k)]
+            rows = np.concatenate(rows) if rows else np.zeros((0, k), np.int64)
+            new_top, new_score = run.best(rows, *run.add(*self.ids_of(k, rows)), top, top_score)
+            if new_score <= top_score:
+                break
+            top, top_score = new_top, new_score
+        return top, top_score
+
+    def _tangents(self, k: int, scale: float, top: np.ndarray | None) -> list[np.ndarray]:
+        """Each member's ``P_set`` of the set ``top`` (the ligands' mean when there is none)."""
+        if top is None:
+            return [scale * mb.proj.mean(axis=0) for mb in self.members]
+        return [scale * mb.proj[top].mean(axis=0) for mb in self.members]
+
+    def _ligand_candidates(self, run: "_CoreRun", k: int, p_core: list[np.ndarray], scale: float, top: np.ndarray | None):
+        """Batches of ``k``-ligand choices (library rows) by per-ligand bounds (:mod:`colim.screening.branch`)."""
         from colim.screening.branch import search_batches, single_scores, terms
 
-        if self.pair_bounds:
-            if cache.get("key") != (scale, id(tangents)):
-                cache["key"] = (scale, id(tangents))
-                cache["terms"] = [pair_search.pair_terms(mb.bounds, pc, scale * mb.proj, t) for mb, pc, t in zip(self.members, p_core, tangents)]
-            terms_k = cache["terms"]
-            a = np.array([a_m for a_m, _, _ in terms_k])
-            beta, gamma = zip(*(pair_search.kind_terms(g, q, k) for _, g, q in terms_k))
-            yield from pair_search.search_batches(k, a, np.stack(beta), np.stack(gamma), lists.thresholds)
-            return
-        up, lo = terms(self.members, p_core, scale, tangents)
-        order = np.argsort(-single_scores(self.members, up, lo, ensemble), kind="stable")
-        yield from search_batches(k, up, lo, order, self.packed, lists.thresholds)
+        up, lo = terms(self.members, p_core, scale, self._tangents(k, scale, top))
+        order = np.argsort(-single_scores(self.members, up, lo, len(self.members) > 1), kind="stable")
+        yield from search_batches(k, up, lo, order, self.packed, run.lists.thresholds)
+
+    def _pair_search(self, p_core: list[np.ndarray], scale: float, tangents: list[np.ndarray], k: int, allowed: np.ndarray,
+                     fixed: int | None = None) -> pair_search.PairSearch:
+        """The pair-bound search of the ``k``-kind sets made of ``fixed`` (a library row, or none) and ligands of
+        ``allowed`` (library rows; the search returns positions in it)."""
+        terms = [pair_search.pair_terms(mb.bounds, pc, scale * mb.proj[allowed], t, k,
+                                        None if fixed is None else scale * mb.proj[fixed], 0 if fixed is None else 1)
+                 for mb, pc, t in zip(self.members, p_core, tangents)]
+        a, beta, gamma = zip(*terms)
+        return pair_search.PairSearch(k - (fixed is not None), np.array(a), np.stack(beta), np.stack(gamma))
+
+    def _pair_candidates(self, run: "_CoreRun", k: int, p_core: list[np.ndarray], scale: float, top: np.ndarray | None,
+                         top_score: float):
+        """Batches of ``k``-ligand choices (library rows) by quadratic pair bounds. A ligand far from the winners
+        loosens the bound of every set that holds it (its curvature range and distance to the tangent): while
+        the first :data:`SPECIAL_TRIGGER` candidates are not all there is, the ligand most of them hold is set
+        apart (up to :data:`MAX_SPECIAL`), and the sets that hold it are searched with their own tangent."""
+        allowed, special, moves = np.arange(self.num_ligands), [], 0
+        while True:
+            search = self._pair_search(p_core, scale, self._tangents(k, scale, top), k, allowed)
+            rows = search.next(*run.lists.thresholds(), cap=SPECIAL_TRIGGER)
+            if search.done or k == 1 or len(special) >= MAX_SPECIAL:
+                break
+            if moves < MAX_TANGENT_MOVES:  # score these candidates; if one beats the tangent's set, climb from it
+                moves += 1
+                keep, scores = run.add(*self.ids_of(k, allowed[rows]))
+                better, score = run.best(allowed[rows], keep, scores, None, top_score)
+                if better is not None:
+                    top, top_score = self._climb(run, k, better, score, 0, allowed)
+                    continue
+            special.append(int(allowed[np.argmax(np.bincount(rows.ravel(), minlength=len(allowed)))]))
+            allowed = allowed[allowed != special[-1]]
+        while rows is not None:
+            yield allowed[rows]
+            rows = search.next(*run.lists.thresholds())
+        for j, s in enumerate(special):  # every set holding s and no special set apart before it
+            others = np.concatenate([allowed, np.array(special[j + 1 :], dtype=np.int64)])
+            start = np.array([s] + [r for r in (top if top is not None else []) if r != s][: k - 1], dtype=np.int64)
+            if len(start) < k:
+                start = np.concatenate([start, others[~np.isin(others, start)][: k - len(start)]])
+            best, _ = self._climb(run, k, start, -np.inf, 1, others)
+            search = self._pair_search(p_core, scale, self._tangents(k, scale, best), k, others, fixed=s)
+            while (rows := search.next(*run.lists.thresholds())) is not None:
+                yield np.column_stack([np.full(len(rows), s), others[rows]])
 
 
 class _CoreRun:
     """One core's search in progress: its lists, the sets scored so far (each set is scored once) and their count."""
 
-    def __init__(self, search: CombinatorialSearch, lists: TopLists, score: Callable, s0: int, s1: int):
-        self.search, self.lists, self.score, self.s0, self.s1 = search, lists, score, s0, s1
+    def __init__(self, search: CombinatorialSearch, lists: TopLists, score: Callable, s0: int, s1: int, budget: int | None):
+        self.search, self.lists, self.score, self.s0, self.s1, self.budget = search, lists, score, s0, s1, budget
         self.seen = np.zeros(0, np.int64)
         self.scored = 0
 
-    def add(self, ids: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def over_budget(self) -> bool:
+        return self.budget is not None and self.scored > self.budget
+
+    def add(self, ids: np.ndarray, members: np.ndarray, remember: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Score the sets of ``s0:s1`` not scored before into the lists; returns the rows it scored (a mask over
-        the input) and their ranking scores."""
+        the input) and their ranking scores. ``remember=False``: sets that can never come again (the search
+        emits each set once, so only the seeds need remembering; remembering millions would cost a sort each)."""
         keep = (ids >= self.s0) & (ids < self.s1) & ~np.isin(ids, self.seen)
-        keep &= ~_repeated(ids)
+        if remember:
+            keep &= ~_repeated(ids)
         scores = np.zeros(0, np.float32)
         if keep.any():
             logits, scores = self.score(members[keep])
             self.lists.add(ids[keep], logits, scores)
-            self.seen = np.union1d(self.seen, ids[keep])
+            if remember:
+                self.seen = np.union1d(self.seen, ids[keep])
             self.scored += int(keep.sum())
         return keep, scores
 
@@ -239,10 +299,10 @@ def _repeated(ids: np.ndarray) -> np.ndarray:
     return out
 
 
-def _swaps(rows: np.ndarray, j: int, n: int) -> np.ndarray:
-    """Every set that replaces ligand ``j`` of ``rows`` by another ligand not in it: ``[n − k, k]``."""
+def _swaps(rows: np.ndarray, j: int, allowed: np.ndarray) -> np.ndarray:
+    """Every set that replaces ligand ``j`` of ``rows`` by a ligand of ``allowed`` not in it."""
     others = np.delete(rows, j)
-    cand = np.setdiff1d(np.arange(n), rows)
+    cand = np.setdiff1d(allowed, rows)
     return np.column_stack([np.broadcast_to(others, (len(cand), len(others))), cand]).astype(np.int64)
 
 

@@ -16,7 +16,7 @@ from colim.libraries.ligand_sets import SetRule
 from colim.libraries.views import open_core_library, open_ligand_library
 from colim.screening.bounds import HeadBounds, sigmoid, softplus
 from colim.screening.engine import EngineOptions, ScreenEngine
-from colim.screening.pair_search import applies, curvature_range, kind_terms, pair_terms
+from colim.screening.pair_search import applies, curvature_range, pair_terms
 from colim.screening.screen import build_members
 from tests.conftest import DATA
 
@@ -46,8 +46,7 @@ def test_every_set_is_bounded_and_the_best_sets_tightly(engine, core):
             sets = np.array(list(itertools.combinations(range(n), k)))
             exact = softplus(p_core + x[sets].mean(axis=1)) @ bounds.w2[:, 0] + bounds.b2[0]
             tangent = x[sets[np.argmax(exact)]].mean(axis=0)
-            a, g, q = pair_terms(bounds, p_core, x, tangent)
-            beta, gamma = kind_terms(g, q, k)
+            a, beta, gamma = pair_terms(bounds, p_core, x, tangent, k)
             bound = a + beta[sets].sum(axis=1)
             for i, j in itertools.combinations(range(k), 2):
                 bound += gamma[sets[:, i], sets[:, j]]
@@ -63,3 +62,22 @@ def test_every_set_is_bounded_and_the_best_sets_tightly(engine, core):
             d = y - t
             base = softplus(t) + sigmoid(t) * d
             assert (softplus(y) <= base + up * d**2 + 1e-12).all() and (softplus(y) >= base + low * d**2 - 1e-12).all()
+
+
+def test_sets_holding_a_fixed_ligand_are_bounded_with_their_own_tangent(engine):
+    """The form the search uses for a ligand set apart: ``k − 1`` free choices beside one fixed ligand."""
+    member = engine.members[0]
+    bounds = HeadBounds.of(member.head)
+    x = member.sets._ligand_projections(member.head).astype(np.float64)
+    p_core = member.head.project_cores(torch.from_numpy(member.cores.block(0, 1)))[0].double().numpy()
+    far = int(np.argmax(np.linalg.norm(x - x.mean(axis=0), axis=1)))  # the ligand farthest from the others
+    rest = np.delete(np.arange(len(x)), far)
+    for k in (2, 3):
+        free = np.array(list(itertools.combinations(range(len(rest)), k - 1)))
+        exact = softplus(p_core + (x[far] + x[rest][free].sum(axis=1)) / k) @ bounds.w2[:, 0] + bounds.b2[0]
+        best = free[np.argmax(exact)]
+        tangent = (x[far] + x[rest][best].sum(axis=0)) / k
+        a, beta, gamma = pair_terms(bounds, p_core, x[rest], tangent, k, fixed=x[far], n_fixed=1)
+        bound = a + beta[free].sum(axis=1) + (gamma[free[:, 0], free[:, 1]] if k == 3 else 0.0)
+        assert (bound >= exact - 1e-9).all()
+        assert bound[np.argmax(exact)] - exact.max() < 1e-9  # exact at the tangent
