@@ -26,7 +26,9 @@ mkdir -p $L/dataset $L/models $L/cores
 # 1. The core-ligand matching dataset from every real structure in tests/data/structures (the shared
 #    Au thiolate CIFs, NanoModeler and SCH3 DFT files, and the NC_Database copy: GPL-3.0, see its README):
 #    full ligands give their real SMILES, S-anchor-only frameworks the C[S] placeholder; negatives come
-#    from the shipped ligand list (Ag/Cu ligands included) as well as the perceived ligands.
+#    from the shipped ligand list (Ag/Cu ligands included) as well as the perceived ligands. Cores of
+#    clusters NC_Database's table (nc_database/NC_Database.sqlite) lists carry its charge and their metals'
+#    mean formal oxidation state, the cgcnn oxidation-state input (docs/dataset.md).
 colim dataset build $S --anchor-placeholder --ligand-pool $L/ligands/ligands.csv --seed 0 \
     -o $L/dataset/shared_structures.h5 --overwrite --silent
 colim dataset stats $L/dataset/shared_structures.h5 -o $L/dataset/shared_structures_stats.png --overwrite > $L/dataset/shared_structures_stats.txt

@@ -26,8 +26,11 @@ def test_demo_enumerates_screens_and_plots_the_shipped_au25_core(tmp_path):
     model = load_model()[0].model
     if model.domain_reference is None:  # a shipped model from before checkpoints carried their domain
         assert f"Warning: {UNKNOWN_WARNING}" in warnings
-    else:  # the Ag- and Cu-substituted edits hold elements an Au-trained model never saw
-        assert any("elements the model never saw (" in line and "Ag in 3" in line and "Cu in 3" in line for line in warnings)
+    else:  # the Ag- and Cu-substituted edits hold elements the clusters never showed, the MetaLig pair model's complexes did
+        for element in ("Ag", "Cu"):
+            assert (f"Warning: {element} (in 3 of 10 cores): seen only in mononuclear complexes, never in a cluster: "
+                    "scores transfer from coordination chemistry") in warnings
+        assert not any("never saw (" in line for line in warnings)
     cores = read_core_library(out / "edited_cores.h5")
     # Th-symmetric Au25: 3 removal classes (centre, icosahedral shell, staple) and 2 × 3 substitutions.
     assert [c.info["id"] for c in cores][0] == "au25_core"
@@ -38,7 +41,9 @@ def test_demo_enumerates_screens_and_plots_the_shipped_au25_core(tmp_path):
     assert set(hits.groupby("core_id")["rank"].apply(tuple)) == {(1, 2, 3, 4)}
     assert hits["probability"].between(0, 1).all() and (hits["spread"] >= 0).all()
     if model.domain_reference is not None:
-        assert not hits[hits.element.isin(["Ag", "Cu"])].core_in_domain.any()
+        substituted = hits[hits.element.isin(["Ag", "Cu"])]
+        assert set(substituted.core_seen_in) == {"complexes only"}  # in domain or not by their embedding distance
+        assert set(hits[hits.core_id == "au25_core"].core_seen_in) == {"clusters"} and hits[hits.core_id == "au25_core"].core_in_domain.all()
     per_core = hits.sort_values("rank").groupby("core_id")["probability"].apply(list)
     assert all(p == sorted(p, reverse=True) for p in per_core)
     assert (out / "heatmap.png").read_bytes()[:8] == PNG_SIGNATURE

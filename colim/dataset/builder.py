@@ -9,6 +9,7 @@ everything skipped, anchor-only or short of negatives; nothing is dropped silent
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -21,12 +22,14 @@ from colim.progress import progress_bar
 
 from colim.dataset.geometry import RMSD_THRESHOLD, geometry_classes
 from colim.dataset.negatives import grouped_split, sample_class_negatives
-from colim.dataset.perception import PERCEPTION_TOLERANCE, perceive
+from colim.dataset.perception import PERCEPTION_TOLERANCE, Perception, perceive
 from colim.dataset.records import MatchingDataset, PairRecord
 from colim.errors import ColimError, StructureError
 from colim.hashing import file_sha256
+from colim.io.cluster_charges import stated_charge
 from colim.io.structure_readers import FORMATS, read_structure
-from colim.structures.core import make_core
+from colim.structures.core import CHARGE_SOURCE, CLUSTER_CHARGE, OXIDATION_STATE, make_core
+from colim.structures.oxidation import mean_oxidation_state
 from colim.structures.ligand_files import read_ligand_file
 from colim.structures.ligands import LigandSet
 
@@ -90,10 +93,12 @@ def read_ligand_pool(path: str | os.PathLike) -> list[str]:
     return sorted({ligand.smiles for ligand in read_ligand_file(path, normalise=False)})
 
 
-def _core_from(atoms: Atoms, source: str, ligand_set: LigandSet | None, label: int, report: BuildReport, tolerance: float, anchor_placeholder: bool) -> InputRecord | None:
+def _core_from(atoms: Atoms, source: str, ligand_set: LigandSet | None, label: int, report: BuildReport, tolerance: float,
+               anchor_placeholder: bool, hashes: dict) -> InputRecord | None:
     perceived = perceive(atoms, tolerance=tolerance, anchor_placeholder=anchor_placeholder)
     core = make_core(perceived.core, str(atoms.info.get("id", Path(source).stem)))
     core.info["source"] = source
+    _charge_core(core, atoms, source, perceived, hashes)
     for note in perceived.notes:
         if not note.startswith("anchor-only"):
             report.notes.append(f"{source}: {note}")
@@ -105,6 +110,40 @@ def _core_from(atoms: Atoms, source: str, ligand_set: LigandSet | None, label: i
             report.skipped.append((source, f"no ligand perceived (bare {core.get_chemical_formula()} cluster) and none given"))
         return None
     return InputRecord(core, ligands, label, source)
+
+
+def _charge_core(core: Atoms, atoms: Atoms, source: str, perceived: Perception, hashes: dict) -> None:
+    """Give ``core`` the whole cluster's stated charge (:func:`colim.io.cluster_charges.stated_charge`) and, where
+    every ligand was counted, its metals' mean formal oxidation state (:mod:`colim.structures.oxidation`); an
+    oxidation state the structure's own ``info`` states is kept. Unknown stays absent. The file stating the
+    charge joins the input hashes."""
+    stated = stated_charge(source, atoms)
+    if stated is None:
+        return
+    core.info[CLUSTER_CHARGE], core.info[CHARGE_SOURCE] = stated.charge, stated.where
+    if str(stated.file) not in hashes:
+        hashes[str(stated.file)] = file_sha256(stated.file)
+    if OXIDATION_STATE not in core.info and perceived.counts_every_ligand:
+        state = mean_oxidation_state(core, perceived.ligands, stated.charge)
+        if state is not None:
+            core.info[OXIDATION_STATE] = round(state, 6)
+
+
+def _with_charge_of(kept: InputRecord, duplicate: InputRecord, report: BuildReport) -> InputRecord:
+    """``kept`` (a record deduplication keeps), given the stated charge and oxidation state of ``duplicate`` (the
+    same cluster: same geometry class and ligand set) when ``kept`` has none and both cores have one formula:
+    a CIF of Au25(SR)18 then carries the charge NC_Database states for its Au25(SCH3)18 file."""
+    if CLUSTER_CHARGE in kept.core.info or CLUSTER_CHARGE not in duplicate.core.info:
+        return kept
+    if kept.core.get_chemical_formula() != duplicate.core.get_chemical_formula():
+        return kept
+    core = kept.core.copy()
+    core.info = dict(kept.core.info)
+    for key in (CLUSTER_CHARGE, CHARGE_SOURCE, OXIDATION_STATE):
+        if key in duplicate.core.info:
+            core.info[key] = duplicate.core.info[key]
+    report.notes.append(f"{kept.source}: charge {core.info[CLUSTER_CHARGE]:+d} from its duplicate {duplicate.source} ({core.info[CHARGE_SOURCE]})")
+    return dataclasses.replace(kept, core=core)
 
 
 def _read_csv(path: Path, report: BuildReport, hashes: dict, tolerance: float, anchor_placeholder: bool) -> list[InputRecord]:
@@ -129,7 +168,7 @@ def _read_csv(path: Path, report: BuildReport, hashes: dict, tolerance: float, a
             atoms = read_structure(file)
             hashes[str(file)] = file_sha256(file)
             report.structures += 1
-            record = _core_from(atoms, str(file), LigandSet.parse(text) if text else None, label, report, tolerance, anchor_placeholder)
+            record = _core_from(atoms, str(file), LigandSet.parse(text) if text else None, label, report, tolerance, anchor_placeholder, hashes)
         except (ColimError, ValueError) as exc:
             report.skipped.append((where, str(exc)))
             continue
@@ -157,7 +196,7 @@ def read_records(
             atoms = read_structure(path)
             hashes[str(path)] = file_sha256(path)
             report.structures += 1
-            record = _core_from(atoms, str(path), None, 1, report, tolerance, anchor_placeholder)
+            record = _core_from(atoms, str(path), None, 1, report, tolerance, anchor_placeholder, hashes)
         except ColimError as exc:
             report.skipped.append((str(path), str(exc).replace(f"{path}: ", "")))
             continue
@@ -173,6 +212,25 @@ def _unique_ids(cores: list[Atoms]) -> None:
         seen[base] = seen.get(base, 0) + 1
         if seen[base] > 1:
             core.info["id"] = f"{base}-{seen[base]}"
+
+
+def _deduplicate(records: Sequence[InputRecord], classes: Sequence[str], report: BuildReport) -> dict[tuple[str, str], tuple[InputRecord, str]]:
+    """One record per (geometry class, ligand set): the first, or the positive where a reported negative
+    conflicts; it takes a duplicate's stated charge when it has none (:func:`_with_charge_of`)."""
+    kept: dict[tuple[str, str], tuple[InputRecord, str]] = {}
+    for record, klass in zip(records, classes):
+        key = (klass, record.ligand_set.key)
+        if key in kept:
+            previous = kept[key][0]
+            kept[key] = (_with_charge_of(previous, record, report), klass)
+            if previous.label != record.label:
+                report.notes.append(f"conflict: {record.ligand_set.key} on {klass} is both reported and a reported negative; kept as positive")
+                if record.label == 1:
+                    kept[key] = (record, klass)
+            report.duplicates += 1
+            continue
+        kept[key] = (record, klass)
+    return kept
 
 
 def dataset_from_records(
@@ -192,19 +250,7 @@ def dataset_from_records(
     report = report if report is not None else BuildReport()
     if len(split) != 3 or any(f < 0 for f in split) or abs(sum(split) - 1.0) > 1e-6:
         raise ColimError(f"split fractions must be three non-negative numbers summing to 1, got {','.join(str(f) for f in split)}")
-    classes = geometry_classes([r.core for r in records], rmsd_threshold)
-    kept: dict[tuple[str, str], tuple[InputRecord, str]] = {}
-    for record, klass in zip(records, classes):
-        key = (klass, record.ligand_set.key)
-        if key in kept:
-            previous = kept[key][0]
-            if previous.label != record.label:
-                report.notes.append(f"conflict: {record.ligand_set.key} on {klass} is both reported and a reported negative; kept as positive")
-                if record.label == 1:
-                    kept[key] = (record, klass)
-            report.duplicates += 1
-            continue
-        kept[key] = (record, klass)
+    kept = _deduplicate(records, geometry_classes([r.core for r in records], rmsd_threshold), report)
     report.records = len(kept)
     positives_by_class: dict[str, list[InputRecord]] = {}
     negatives_by_class: dict[str, list[InputRecord]] = {}

@@ -56,6 +56,12 @@ class Perception:
     anchors: dict[str, int] = field(default_factory=dict)  # element -> truncated anchors (anchor-only)
     dropped: dict[str, int] = field(default_factory=dict)  # formula -> unbound fragments dropped
     notes: list[str] = field(default_factory=list)
+    ignored_anchors: int = 0  # bare anchors beside perceived ligands, in no ligand count
+
+    @property
+    def counts_every_ligand(self) -> bool:
+        """True when ``ligands`` counts every ligand of the structure (no bare anchor left out of the count)."""
+        return bool(self.ligands) and not self.ignored_anchors
 
     @property
     def ligand_set(self) -> LigandSet | None:
@@ -284,6 +290,7 @@ def perceive(atoms: Atoms, tolerance: float = PERCEPTION_TOLERANCE, anchor_place
     ligands: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     notes: list[str] = []
+    ignored = 0
     anchor_atoms = {i for i in range(len(atoms)) if not metal[i] and metal_count[i] > 0}
     for comp in _components([i for i in range(len(atoms)) if not metal[i]], nonmetal_nbrs):
         bound = any(metal_count[a] for a in comp)
@@ -323,11 +330,12 @@ def perceive(atoms: Atoms, tolerance: float = PERCEPTION_TOLERANCE, anchor_place
             notes.append(f"anchor-only: {', '.join(f'{n} {s}' for s, n in sorted(anchors.items()))} truncated anchors, no ligand set")
     elif anchors:
         notes.append(f"{sum(anchors.values())} bare anchors beside perceived ligands ignored")
+        ignored = sum(anchors.values())
     if dropped:
         notes.append("dropped unbound fragments: " + ", ".join(f"{n}x {f}" for f, n in sorted(dropped.items())))
     if len(ligands) > 4:
         raise StructureError(f"{source}: {len(ligands)} ligand kinds perceived (at most 4): {'.'.join(sorted(ligands))}")
-    return Perception(core=core, ligands=dict(ligands), anchors=dict(anchors), dropped=dict(dropped), notes=notes)
+    return Perception(core=core, ligands=dict(ligands), anchors=dict(anchors), dropped=dict(dropped), notes=notes, ignored_anchors=ignored)
 
 
 def is_whole_cluster(atoms: Atoms) -> bool:

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from colim.dataset.records import SPLITS, MatchingDataset
 from colim.io.output_files import atomic_output
-from colim.structures.core import is_metal
+from colim.structures.core import CLUSTER_CHARGE, is_metal, oxidation_state
 from colim.structures.families import FAMILIES, ligand_family
 
 ALLOYING = {1: "monometallic", 2: "bimetallic", 3: "trimetallic"}
@@ -49,6 +49,8 @@ def dataset_stats(ds: MatchingDataset) -> dict[str, dict]:
         "positive ligands (distinct SMILES)": len(positive_ligands),
         "positive ligand sets (distinct)": len({p.ligand_set.key for p in positives}),
         "type II negatives": sum(1 for p in ds.pairs if p.label == 0 and ds.cores[p.core_index].info.get("core_type") == "II"),
+        "cores with a stated charge": sum(1 for c in ds.cores if CLUSTER_CHARGE in c.info),
+        "cores with an oxidation state": sum(1 for c in ds.cores if oxidation_state(c) is not None),
     }
     metals: dict[str, dict[str, int]] = {}
     for i in used:

@@ -15,6 +15,9 @@ It also records where each element was seen: in *cluster* cores (two or more met
 *complex* cores (one metal atom: a mononuclear complex's metal centre, as MetaLig's CSD complexes give),
 so a screen can say "Cu: seen only in mononuclear complexes, never in a cluster". References saved
 before colim recorded this have neither list (``cluster_elements is None``): nothing is said then.
+A model fine-tuned from another (``colim train --init-model``, e.g. the clusters after the MetaLig pair
+model) inherits the elements its starting model saw (:func:`inherit_core_kinds`): an element the clusters
+never showed but the complexes did is "seen only in complexes", not "never seen".
 
 Checkpoints store it as a plain dict of tensors, lists, strings and floats (``weights_only`` loads it)
 under the key ``"domain"``; :attr:`CoLiMModel.domain_reference` carries that dict in memory.
@@ -22,6 +25,7 @@ under the key ``"domain"``; :attr:`CoLiMModel.domain_reference` carries that dic
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -146,6 +150,24 @@ def core_kinds(cores: Iterable[Atoms]) -> tuple[tuple[str, ...], tuple[str, ...]
         symbols = core.get_chemical_symbols()
         (cluster if sum(is_metal(s) for s in symbols) >= 2 else complex_).update(symbols)
     return tuple(sorted(cluster)), tuple(sorted(complex_))
+
+
+def inherit_core_kinds(reference: DomainReference, init_payload: dict[str, Any] | None) -> DomainReference:
+    """``reference`` (a fine-tuned model's, built from its own training data) plus the elements its starting
+    model (``--init-model``) saw: their cluster and complex element lists are merged (an element seen in a
+    cluster by either stays a cluster element), so one the fine-tuning clusters never held but the starting
+    model's complexes did reads "complexes only". The embeddings, thresholds and families stay the fine-tuned
+    model's: the starting model's embeddings came from encoders that fine-tuning changed. Returned unchanged
+    when either reference does not record core kinds (saved before colim recorded them)."""
+    if not init_payload or not reference.records_core_kinds:
+        return reference
+    init = DomainReference.from_payload(init_payload)
+    if not init.records_core_kinds:
+        return reference
+    cluster = tuple(sorted(set(reference.cluster_elements) | set(init.cluster_elements)))
+    complex_ = tuple(sorted(set(reference.complex_elements) | set(init.complex_elements)))
+    elements = tuple(sorted(set(reference.elements) | set(init.cluster_elements) | set(init.complex_elements)))
+    return dataclasses.replace(reference, elements=elements, cluster_elements=cluster, complex_elements=complex_, _indexes={})
 
 
 def families_of(smiles: Iterable[str]) -> set[str]:

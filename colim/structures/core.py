@@ -23,8 +23,13 @@ CORE_METALS = frozenset(
 
 
 #: ``core.info`` key of a core's (mean formal) metal oxidation state: MetaLig's for a complex's metal atom,
-#: absent where unknown (see :func:`oxidation_state`).
+#: counted from the stated cluster charge for a cluster (:mod:`colim.structures.oxidation`), absent where
+#: unknown (see :func:`oxidation_state`).
 OXIDATION_STATE = "oxidation_state"
+#: ``core.info`` keys of the whole cluster's total charge (core + ligands) where a source states it
+#: (:mod:`colim.io.cluster_charges`), and of that source.
+CLUSTER_CHARGE = "cluster_charge"
+CHARGE_SOURCE = "charge_source"
 
 
 def oxidation_state(core: Atoms) -> float | None:

@@ -15,8 +15,8 @@ from typing import Callable, Sequence
 from colim.dataset.records import MatchingDataset
 from colim.errors import ColimError
 from colim.io.output_files import check_output_path
-from colim.model.checkpoint import save_checkpoint, write_ensemble_manifest
-from colim.model.domain import build_reference
+from colim.model.checkpoint import read_checkpoint, save_checkpoint, write_ensemble_manifest
+from colim.model.domain import build_reference, inherit_core_kinds
 from colim.plugins.manager import create_core_encoder
 from colim.training.batching import featurize_cores
 from colim.training.trainer import ModelSpec, TrainConfig, TrainResult, fit
@@ -81,7 +81,9 @@ def train_ensemble(dataset: MatchingDataset, spec: ModelSpec, config: TrainConfi
                    on_member: Callable[[TrainedMember], None] | None = None) -> TrainedEnsemble:
     """Train one model per seed and save ``output`` (one seed, ``.pt``) or ``output/seed-N.pt`` + ``ensemble.json``.
 
-    Every output path is checked before any training starts; ``on_member`` is called after each seed.
+    Every output path is checked before any training starts; ``on_member`` is called after each seed. Each
+    checkpoint carries its applicability-domain reference; with ``spec.init_model`` it also names the elements
+    the starting model saw (:func:`colim.model.domain.inherit_core_kinds`).
     """
     seed_list = check_seeds(seeds)
     paths, directory = check_outputs(output, seed_list, overwrite)
@@ -92,13 +94,14 @@ def train_ensemble(dataset: MatchingDataset, spec: ModelSpec, config: TrainConfi
     features = None
     if not spec.pretrained_core and not spec.init_model:
         features = featurize_cores(create_core_encoder(spec.core_encoder, **spec.core_args), dataset.cores, silent=silent)
+    init_domain = read_checkpoint(spec.init_model).get("domain") if spec.init_model else None
     trained = TrainedEnsemble()
     for seed, path in zip(seed_list, paths):
         result: TrainResult
         result, metadata = fit(dataset, spec, config, seed, silent=silent, features=features)
         if dataset_path is not None:
             metadata.update(dataset_path=str(dataset_path))
-        result.model.domain_reference = build_reference(result.model, dataset).to_payload()
+        result.model.domain_reference = inherit_core_kinds(build_reference(result.model, dataset), init_domain).to_payload()
         save_checkpoint(result.model, path, metadata, overwrite=overwrite)
         member = TrainedMember(seed, path, result.best_epoch, len(result.history), dict(result.val_metrics))
         trained.members.append(member)

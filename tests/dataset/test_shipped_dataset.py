@@ -45,6 +45,7 @@ def test_stats_count_metals_type_ii_negatives_and_distinct_positive_sets():
     stats = dataset_stats(DS)
     size = stats["size"]
     assert size["positive ligand sets (distinct)"] == len({p.ligand_set.key for p in DS.pairs if p.label == 1})
+    assert size["cores with a stated charge"] == size["cores with an oxidation state"] == 52  # NC_Database's charges
     assert size["type II negatives"] == sum(1 for p in DS.pairs if p.label == 0 and DS.cores[p.core_index].info["core_type"] == "II")
     assert sum(row["cores"] for row in stats["metals"].values()) == len({p.core_index for p in DS.pairs})
     assert {"Au", "AuPd", "AuPt", "AuCd", "AuHg"} <= set(stats["metals"])

@@ -12,8 +12,8 @@ from colim.structures.core import make_core, read_core
 
 from tests.conftest import STRUCTURES
 
-#: the licence and provenance notes kept beside a copied database (nc_database/), not structures.
-DOCUMENTS = {"LICENSE", "README.md", "README.upstream.md"}
+#: the licence and provenance notes and the charge table kept beside a copied database (nc_database/), not structures.
+DOCUMENTS = {"LICENSE", "README.md", "README.upstream.md", "NC_Database.sqlite"}
 ALL_FILES = sorted(p for p in STRUCTURES.rglob("*") if p.is_file() and p.name not in DOCUMENTS)
 UNREADABLE = {
     "atom_init.json": "unknown structure format '.json'",

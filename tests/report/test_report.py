@@ -157,8 +157,9 @@ def test_report_shows_the_screen_summary_and_its_domain_warnings(report):
     assert f'<div class="v">{summary["sets"]:,}</div><div class="k">ligand sets</div>' in page
     if load_model()[0].model.domain_reference is None:  # a model from before checkpoints carried a domain
         assert html.escape(UNKNOWN_WARNING) in page
-    else:  # the Ag and Cu edits of the Au25 core hold elements an Au-trained model never saw
-        assert "elements the model never saw (" in page
+    else:  # the Ag and Cu edits of the Au25 core hold elements the default saw only in MetaLig's complexes
+        for element in ("Ag", "Cu"):
+            assert html.escape(f"{element} (in ") in page and "seen only in mononuclear complexes, never in a cluster" in page
 
 
 def test_report_says_no_domain_was_computed_for_hits_without_domain_columns(screened):

@@ -48,7 +48,7 @@ PROBE = """<script>
 def test_report_with_hostile_names_runs_in_a_browser(tmp_path):
     parent = colim.read_cores(shipped(DEFAULT_DEMO_CORE), core_only=True)[0]
     parent.info["id"] = HOSTILE_CORE
-    edits = colim.enumerate_edits(parent, "substitute:Ag")
+    edits = colim.enumerate_edits(parent, "substitute:Ag+Zn")  # Zn: never seen, so some hits are out of domain
     cores = tmp_path / "cores.h5"
     colim.build_core_library([parent, *edits.cores], cores, model=SEED0)
     ligand_csv = tmp_path / "ligands.csv"
