@@ -112,7 +112,7 @@ def _lattice_constant(element: str) -> float:
 
 def idealised_core(composition: Sequence[tuple[str, int]], core_id: str | None = None) -> Atoms:
     """The idealised core of ``composition``: the N atoms of an icosahedron nearest its centre, elements filling
-    the sites from the centre outwards in the given order, ``info['idealised'] = True``."""
+    the sites from the centre (the origin) outwards in the given order, ``info['idealised'] = True``."""
     size = sum(n for _, n in composition)
     if size < 1:
         raise ColimError("an idealised core needs at least one atom")
