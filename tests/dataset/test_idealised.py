@@ -105,3 +105,8 @@ def test_a_file_without_the_columns_is_one_error(tmp_path):
     bad.write_text("formula,ligand_smiles\nAu25(SR)18,SC\n")
     with pytest.raises(IdealisedClusterError, match="needs the columns formula, metal_core, ligand_smiles"):
         read_known_clusters(bad)
+    result = CliRunner().invoke(cli, ["dataset", "build", str(STRUCTURES / "au_sch3_dft"), "--anchor-placeholder", "-o", str(tmp_path / "d.h5"),
+                                      "--idealised-clusters", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {bad}: a known-clusters CSV needs the columns formula, metal_core, ligand_smiles"
+    assert not (tmp_path / "d.h5").exists()
