@@ -50,6 +50,10 @@ def dataset_stats(ds: MatchingDataset) -> dict[str, dict]:
         "positive ligand sets (distinct)": len({p.ligand_set.key for p in positives}),
         "type II negatives": sum(1 for p in ds.pairs if p.label == 0 and ds.cores[p.core_index].info.get("core_type") == "II"),
     }
+    idealised = sum(1 for c in ds.cores if c.info.get("idealised"))
+    if idealised:  # composition-level cores (--idealised-clusters): made-up geometries, counted apart
+        size["idealised cores (composition only)"] = idealised
+        size["idealised pairs (train only)"] = sum(1 for p in ds.pairs if ds.cores[p.core_index].info.get("idealised"))
     metals: dict[str, dict[str, int]] = {}
     for i in used:
         key = metal_composition(ds.cores[i])

@@ -91,6 +91,8 @@ def test_cli_builds_with_idealised_clusters_and_refuses_them_on_metalig(tmp_path
     assert "idealised clusters: left out Ag70(SR)42(PPh3)5 (line 5): a ligand has no SMILES" in result.output
     ds = load_dataset(out)
     assert sum(bool(c.info.get(IDEALISED)) for c in ds.cores) == 30
+    stats = runner.invoke(cli, ["dataset", "stats", str(out)])
+    assert "idealised cores (composition only)     30" in stats.output and "idealised pairs (train only)           74" in stats.output
     plain = tmp_path / "plain.h5"
     assert runner.invoke(cli, ["dataset", "build", str(STRUCTURES / "au_sch3_dft"), "--anchor-placeholder", "-o", str(plain), "--silent"]).exit_code == 0
     assert ds.pairs[: len(load_dataset(plain).pairs)] == load_dataset(plain).pairs
