@@ -5,7 +5,7 @@ A row's core is a made-up geometry, not the cluster's: the ``metal_core`` count 
 nearest the centre of an ASE icosahedron, with the lattice constant of the composition's mean (Vegard), the
 elements filling the sites from the centre outwards in the order the formula names them. Its inorganic heart
 (a central S²⁻, Se²⁻ or Cl⁻) is not placed: such atoms stay in the ligand set as the row gives them. Every
-idealised core carries ``info['idealised'] = True`` and its source row; its pairs go to the training split only
+idealised core carries ``info['idealised'] = True`` and its source row (the first row of its composition); its pairs go to the training split only
 (a made-up geometry is no test of the model), and their negatives are sampled by the same rules as the
 structure dataset's (:func:`colim.dataset.builder.dataset_from_records`), from their own draw, so adding them
 never changes a pair of the dataset they are added to.
@@ -53,11 +53,6 @@ class KnownCluster:
     ligand_set: LigandSet
     source: str  # "file:line"
     doi: str = ""
-
-    @property
-    def nuclearity(self) -> int:
-        """Number of metal atoms of the core."""
-        return sum(n for _, n in self.composition)
 
 
 def parse_composition(text: str) -> tuple[tuple[str, int], ...] | None:
