@@ -14,8 +14,9 @@ are dealt into ``--folds`` folds, and each item is scored by the ensemble of the
 paper. The "without" arm never sees any known cluster. Both arms are also evaluated on the cluster dataset's
 test split (the same 26 pairs in both: adding idealised positives does not change a pair of the dataset).
 
-    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/idealised_clusters.py --folds 5 --seeds 0,1,2 \
-        -o benchmarks/results/idealised_clusters.json
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/idealised_clusters.py --folds 5 --seeds 0,1,2 --fold-seed 0 \
+        -o benchmarks/results/idealised_clusters_foldseed0.json          # and --fold-seed 1, 2, 3 (other draws of the folds)
+    python benchmarks/idealised_clusters.py --summarise benchmarks/results/idealised_clusters*.json
 """
 
 from __future__ import annotations
@@ -101,14 +102,48 @@ def paired(with_items: list[dict], without_items: list[dict], n_boot: int = 1000
             "items_changed": int((np.abs(diffs) > 1e-12).sum())}
 
 
+def summarise(files: list[str]) -> None:
+    """Print each run's figures, and each set's AUC averaged over the runs' fold draws (both arms, paired)."""
+    runs = [json.loads(Path(f).read_text()) for f in files]
+    for f, run in zip(files, runs):
+        s = run["summary"]
+        d = s["cross_match_with_minus_without"]
+        t = np.array(s["test_auc_with_per_fold_seed"])
+        print(f"{f}: with {s['cross_match_with']['auc']:.3f} [{s['cross_match_with']['ci95'][0]:.3f}, {s['cross_match_with']['ci95'][1]:.3f}] "
+              f"{ {m: round(v, 3) for m, v in s['cross_match_with']['by_metal'].items()} }; with - without {d['diff']:+.3f} "
+              f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]; test AUC with {t.mean():.3f} (n {len(t)})")
+    without = runs[0]["without"]["cross_match"]
+    mean_with = []
+    for item in without:
+        aucs = [r["auc"] for run in runs for r in run["with"]["cross_match"] if r["name"] == item["name"]]
+        mean_with.append({**item, "auc": float(np.mean(aucs))})
+    s_without, s_with = balanced(without), balanced(mean_with)
+    d = paired(mean_with, without)
+    print(f"over {len(runs)} fold draws, each set's AUC averaged: without {s_without['auc']:.3f} [{s_without['ci95'][0]:.3f}, "
+          f"{s_without['ci95'][1]:.3f}], with {s_with['auc']:.3f} [{s_with['ci95'][0]:.3f}, {s_with['ci95'][1]:.3f}] "
+          f"{ {m: round(v, 3) for m, v in s_with['by_metal'].items()} }; with - without {d['diff']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]")
+    for metal in METALS:
+        sel = [i for i, r in enumerate(without) if r["metal"] == metal]
+        diff = np.array([mean_with[i]["auc"] - without[i]["auc"] for i in sel])
+        rng = np.random.default_rng(0)
+        boot = [rng.choice(diff, size=len(diff)).mean() for _ in range(1000)]
+        print(f"  {metal} ({len(sel)} sets): with - without {diff.mean():+.3f} [{np.percentile(boot, 2.5):+.3f}, {np.percentile(boot, 97.5):+.3f}]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--summarise", nargs="+", metavar="JSON", help="Only print the figures of earlier runs (their -o files).")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--fold-seed", type=int, default=0)
     parser.add_argument("--work", default="/tmp/idealised_clusters")
-    parser.add_argument("-o", "--output", required=True)
+    parser.add_argument("-o", "--output")
     args = parser.parse_args()
+    if args.summarise:
+        summarise(args.summarise)
+        return
+    if not args.output:
+        parser.error("-o/--output is required (or --summarise)")
     seeds = [int(s) for s in args.seeds.split(",")]
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
