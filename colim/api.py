@@ -474,7 +474,9 @@ def build_dataset(inputs: PathLike | Sequence[PathLike], output: PathLike | None
     (``colim dataset build``; docs/dataset.md).
 
     ``options``: ``seed``, ``carbon_margin``, ``split`` (train, val, test fractions), ``rmsd_threshold``,
-    ``ligand_pool``, ``anchor_placeholder``, ``progress``; for a MetaLig folder ``metals`` (``"Cu,Ag,Au"``,
+    ``ligand_pool``, ``anchor_placeholder``, ``progress``, ``idealised_clusters`` (a ``known_clusters.csv``: its
+    clusters added as training positives on idealised cores, ``core.info['idealised']``, with sampled negatives;
+    the structures' own pairs unchanged); for a MetaLig folder ``metals`` (``"Cu,Ag,Au"``,
     the default) with ``seed``, ``split`` and ``progress``. With ``output`` the dataset is saved there.
     ``on_report(report)`` receives the build report (inputs read, skipped, deduplicated; ``report.lines()``).
     """

@@ -25,15 +25,17 @@ def command() -> None:
 @click.option("--ligand-pool", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra ligands (.smi) for the negative pool.")
 @click.option("--anchor-placeholder", is_flag=True, help="Write truncated S anchors of anchor-only frameworks as [S]C ligands.")
 @click.option("--metals", help="With a MetaLig folder: the metals to keep, e.g. Cu,Ag,Au (the default).")
+@click.option("--idealised-clusters", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A known_clusters.csv: its clusters as training positives on idealised cores of their metal composition (marked idealised).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--silent", is_flag=True, help="No progress bar and no summary.")
-def build_cmd(inputs, output, seed, carbon_margin, split, rmsd_threshold, ligand_pool, anchor_placeholder, metals, overwrite, silent) -> None:
+def build_cmd(inputs, output, seed, carbon_margin, split, rmsd_threshold, ligand_pool, anchor_placeholder, metals, idealised_clusters, overwrite, silent) -> None:
     """Build a dataset from INPUTS: structure files, folders, or CSVs (structure, ligands, label); or one
     MetaLig folder (per-metal ligands of CSD complexes: single-atom cores, metal-conditional labels)."""
     reports = []
     ds = api.build_dataset(list(inputs), output, overwrite, on_report=reports.append, seed=seed, carbon_margin=carbon_margin, split=split,
                            rmsd_threshold=rmsd_threshold, ligand_pool=ligand_pool, anchor_placeholder=anchor_placeholder, progress=not silent,
-                           metals=metals)
+                           metals=metals, idealised_clusters=idealised_clusters)
     if not silent:
         report = reports[0]
         for line in report.lines():

@@ -52,6 +52,10 @@ def dataset_stats(ds: MatchingDataset) -> dict[str, dict]:
         "cores with a stated charge": sum(1 for c in ds.cores if CLUSTER_CHARGE in c.info),
         "cores with an oxidation state": sum(1 for c in ds.cores if oxidation_state(c) is not None),
     }
+    idealised = sum(1 for c in ds.cores if c.info.get("idealised"))
+    if idealised:  # composition-level cores (--idealised-clusters): made-up geometries, counted apart
+        size["idealised cores (composition only)"] = idealised
+        size["idealised pairs (train only)"] = sum(1 for p in ds.pairs if ds.cores[p.core_index].info.get("idealised"))
     metals: dict[str, dict[str, int]] = {}
     for i in used:
         key = metal_composition(ds.cores[i])

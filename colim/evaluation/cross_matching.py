@@ -26,17 +26,13 @@ from typing import Iterable, Sequence
 
 import numpy as np
 from ase import Atoms
-from rdkit import Chem
 
 from colim.dataset.records import MatchingDataset, PairRecord
 from colim.errors import ColimError, LigandError
 from colim.evaluation.core_lift import COINAGE, Scorer, core_metal, transmute
 from colim.evaluation.metrics import safe_auc
+from colim.structures.free_ligands import anchor_convention
 from colim.structures.ligands import LigandSet
-
-#: elements whose X–H bond is the anchor of a thiolate-like ligand (the H leaves when it binds).
-_CHALCOGENS = frozenset({"S", "Se", "Te"})
-
 
 class ClusterListError(ColimError):
     """A file of known clusters cannot be read (missing, or without the columns cross-matching needs)."""
@@ -61,31 +57,6 @@ def items_from_dataset(dataset: MatchingDataset, source: str = "dataset") -> lis
             seen[(p.ligand_set.key, metal)] = ClusterItem(str(dataset.cores[p.core_index].info.get("id", p.core_index)),
                                                           p.ligand_set, metal, source)
     return list(seen.values())
-
-
-def anchor_convention(smiles: str) -> str:
-    """A free ligand's SMILES in colim's anchor convention (MetaLig's too): anionic donors written as radicals.
-
-    Negative atoms not beside a positive one (``[Br-]``, ``[H-]``, ``[O-]C(=O)R``, ``[Se-2]``) lose the charge and
-    carry as many radical electrons; a thiol, selenol or tellurol X–H and a terminal alkyne C–H lose the H
-    (``SCCc1ccccc1`` → ``[S]CCc1ccccc1``). Charge-separated groups (nitrate) stay; unreadable SMILES are returned unchanged.
-    """
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        return smiles
-    mol = Chem.RWMol(mol)
-    for atom in mol.GetAtoms():
-        charge = atom.GetFormalCharge()
-        if charge < 0 and not any(n.GetFormalCharge() > 0 for n in atom.GetNeighbors()):
-            atom.SetFormalCharge(0)
-            atom.SetNumRadicalElectrons(atom.GetNumRadicalElectrons() - charge)
-        elif charge == 0 and atom.GetTotalNumHs() == 1 and atom.GetDegree() == 1 and (
-                atom.GetSymbol() in _CHALCOGENS
-                or (atom.GetSymbol() == "C" and any(b.GetBondType() == Chem.BondType.TRIPLE for b in atom.GetBonds()))):
-            atom.SetNoImplicit(True)
-            atom.SetNumExplicitHs(0)
-            atom.SetNumRadicalElectrons(1)
-    return Chem.MolToSmiles(mol)
 
 
 def items_from_csv(path: str | os.PathLike) -> tuple[list[ClusterItem], list[str]]:
