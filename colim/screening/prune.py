@@ -193,11 +193,14 @@ class CombinatorialSearch:
             top, top_score = new_top, new_score
         return top, top_score
 
-    def _tangents(self, k: int, scale: float, top: np.ndarray | None) -> list[np.ndarray]:
-        """Each member's ``P_set`` of the set ``top`` (the ligands' mean when there is none)."""
-        if top is None:
-            return [scale * mb.proj.mean(axis=0) for mb in self.members]
-        return [scale * mb.proj[top].mean(axis=0) for mb in self.members]
+    def _tangents(self, k: int, scale: float, top: np.ndarray | None, run: "_CoreRun | None" = None) -> list[np.ndarray]:
+        """Each member's ``P_set`` of its own best ``k``-kind set so far (``run``; an ensemble's members disagree, and
+        each must bound the sets that may enter its own list), else of the set ``top``, else the ligands' mean."""
+        out = []
+        for m, mb in enumerate(self.members):
+            rows = run.member_best.get((m, k), (top,))[0] if run is not None and len(self.members) > 1 else top
+            out.append(scale * (mb.proj.mean(axis=0) if rows is None else mb.proj[rows].mean(axis=0)))
+        return out
 
     def _ligand_candidates(self, run: "_CoreRun", k: int, p_core: list[np.ndarray], scale: float, top: np.ndarray | None):
         """Batches of ``k``-ligand choices (library rows) by per-ligand bounds (:mod:`colim.screening.branch`)."""
@@ -225,7 +228,7 @@ class CombinatorialSearch:
         apart (up to :data:`MAX_SPECIAL`), and the sets that hold it are searched with their own tangent."""
         allowed, special, moves = np.arange(self.num_ligands), [], 0
         while True:
-            search = self._pair_search(p_core, scale, self._tangents(k, scale, top), k, allowed)
+            search = self._pair_search(p_core, scale, self._tangents(k, scale, top, run), k, allowed)
             rows = search.next(*run.lists.thresholds(), cap=SPECIAL_TRIGGER)
             if search.done or k == 1 or len(special) >= MAX_SPECIAL:
                 break
@@ -259,6 +262,7 @@ class _CoreRun:
         self.search, self.lists, self.score, self.s0, self.s1, self.budget = search, lists, score, s0, s1, budget
         self.seen = np.zeros(0, np.int64)
         self.scored = 0
+        self.member_best: dict[tuple[int, int], tuple[np.ndarray, float]] = {}  # (member, k) → best set by its logit
 
     @property
     def over_budget(self) -> bool:
@@ -275,6 +279,11 @@ class _CoreRun:
         if keep.any():
             logits, scores = self.score(members[keep])
             self.lists.add(ids[keep], logits, scores)
+            k = int((members[0] >= 0).sum())
+            for m, row in enumerate(logits):  # each member's own best: its bound is linearised there
+                if np.isfinite(row).any() and row[int(np.nanargmax(row))] > self.member_best.get((m, k), (None, -np.inf))[1]:
+                    i = int(np.nanargmax(row))
+                    self.member_best[(m, k)] = (members[keep][i][:k], float(row[i]))
             if remember:
                 self.seen = np.union1d(self.seen, ids[keep])
             self.scored += int(keep.sum())
