@@ -24,6 +24,7 @@ skipped. Sets that pass are scored exactly by the caller; its thresholds rise as
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -58,9 +59,29 @@ def curvature_range(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.n
     return g.max(axis=0) + slack, np.maximum(g.min(axis=0) - slack, 0.0)
 
 
+@dataclass
+class PairTerms:
+    """One member's bound of the sets of one core (see :func:`pair_terms`): ``A``, ``β [L]`` and, made on demand
+    in any ligand order (the search's), ``γ [L, L]`` from the deviations ``dev [L, H]`` and unit ``weights [H]``."""
+
+    a: float
+    beta: np.ndarray
+    dev: np.ndarray
+    weights: np.ndarray
+    k: int
+    pairs: bool
+
+    def gamma(self, order: np.ndarray | None = None) -> np.ndarray:
+        """``γ`` with rows and columns in ``order`` (``[L, 0]`` when there is one free choice: never read)."""
+        if not self.pairs:
+            return np.zeros((len(self.dev), 0))
+        dev = self.dev if order is None else np.ascontiguousarray(self.dev[order])
+        return 2.0 * _weighted_gram(dev, self.weights) / self.k**2
+
+
 def pair_terms(bounds: HeadBounds, p_core: np.ndarray, x: np.ndarray, tangent: np.ndarray, k: int,
-               fixed: np.ndarray | None = None, n_fixed: int = 0) -> tuple[float, np.ndarray, np.ndarray]:
-    """``(A, β [L], γ [L, L])`` of one member and core: every ``k``-kind set made of ``n_fixed`` fixed ligands (the
+               fixed: np.ndarray | None = None, n_fixed: int = 0) -> PairTerms:
+    """``A, β [L], γ [L, L]`` of one member and core: every ``k``-kind set made of ``n_fixed`` fixed ligands (the
     sum of their scaled rows: ``fixed [H]``) and ``r = k − n_fixed`` of these ligands (rows of ``x [L, H]``), pooled
     as the mean of its rows, has ``logit ≤ A + Σ_{i∈R} βᵢ + Σ_{i<j∈R} γᵢⱼ`` (``tangent [H]``: a ``P_set`` near
     the sets that matter). With ``d = P_set − tangent = (D_F + Σ_{i∈R} Dᵢ)/k``, ``Dᵢ = xᵢ − tangent``:
@@ -77,9 +98,7 @@ def pair_terms(bounds: HeadBounds, p_core: np.ndarray, x: np.ndarray, tangent: n
     d_fixed = base - n_fixed * tangent
     a = float(softplus(t) @ w + bounds.b2[0]) + slope @ d_fixed / k + (weights * d_fixed) @ d_fixed / k**2
     beta = dev @ slope / k + ((dev * dev) @ weights + 2.0 * dev @ (weights * d_fixed)) / k**2
-    if r < 2:  # one free choice: no pairs (the search never reads γ)
-        return a, beta, np.zeros((len(x), 0))
-    return a, beta, 2.0 * _weighted_gram(dev, weights) / k**2
+    return PairTerms(a, beta, dev, weights, k, r >= 2)
 
 
 @njit(cache=True, fastmath=True)
@@ -206,21 +225,22 @@ def _search(k, beta, gamma, sb, sbg, sg, gm, thr_m, thr_e, ensemble, pos, base, 
 
 
 class PairSearch:
-    """The resumable search of the ``r``-ligand choices whose pair bound may still enter the top lists, from the
-    stacked terms of every member (``a [M]``, ``β [M, L]``, ``γ [M, L, L]`` of :func:`pair_terms`); ligands are
-    searched best ``β`` first. :meth:`next` returns the next batch of choices (rows of ``β``) or None when done."""
+    """The resumable search of the ``r``-ligand choices whose pair bound may still enter the top lists, from every
+    member's :class:`PairTerms`; ligands are searched best ``β`` first. :meth:`next` returns the next batch of
+    choices (rows of ``β``) or None when done."""
 
-    def __init__(self, r: int, a: np.ndarray, beta: np.ndarray, gamma: np.ndarray):
+    def __init__(self, r: int, terms: list[PairTerms]):
         self.r = r
+        beta = np.stack([t.beta for t in terms])
         self.order = np.argsort(-beta.sum(axis=0), kind="stable")
         self.beta = np.ascontiguousarray(beta[:, self.order])
-        self.gamma = np.ascontiguousarray(gamma[:, self.order][:, :, self.order] if gamma.shape[2] else gamma)
+        self.gamma = np.stack([t.gamma(self.order) for t in terms])  # made in search order: no permuted copy
         self.tables = _suffix_tables(self.beta, self.gamma)
         self.pos = np.zeros(r, dtype=np.int64)
-        self.base = np.zeros((r + 1, len(a)))
-        self.base[0] = a
+        self.base = np.zeros((r + 1, len(terms)))
+        self.base[0] = [t.a for t in terms]
         self.state = np.zeros(1, dtype=np.int64)
-        self.ensemble = len(a) > 1
+        self.ensemble = len(terms) > 1
 
     @property
     def done(self) -> bool:
@@ -236,4 +256,4 @@ class PairSearch:
         return self.order[out[:got]]
 
 
-__all__ = ["BATCH", "PairSearch", "applies", "curvature_range", "pair_terms"]
+__all__ = ["BATCH", "PairSearch", "PairTerms", "applies", "curvature_range", "pair_terms"]

@@ -32,8 +32,10 @@ SUB_BLOCK = 512
 PAIR_MAX_BYTES = 1 << 30
 #: rounds of the seeding hill climb (each tries every one-ligand swap of the best set found).
 CLIMB_ROUNDS = 3
-#: candidates of the pair search's first batch past which a ligand is set apart with its own tangent ...
+#: candidates of the pair search's first batch (at least; or this share of the sets of that size) past which a
+#: ligand is set apart with its own tangent ...
 SPECIAL_TRIGGER = 4096
+SPECIAL_SHARE = 2e-4
 #: ... up to this many ligands per core and set size; before that, up to this many times, a better set among
 #: those candidates moves the tangent there.
 MAX_SPECIAL = 16
@@ -79,13 +81,10 @@ class TopLists:
 
     def add(self, ids: np.ndarray, logits: np.ndarray, scores: np.ndarray) -> None:
         """Merge scored sets (``logits [M, n]``, ranking ``scores [n]``)."""
-        self.ids, self.scores = select_best(np.concatenate([self.ids, ids])[None], np.concatenate([self.scores, scores])[None], self.k)
-        self.ids, self.scores = self.ids[0], self.scores[0]
+        self.ids, self.scores = _merged(self.ids, self.scores, ids, scores, self.k)
         if self.members > 1:
             for m in range(self.members):
-                i, s = select_best(np.concatenate([self.member_ids[m], ids])[None],
-                                   np.concatenate([self.member_scores[m], logits[m]])[None], self.depth)
-                self.member_ids[m], self.member_scores[m] = i[0], s[0]
+                self.member_ids[m], self.member_scores[m] = _merged(self.member_ids[m], self.member_scores[m], ids, logits[m], self.depth)
 
     def thresholds(self) -> tuple[np.ndarray, float]:
         """``(member logit thresholds [M], ranking threshold)`` with the rounding margins; −inf until full."""
@@ -95,6 +94,18 @@ class TopLists:
         if self.members > 1:
             return thr_m, float(self.scores[self.k - 1]) / self.members - PROB_MARGIN
         return thr_m, float(self.scores[self.k - 1]) - LOGIT_MARGIN
+
+
+def _merged(ids: np.ndarray, scores: np.ndarray, new_ids: np.ndarray, new_scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``k`` of a list and new scored sets (as :func:`select_best`); a full list with a finite last score
+    first drops the new sets below it, which cannot enter (a tie may: ties go to the smaller id)."""
+    if len(scores) >= k and np.isfinite(scores[k - 1]):
+        keep = new_scores >= scores[k - 1]
+        new_ids, new_scores = new_ids[keep], new_scores[keep]
+        if not len(new_ids):
+            return ids, scores
+    i, s = select_best(np.concatenate([ids, new_ids])[None], np.concatenate([scores, new_scores])[None], k)
+    return i[0], s[0]
 
 
 class CombinatorialSearch:
@@ -217,19 +228,18 @@ class CombinatorialSearch:
         terms = [pair_search.pair_terms(mb.bounds, pc, scale * mb.proj[allowed], t, k,
                                         None if fixed is None else scale * mb.proj[fixed], 0 if fixed is None else 1)
                  for mb, pc, t in zip(self.members, p_core, tangents)]
-        a, beta, gamma = zip(*terms)
-        return pair_search.PairSearch(k - (fixed is not None), np.array(a), np.stack(beta), np.stack(gamma))
+        return pair_search.PairSearch(k - (fixed is not None), terms)
 
     def _pair_candidates(self, run: "_CoreRun", k: int, p_core: list[np.ndarray], scale: float, top: np.ndarray | None,
                          top_score: float):
         """Batches of ``k``-ligand choices (library rows) by quadratic pair bounds. A ligand far from the winners
         loosens the bound of every set that holds it (its curvature range and distance to the tangent): while
-        the first :data:`SPECIAL_TRIGGER` candidates are not all there is, the ligand most of them hold is set
+        the first :data:`SPECIAL_TRIGGER` (or :data:`SPECIAL_SHARE`) candidates are not all there is, the ligand most of them hold is set
         apart (up to :data:`MAX_SPECIAL`), and the sets that hold it are searched with their own tangent."""
         allowed, special, moves = np.arange(self.num_ligands), [], 0
         while True:
             search = self._pair_search(p_core, scale, self._tangents(k, scale, top, run), k, allowed)
-            rows = search.next(*run.lists.thresholds(), cap=SPECIAL_TRIGGER)
+            rows = search.next(*run.lists.thresholds(), cap=max(SPECIAL_TRIGGER, int(SPECIAL_SHARE * comb(len(allowed), k))))
             if search.done or k == 1 or len(special) >= MAX_SPECIAL:
                 break
             if moves < MAX_TANGENT_MOVES:  # score these candidates; if one beats the tangent's set, climb from it
@@ -272,7 +282,7 @@ class _CoreRun:
         """Score the sets of ``s0:s1`` not scored before into the lists; returns the rows it scored (a mask over
         the input) and their ranking scores. ``remember=False``: sets that can never come again (the search
         emits each set once, so only the seeds need remembering; remembering millions would cost a sort each)."""
-        keep = (ids >= self.s0) & (ids < self.s1) & ~np.isin(ids, self.seen)
+        keep = (ids >= self.s0) & (ids < self.s1) & ~self._seen(ids)
         if remember:
             keep &= ~_repeated(ids)
         scores = np.zeros(0, np.float32)
@@ -288,6 +298,11 @@ class _CoreRun:
                 self.seen = np.union1d(self.seen, ids[keep])
             self.scored += int(keep.sum())
         return keep, scores
+
+    def _seen(self, ids: np.ndarray) -> np.ndarray:
+        """Which ids were scored and remembered before (``seen`` stays sorted: a binary search, no sort per batch)."""
+        at = np.minimum(np.searchsorted(self.seen, ids), max(len(self.seen) - 1, 0))
+        return self.seen[at] == ids if len(self.seen) else np.zeros(len(ids), dtype=bool)
 
     @staticmethod
     def best(rows: np.ndarray, keep: np.ndarray, scores: np.ndarray, top: np.ndarray | None = None,

@@ -46,7 +46,8 @@ def test_every_set_is_bounded_and_the_best_sets_tightly(engine, core):
             sets = np.array(list(itertools.combinations(range(n), k)))
             exact = softplus(p_core + x[sets].mean(axis=1)) @ bounds.w2[:, 0] + bounds.b2[0]
             tangent = x[sets[np.argmax(exact)]].mean(axis=0)
-            a, beta, gamma = pair_terms(bounds, p_core, x, tangent, k)
+            terms = pair_terms(bounds, p_core, x, tangent, k)
+            a, beta, gamma = terms.a, terms.beta, terms.gamma()
             bound = a + beta[sets].sum(axis=1)
             for i, j in itertools.combinations(range(k), 2):
                 bound += gamma[sets[:, i], sets[:, j]]
@@ -77,7 +78,8 @@ def test_sets_holding_a_fixed_ligand_are_bounded_with_their_own_tangent(engine):
         exact = softplus(p_core + (x[far] + x[rest][free].sum(axis=1)) / k) @ bounds.w2[:, 0] + bounds.b2[0]
         best = free[np.argmax(exact)]
         tangent = (x[far] + x[rest][best].sum(axis=0)) / k
-        a, beta, gamma = pair_terms(bounds, p_core, x[rest], tangent, k, fixed=x[far], n_fixed=1)
+        terms = pair_terms(bounds, p_core, x[rest], tangent, k, fixed=x[far], n_fixed=1)
+        a, beta, gamma = terms.a, terms.beta, terms.gamma()
         bound = a + beta[free].sum(axis=1) + (gamma[free[:, 0], free[:, 1]] if k == 3 else 0.0)
         assert (bound >= exact - 1e-9).all()
         assert bound[np.argmax(exact)] - exact.max() < 1e-9  # exact at the tangent
