@@ -23,11 +23,11 @@ from colim.screening.prune import SUB_BLOCK, CombinatorialSearch, group_bounds, 
 from colim.screening.sources import CombinatorialSets, as_rows, as_set_source
 from colim.validation import OptionError, device_name
 
-#: the branch-and-bound search scores a set some 40 times slower than the brute-force kernels (measured on
-#: the 2-core box), so it pays only where it skips almost everything. Before planning its tasks the engine
+#: the branch-and-bound search scores its survivors in small batches, several times slower per set than the
+#: brute-force kernels, so it pays only where it skips almost everything. Before planning its tasks the engine
 #: searches its first SEARCH_TRIAL_CORES cores, each allowed at most this fraction of the sets; if one needs
-#: more (a flat score landscape: top sets within a few hundredths, as with the MetaLig-pretrained default),
-#: the search is given up for the whole screen, which is then planned and scored as brute force (exact either way).
+#: more (bounds too loose for the model: e.g. a deep head on the per-ligand bounds), the search is given up for
+#: the whole screen, which is then planned and scored as brute force (exact either way).
 SEARCH_CORE_BUDGET = 0.05
 SEARCH_TRIAL_CORES = 4
 #: default memory for one tile's intermediate activations.

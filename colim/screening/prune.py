@@ -21,7 +21,7 @@ from math import comb
 
 import numpy as np
 
-from colim.screening import pair_search
+from colim.screening.pair_search import PairSearch, applies, pair_terms
 from colim.screening.bounds import LOGIT_MARGIN, PROB_MARGIN, HeadBounds
 from colim.screening.sources import CombinatorialSets
 
@@ -134,7 +134,7 @@ class CombinatorialSearch:
         self.position = np.empty(n, dtype=np.int64)  # library row → position in the canonical (SMILES) order
         self.position[self.space._order] = np.arange(n)
         # one hidden layer: quadratic pair bounds (tight on flat landscapes); deeper heads: per-ligand bounds
-        self.pair_bounds = pair_search.applies(bounds) and 3 * 8 * len(bounds) * n * n <= PAIR_MAX_BYTES
+        self.pair_bounds = applies(bounds) and 3 * 8 * len(bounds) * n * n <= PAIR_MAX_BYTES
 
     def ids_of(self, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Set ids and member rows ``[n, 4]`` (canonical order, −1 padded) of ``k``-ligand choices (library rows)."""
@@ -222,13 +222,13 @@ class CombinatorialSearch:
         yield from search_batches(k, up, lo, order, self.packed, run.lists.thresholds)
 
     def _pair_search(self, p_core: list[np.ndarray], scale: float, tangents: list[np.ndarray], k: int, allowed: np.ndarray,
-                     fixed: int | None = None) -> pair_search.PairSearch:
+                     fixed: int | None = None) -> PairSearch:
         """The pair-bound search of the ``k``-kind sets made of ``fixed`` (a library row, or none) and ligands of
         ``allowed`` (library rows; the search returns positions in it)."""
-        terms = [pair_search.pair_terms(mb.bounds, pc, scale * mb.proj[allowed], t, k,
+        terms = [pair_terms(mb.bounds, pc, scale * mb.proj[allowed], t, k,
                                         None if fixed is None else scale * mb.proj[fixed], 0 if fixed is None else 1)
                  for mb, pc, t in zip(self.members, p_core, tangents)]
-        return pair_search.PairSearch(k - (fixed is not None), terms)
+        return PairSearch(k - (fixed is not None), terms)
 
     def _pair_candidates(self, run: "_CoreRun", k: int, p_core: list[np.ndarray], scale: float, top: np.ndarray | None,
                          top_score: float):
