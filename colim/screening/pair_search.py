@@ -144,26 +144,34 @@ def _suffix_tables(beta, gamma):  # pragma: no cover - compiled
 
 
 @njit(inline="always")
-def _ok(ub, thr_m, thr_e, ensemble):  # pragma: no cover - compiled
-    """Whether member logit bounds ``ub [M]`` may still enter a top list (as :func:`branch._passes`)."""
-    members = ub.shape[0]
+def _ok(ub, owner, ubm, thr_m, thr_e, ensemble):  # pragma: no cover - compiled
+    """Whether the bounds ``ub [V]`` (each a member's bound at one of its tangents; ``owner [V]`` its member) may
+    still enter a top list: each member's bound is the least of its tangents' (all hold), then as
+    :func:`branch._passes`."""
+    members = ubm.shape[0]
+    for m in range(members):
+        ubm[m] = np.inf
+    for v in range(ub.shape[0]):
+        ubm[owner[v]] = min(ubm[owner[v]], ub[v])
     if not ensemble:
-        return ub[0] >= thr_e
+        return ubm[0] >= thr_e
     total = 0.0
     for m in range(members):
-        if ub[m] >= thr_m[m]:
+        if ubm[m] >= thr_m[m]:
             return True
-        total += 1.0 / (1.0 + math.exp(-ub[m]))
+        total += 1.0 / (1.0 + math.exp(-ubm[m]))
     return total / members >= thr_e
 
 
 @njit(cache=True)
-def _search(k, beta, gamma, sb, sbg, sg, gm, thr_m, thr_e, ensemble, pos, base, state, out):  # pragma: no cover - compiled
+def _search(k, beta, gamma, sb, sbg, sg, gm, owner, thr_m, thr_e, ensemble, pos, base, state, out):  # pragma: no cover - compiled
     """Depth-first search of ``k``-ligand choices (increasing positions) from the saved ``pos``/``base``/
     ``state[0]`` (depth; −1 when finished); writes the positions of the sets whose bound passes into ``out``
-    until it is full and returns how many. ``base [k + 1, M]``: the bound of the chosen prefix."""
+    until it is full and returns how many. Rows ``V`` of the terms are (member, tangent) pairs, ``owner [V]``
+    their members; ``base [k + 1, V]``: the bound of the chosen prefix."""
     members, n = beta.shape
     ub = np.empty(members)
+    ubm = np.empty(thr_m.shape[0])
     d = state[0]
     count = 0
     cap = out.shape[0]
@@ -186,7 +194,7 @@ def _search(k, beta, gamma, sb, sbg, sg, gm, thr_m, thr_e, ensemble, pos, base, 
             ub[m] = base[d, m] + (r + 1) * each
             if r >= 1:  # (0 · −inf would be NaN where no pair is left)
                 ub[m] += (r + 1) * r / 2 * gm[m, p]
-        if not _ok(ub, thr_m, thr_e, ensemble):
+        if not _ok(ub, owner, ubm, thr_m, thr_e, ensemble):
             d -= 1
             if d >= 0:
                 pos[d] += 1
@@ -206,7 +214,7 @@ def _search(k, beta, gamma, sb, sbg, sg, gm, thr_m, thr_e, ensemble, pos, base, 
                 ub[m] = v + r * each
                 if r >= 2:
                     ub[m] += r * (r - 1) / 2 * gm[m, p + 1]
-        ok = _ok(ub, thr_m, thr_e, ensemble)
+        ok = _ok(ub, owner, ubm, thr_m, thr_e, ensemble)
         if r == 0:
             if ok:
                 out[count, :k] = pos[:k]
@@ -225,12 +233,14 @@ def _search(k, beta, gamma, sb, sbg, sg, gm, thr_m, thr_e, ensemble, pos, base, 
 
 
 class PairSearch:
-    """The resumable search of the ``r``-ligand choices whose pair bound may still enter the top lists, from every
-    member's :class:`PairTerms`; ligands are searched best ``β`` first. :meth:`next` returns the next batch of
-    choices (rows of ``β``) or None when done."""
+    """The resumable search of the ``r``-ligand choices whose pair bound may still enter the top lists, from
+    :class:`PairTerms` of every member at each of its tangents (``owner``: the member of each; a member's bound
+    is the least of its tangents', so a landscape with several peaks is bounded tightly near each); ligands are
+    searched best ``β`` first. :meth:`next` returns the next batch of choices (rows of ``β``) or None when done."""
 
-    def __init__(self, r: int, terms: list[PairTerms]):
+    def __init__(self, r: int, terms: list[PairTerms], owner: list[int]):
         self.r = r
+        self.owner = np.asarray(owner, dtype=np.int64)
         beta = np.stack([t.beta for t in terms])
         self.order = np.argsort(-beta.sum(axis=0), kind="stable")
         self.beta = np.ascontiguousarray(beta[:, self.order])
@@ -240,7 +250,7 @@ class PairSearch:
         self.base = np.zeros((r + 1, len(terms)))
         self.base[0] = [t.a for t in terms]
         self.state = np.zeros(1, dtype=np.int64)
-        self.ensemble = len(terms) > 1
+        self.ensemble = int(self.owner.max()) > 0
 
     @property
     def done(self) -> bool:
@@ -251,7 +261,7 @@ class PairSearch:
         if self.done:
             return None
         out = np.empty((cap, self.r), dtype=np.int64)
-        got = _search(self.r, self.beta, self.gamma, *self.tables, np.asarray(thr_m, dtype=np.float64), float(thr_e), self.ensemble,
+        got = _search(self.r, self.beta, self.gamma, *self.tables, self.owner, np.asarray(thr_m, dtype=np.float64), float(thr_e), self.ensemble,
                       self.pos, self.base, self.state, out)
         return self.order[out[:got]]
 

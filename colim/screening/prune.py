@@ -40,6 +40,8 @@ SPECIAL_SHARE = 2e-4
 #: those candidates moves the tangent there.
 MAX_SPECIAL = 16
 MAX_TANGENT_MOVES = 8
+#: tangents per member at most (its best set, then the best of batches the bounds let through).
+MAX_TANGENTS = 4
 
 
 def select_best(index: np.ndarray, score: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -221,14 +223,31 @@ class CombinatorialSearch:
         order = np.argsort(-single_scores(self.members, up, lo, len(self.members) > 1), kind="stable")
         yield from search_batches(k, up, lo, order, self.packed, run.lists.thresholds)
 
-    def _pair_search(self, p_core: list[np.ndarray], scale: float, tangents: list[np.ndarray], k: int, allowed: np.ndarray,
-                     fixed: int | None = None) -> PairSearch:
+    def _pair_search(self, p_core: list[np.ndarray], scale: float, tangents: list[list[np.ndarray]], k: int,
+                     allowed: np.ndarray, fixed: int | None = None) -> PairSearch:
         """The pair-bound search of the ``k``-kind sets made of ``fixed`` (a library row, or none) and ligands of
-        ``allowed`` (library rows; the search returns positions in it)."""
-        terms = [pair_terms(mb.bounds, pc, scale * mb.proj[allowed], t, k,
-                                        None if fixed is None else scale * mb.proj[fixed], 0 if fixed is None else 1)
-                 for mb, pc, t in zip(self.members, p_core, tangents)]
-        return PairSearch(k - (fixed is not None), terms)
+        ``allowed`` (library rows; the search returns positions in it); ``tangents``: each member's tangents."""
+        terms, owner = [], []
+        for m, (mb, pc) in enumerate(zip(self.members, p_core)):
+            for t in tangents[m]:
+                terms.append(pair_terms(mb.bounds, pc, scale * mb.proj[allowed], t, k,
+                                        None if fixed is None else scale * mb.proj[fixed], 0 if fixed is None else 1))
+                owner.append(m)
+        return PairSearch(k - (fixed is not None), terms, owner)
+
+    def _more_tangents(self, run: "_CoreRun", k: int, scale: float, extra: list[list[np.ndarray]], most: int) -> bool:
+        """Add, for each member with fewer than ``most`` tangents, one at its best set of the last scored batch
+        (a set the bounds let through: a peak the tangents so far do not cover); whether any was added."""
+        if run.last is None:
+            return False
+        members, logits = run.last
+        added = False
+        for m, row in enumerate(logits):
+            if len(extra[m]) + 1 < most and np.isfinite(row).any():
+                rows = members[int(np.nanargmax(row))][:k]
+                extra[m].append(scale * self.members[m].proj[rows].mean(axis=0))
+                added = True
+        return added
 
     def _pair_candidates(self, run: "_CoreRun", k: int, p_core: list[np.ndarray], scale: float, top: np.ndarray | None,
                          top_score: float):
@@ -237,17 +256,22 @@ class CombinatorialSearch:
         the first :data:`SPECIAL_TRIGGER` (or :data:`SPECIAL_SHARE`) candidates are not all there is, the ligand most of them hold is set
         apart (up to :data:`MAX_SPECIAL`), and the sets that hold it are searched with their own tangent."""
         allowed, special, moves = np.arange(self.num_ligands), [], 0
+        extra: list[list[np.ndarray]] = [[] for _ in self.members]  # more tangents per member, at other peaks
+        most = min(MAX_TANGENTS, max(1, PAIR_MAX_BYTES // (24 * len(self.members) * self.num_ligands**2)))
         while True:
-            search = self._pair_search(p_core, scale, self._tangents(k, scale, top, run), k, allowed)
+            tangents = [[t] + more for t, more in zip(self._tangents(k, scale, top, run), extra)]
+            search = self._pair_search(p_core, scale, tangents, k, allowed)
             rows = search.next(*run.lists.thresholds(), cap=max(SPECIAL_TRIGGER, int(SPECIAL_SHARE * comb(len(allowed), k))))
             if search.done or k == 1 or len(special) >= MAX_SPECIAL:
                 break
-            if moves < MAX_TANGENT_MOVES:  # score these candidates; if one beats the tangent's set, climb from it
-                moves += 1
+            if moves < MAX_TANGENT_MOVES:  # score these candidates: a better set moves the tangent (climb from
+                moves += 1                  # it), each member's best of them is a tangent of its own
                 keep, scores = run.add(*self.ids_of(k, allowed[rows]))
                 better, score = run.best(allowed[rows], keep, scores, None, top_score)
                 if better is not None:
                     top, top_score = self._climb(run, k, better, score, 0, allowed)
+                added = self._more_tangents(run, k, scale, extra, most)
+                if better is not None or added:
                     continue
             special.append(int(allowed[np.argmax(np.bincount(rows.ravel(), minlength=len(allowed)))]))
             allowed = allowed[allowed != special[-1]]
@@ -260,7 +284,7 @@ class CombinatorialSearch:
             if len(start) < k:
                 start = np.concatenate([start, others[~np.isin(others, start)][: k - len(start)]])
             best, _ = self._climb(run, k, start, -np.inf, 1, others)
-            search = self._pair_search(p_core, scale, self._tangents(k, scale, best), k, others, fixed=s)
+            search = self._pair_search(p_core, scale, [[t] for t in self._tangents(k, scale, best)], k, others, fixed=s)
             while (rows := search.next(*run.lists.thresholds())) is not None:
                 yield np.column_stack([np.full(len(rows), s), others[rows]])
 
@@ -272,6 +296,7 @@ class _CoreRun:
         self.search, self.lists, self.score, self.s0, self.s1, self.budget = search, lists, score, s0, s1, budget
         self.seen = np.zeros(0, np.int64)
         self.scored = 0
+        self.last: tuple[np.ndarray, np.ndarray] | None = None
         self.member_best: dict[tuple[int, int], tuple[np.ndarray, float]] = {}  # (member, k) → best set by its logit
 
     @property
@@ -286,9 +311,11 @@ class _CoreRun:
         if remember:
             keep &= ~_repeated(ids)
         scores = np.zeros(0, np.float32)
+        self.last = None  # (member rows, logits [M, n]) of the sets this call scored
         if keep.any():
             logits, scores = self.score(members[keep])
             self.lists.add(ids[keep], logits, scores)
+            self.last = (members[keep], logits)
             k = int((members[0] >= 0).sum())
             for m, row in enumerate(logits):  # each member's own best: its bound is linearised there
                 if np.isfinite(row).any() and row[int(np.nanargmax(row))] > self.member_best.get((m, k), (None, -np.inf))[1]:
