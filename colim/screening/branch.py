@@ -62,22 +62,27 @@ def _member_upper(m, z_hi, z_lo, tail_w, tail_b, tail_dims, tail_n, a_hi, a_lo, 
     return a_hi[0]
 
 
-@njit(cache=True)
-def _passes(hi, lo, thr_m, thr_e, ensemble, tail_w, tail_b, tail_dims, tail_n, a_hi, a_lo, b_hi, b_lo):  # pragma: no cover - compiled
-    """Whether a group with ``z`` bounds ``hi, lo [M, J]`` may still enter a top list."""
-    members = hi.shape[0]
+@njit(inline="always")
+def may_enter(ub, thr_m, thr_e, ensemble):  # pragma: no cover - compiled
+    """Whether sets whose members' logits are at most ``ub [M]`` may still enter a top list: one model, its
+    logit against ``thr_e``; an ensemble, any member's against its depth list's ``thr_m``, or the mean
+    probability against ``thr_e``."""
+    if not ensemble:
+        return ub[0] >= thr_e
     total = 0.0
-    for m in range(members):
-        ub = _member_upper(m, hi[m], lo[m], tail_w, tail_b, tail_dims, tail_n, a_hi, a_lo, b_hi, b_lo)
-        if ensemble:
-            if ub >= thr_m[m]:
-                return True
-            total += 1.0 / (1.0 + math.exp(-ub))
-        else:
-            total += ub
-    if ensemble:
-        total /= members
-    return total >= thr_e
+    for m in range(ub.shape[0]):
+        if ub[m] >= thr_m[m]:
+            return True
+        total += 1.0 / (1.0 + math.exp(-ub[m]))
+    return total / ub.shape[0] >= thr_e
+
+
+@njit(cache=True)
+def _passes(hi, lo, thr_m, thr_e, ensemble, tail_w, tail_b, tail_dims, tail_n, a_hi, a_lo, b_hi, b_lo, ub):  # pragma: no cover - compiled
+    """Whether a group with ``z`` bounds ``hi, lo [M, J]`` may still enter a top list (``ub [M]``: scratch)."""
+    for m in range(hi.shape[0]):
+        ub[m] = _member_upper(m, hi[m], lo[m], tail_w, tail_b, tail_dims, tail_n, a_hi, a_lo, b_hi, b_lo)
+    return may_enter(ub, thr_m, thr_e, ensemble)
 
 
 @njit(cache=True)
@@ -127,6 +132,7 @@ def _search(k, upper, lower, su, sl, b2, tail_w, tail_b, tail_dims, tail_n, thr_
     a_hi, a_lo, b_hi, b_lo = np.empty(width), np.empty(width), np.empty(width), np.empty(width)
     hi_sum, lo_sum = np.zeros((k + 1, members, units)), np.zeros((k + 1, members, units))
     hi, lo = np.empty((members, units)), np.empty((members, units))
+    ub = np.empty(members)
     d = state[0]
     for e in range(max(d, 0)):
         hi_sum[e + 1] = hi_sum[e] + upper[:, pos[e], :]
@@ -145,7 +151,7 @@ def _search(k, upper, lower, su, sl, b2, tail_w, tail_b, tail_dims, tail_n, thr_
             for j in range(units):
                 hi[m, j] = b2[m, j] + (hi_sum[d, m, j] + su[m, r + 1, p, j]) * inv
                 lo[m, j] = b2[m, j] + (lo_sum[d, m, j] + sl[m, r + 1, p, j]) * inv
-        if not _passes(hi, lo, thr_m, thr_e, ensemble, tail_w, tail_b, tail_dims, tail_n, a_hi, a_lo, b_hi, b_lo):
+        if not _passes(hi, lo, thr_m, thr_e, ensemble, tail_w, tail_b, tail_dims, tail_n, a_hi, a_lo, b_hi, b_lo, ub):
             d -= 1
             if d >= 0:
                 pos[d] += 1
@@ -156,7 +162,7 @@ def _search(k, upper, lower, su, sl, b2, tail_w, tail_b, tail_dims, tail_n, thr_
             for j in range(units):
                 hi[m, j] = b2[m, j] + (hi_sum[d + 1, m, j] + su[m, r, p + 1, j]) * inv
                 lo[m, j] = b2[m, j] + (lo_sum[d + 1, m, j] + sl[m, r, p + 1, j]) * inv
-        ok = _passes(hi, lo, thr_m, thr_e, ensemble, tail_w, tail_b, tail_dims, tail_n, a_hi, a_lo, b_hi, b_lo)
+        ok = _passes(hi, lo, thr_m, thr_e, ensemble, tail_w, tail_b, tail_dims, tail_n, a_hi, a_lo, b_hi, b_lo, ub)
         if r == 0:
             if ok:
                 out[count, :k] = pos[:k]
@@ -240,4 +246,4 @@ def search_batches(k: int, upper: np.ndarray, lower: np.ndarray, order: np.ndarr
             yield order[out[:got]]
 
 
-__all__ = ["BATCH", "MemberBounds", "SEED_LIGANDS", "packed_tails", "search_batches", "single_scores", "softplus", "terms"]
+__all__ = ["BATCH", "MemberBounds", "SEED_LIGANDS", "may_enter", "packed_tails", "search_batches", "single_scores", "softplus", "terms"]

@@ -23,13 +23,13 @@ skipped. Sets that pass are scored exactly by the caller; its thresholds rise as
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
 from colim.screening.bounds import HeadBounds, sigmoid, softplus
+from colim.screening.branch import may_enter
 
 #: sets emitted per search call before they are scored and the thresholds raised.
 BATCH = 1 << 14
@@ -146,21 +146,13 @@ def _suffix_tables(beta, gamma):  # pragma: no cover - compiled
 @njit(inline="always")
 def _ok(ub, owner, ubm, thr_m, thr_e, ensemble):  # pragma: no cover - compiled
     """Whether the bounds ``ub [V]`` (each a member's bound at one of its tangents; ``owner [V]`` its member) may
-    still enter a top list: each member's bound is the least of its tangents' (all hold), then as
-    :func:`branch._passes`."""
-    members = ubm.shape[0]
-    for m in range(members):
+    still enter a top list: each member's bound is the least of its tangents' (all hold), then
+    :func:`colim.screening.branch.may_enter`."""
+    for m in range(ubm.shape[0]):
         ubm[m] = np.inf
     for v in range(ub.shape[0]):
         ubm[owner[v]] = min(ubm[owner[v]], ub[v])
-    if not ensemble:
-        return ubm[0] >= thr_e
-    total = 0.0
-    for m in range(members):
-        if ubm[m] >= thr_m[m]:
-            return True
-        total += 1.0 / (1.0 + math.exp(-ubm[m]))
-    return total / members >= thr_e
+    return may_enter(ubm, thr_m, thr_e, ensemble)
 
 
 @njit(cache=True)
