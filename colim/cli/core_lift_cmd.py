@@ -12,11 +12,7 @@ from colim.cli import options
 
 @click.command("core-lift")
 @click.option("--dataset", required=True, type=click.Path(dir_okay=False), help="Matching dataset (.h5) with Cu/Ag/Au cores and metal-conditional labels.")
-@click.option("--core-encoder", default="cgcnn", show_default=True, help="Core encoder of the model row.")
-@click.option("--ligand-encoder", default="fingerprint", show_default=True, help="Ligand encoder of the model and ligand-only rows.")
-@click.option("--core-args", default=None, callback=options.json_object, help="JSON init args of the core encoder, e.g. '{\"embedding_dim\": 32}'.")
-@click.option("--ligand-args", default=None, callback=options.json_object, help="JSON init args of the ligand encoder.")
-@click.option("--pretrained-core", type=click.Path(dir_okay=False), default=None, help="Core-encoder checkpoint from 'colim pretrain' to start the model row from.")
+@options.encoder_options
 @click.option("--rows", default=",".join(api.CORE_LIFT_ROWS), show_default=True, help="Comma-separated rows to run.")
 @click.option("--cv", default="scaffold", show_default=True, help="Cross-validation scheme: scaffold (ligand Murcko scaffolds never on both sides), grouped, family, metal or split.")
 @click.option("--folds", "k", default=5, show_default=True, type=click.IntRange(3), help="Number of folds.")

@@ -151,6 +151,21 @@ def split_fractions(ctx: click.Context, param: click.Parameter, value: str) -> t
     return parts  # type: ignore[return-value]
 
 
+def encoder_options(f):
+    """Options shared by ``train`` and ``core-lift``: the two encoders, their init args and a pretrained core."""
+    for option in reversed([
+        click.option("--core-encoder", default="cgcnn", show_default=True, help="Core encoder plugin name (see 'colim plugins')."),
+        click.option("--ligand-encoder", default="fingerprint", show_default=True, help="Ligand encoder plugin name."),
+        click.option("--core-args", default=None, callback=json_object,
+                     help="JSON object of core encoder init args, e.g. '{\"embedding_dim\": 64}'."),
+        click.option("--ligand-args", default=None, callback=json_object, help="JSON object of ligand encoder init args."),
+        click.option("--pretrained-core", type=click.Path(dir_okay=False), default=None,
+                     help="Core encoder checkpoint from 'colim pretrain' (must match --core-encoder)."),
+    ]):
+        f = option(f)
+    return f
+
+
 def training_options(f):
     """Options shared by ``train`` and ``compare`` (the :class:`colim.training.trainer.TrainConfig` knobs and seeds)."""
     for option in reversed([

@@ -10,11 +10,7 @@ from colim.cli import options
 
 @click.command("train")
 @click.option("--dataset", required=True, type=click.Path(dir_okay=False), help="Matching dataset (.h5) from 'colim dataset build'.")
-@click.option("--core-encoder", default="cgcnn", show_default=True, help="Core encoder plugin name (see 'colim plugins').")
-@click.option("--ligand-encoder", default="fingerprint", show_default=True, help="Ligand encoder plugin name.")
-@click.option("--core-args", default=None, callback=options.json_object, help="JSON object of core encoder init args, e.g. '{\"embedding_dim\": 64}'.")
-@click.option("--ligand-args", default=None, callback=options.json_object, help="JSON object of ligand encoder init args.")
-@click.option("--pretrained-core", type=click.Path(dir_okay=False), default=None, help="Core encoder checkpoint from 'colim pretrain' (must match --core-encoder).")
+@options.encoder_options
 @click.option("--init-model", type=click.Path(dir_okay=False), default=None,
               help="Start from this trained model (.pt), e.g. the pair model trained on a MetaLig dataset: pair pretraining, then fine-tuning.")
 @options.training_options
