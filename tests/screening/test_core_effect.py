@@ -105,7 +105,10 @@ def test_streamed_screen_scores_each_distinct_hit_set_once_and_sums_up_the_same(
     assert len(panels) == 2 and len(panels[1].scored) == 5  # one call per core block
     assert sum(panels[1].scored) == streamed.hits["ligand_set"].nunique() == len(panels[1]._cache)
     pd.testing.assert_frame_equal(whole.hits, streamed.hits)
-    assert whole.summary["core_effect"] == pytest.approx(streamed.summary["core_effect"])
+    a, b = whole.summary["core_effect"], streamed.summary["core_effect"]
+    assert a.keys() == b.keys()
+    for key in a:  # pytest ≥ 9.2's approx takes no nested values (the panel's core ids): those compare exactly
+        assert a[key] == (pytest.approx(b[key]) if isinstance(b[key], (int, float)) else b[key]), key
 
 
 @pytest.mark.parametrize("name", ["hits.csv", "hits.parquet", "hits.h5"])
